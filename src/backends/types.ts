@@ -1,0 +1,34 @@
+// What a model server on this box offers. Shared by backends/, rpc/ and cli/.
+
+export const BACKEND_KINDS = ['ollama', 'llama-swap', 'vllm', 'llamacpp', 'lmstudio', 'openai'] as const;
+export type BackendKind = (typeof BACKEND_KINDS)[number];
+
+/** One model as a backend reports it. */
+export interface ModelInfo {
+  /** The id clients send in `model`, exactly as the server lists it. */
+  id: string;
+  /** Resident in memory now (Ollama /api/ps, llama-swap /running, LM Studio state...). */
+  loaded: boolean;
+  /** Context length the server reports (loaded num_ctx, max_model_len, n_ctx); null when unknown. */
+  contextLength: number | null;
+  /** Requests this model may run at once on this backend (config, else server, else default). */
+  maxConcurrency: number;
+  /** Bytes of VRAM the loaded model takes, when the server says. */
+  sizeVramBytes: number | null;
+}
+
+/** The last probe of one backend. */
+export interface BackendStatus {
+  /** `kind@host:port`, unique on this node. */
+  id: string;
+  kind: BackendKind;
+  /** Base URL without a trailing slash and without /v1. */
+  url: string;
+  healthy: boolean;
+  version: string | null;
+  /** Why the last probe failed or the server is not ready; null when healthy. */
+  error: string | null;
+  models: ModelInfo[];
+  /** ms epoch of the last probe. */
+  probedAt: number;
+}

@@ -1,0 +1,96 @@
+// The table of every config option that can be set from the environment or a flag.
+// It is typed against the config: adding an option without listing it here fails
+// the type check, so no option ships without its flag and environment variable.
+import type { ParsedConfig } from './schema.js';
+
+/** How a string from a flag or the environment becomes a config value. */
+export type OptionType = 'string' | 'int' | 'bool' | 'duration' | 'list' | 'backends';
+
+type Leaves<T, Prefix extends string = ''> = {
+  [K in keyof T & string]-?: NonNullable<T[K]> extends readonly unknown[]
+    ? `${Prefix}${K}`
+    : NonNullable<T[K]> extends Record<string, unknown>
+      ? Leaves<NonNullable<T[K]>, `${Prefix}${K}.`>
+      : `${Prefix}${K}`;
+}[keyof T & string];
+
+/** Every settable option path, e.g. "gateway.port". */
+export type OptionPath = Exclude<Leaves<ParsedConfig>, 'version'>;
+
+export const OPTION_TYPES: Record<OptionPath, OptionType> = {
+  'node.name': 'string',
+  'node.dataDir': 'string',
+  'peer.host': 'string',
+  'peer.port': 'int',
+  'peer.advertise': 'list',
+  'peer.maxMessageBytes': 'int',
+  'control.socket': 'string',
+  'gateway.host': 'string',
+  'gateway.port': 'int',
+  'discovery.mdns.enabled': 'bool',
+  'discovery.mdns.interface': 'string',
+  'discovery.mdns.bind': 'string',
+  'discovery.mdns.includeVirtualInterfaces': 'bool',
+  'discovery.peers': 'list',
+  'membership.heartbeatInterval': 'duration',
+  'membership.suspectAfter': 'duration',
+  'membership.deadAfter': 'duration',
+  'membership.rpcTimeout': 'duration',
+  'membership.forgetAfter': 'duration',
+  'backends.autoDetect': 'bool',
+  'backends.probeInterval': 'duration',
+  'backends.probeTimeout': 'duration',
+  'backends.defaultMaxConcurrency': 'int',
+  'backends.servers': 'backends',
+  'facts.refreshInterval': 'duration',
+  'facts.nvidiaSmi': 'string',
+  'log.level': 'string',
+};
+
+/** Short flags people type often, mapped to the option they set. */
+export const FLAG_ALIASES: Record<string, OptionPath> = {
+  name: 'node.name',
+  'data-dir': 'node.dataDir',
+  port: 'peer.port',
+  peer: 'discovery.peers',
+  backend: 'backends.servers',
+  socket: 'control.socket',
+  'mdns-interface': 'discovery.mdns.interface',
+  'log-level': 'log.level',
+};
+
+/** The environment variable for an option: SWARMD_ + upper snake case, `__` between levels. */
+export function envNameFor(path: string): string {
+  const parts = path.split('.').map((part) => part.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase());
+  return `SWARMD_${parts.join('__')}`;
+}
+
+/** Convert raw text to the value an option takes; throws a message on bad text. */
+export function convertOption(type: OptionType, raw: string): unknown {
+  switch (type) {
+    case 'string':
+    case 'duration':
+      return raw;
+    case 'int': {
+      if (!/^-?\d+$/.test(raw.trim())) throw new Error('expected a whole number');
+      return Number(raw.trim());
+    }
+    case 'bool': {
+      const text = raw.trim().toLowerCase();
+      if (['true', '1', 'yes', 'on'].includes(text)) return true;
+      if (['false', '0', 'no', 'off'].includes(text)) return false;
+      throw new Error('expected true or false');
+    }
+    case 'list':
+      return raw
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item.length > 0);
+    case 'backends':
+      return raw
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item.length > 0)
+        .map((url) => ({ url }));
+  }
+}

@@ -1,0 +1,72 @@
+// Every error swarmd raises on purpose is a SwarmError with a stable code.
+// Tests assert on `code`; users read `message`, which says what was wrong,
+// the value received, and what to do. All codes live here and in the README.
+
+export const ErrorCodes = {
+  CONFIG_INVALID: 'SWARM_ERR_CONFIG_INVALID',
+  CONFIG_PARSE: 'SWARM_ERR_CONFIG_PARSE',
+  CONFIG_UNREADABLE: 'SWARM_ERR_CONFIG_UNREADABLE',
+  ARGS_INVALID: 'SWARM_ERR_ARGS_INVALID',
+  NODE_ID_CORRUPT: 'SWARM_ERR_NODE_ID_CORRUPT',
+  DATA_DIR: 'SWARM_ERR_DATA_DIR',
+  PORT_IN_USE: 'SWARM_ERR_PORT_IN_USE',
+  CONTROL_UNREACHABLE: 'SWARM_ERR_CONTROL_UNREACHABLE',
+  CONTROL_SOCKET_BUSY: 'SWARM_ERR_CONTROL_SOCKET_BUSY',
+  PEER_UNREACHABLE: 'SWARM_ERR_PEER_UNREACHABLE',
+  PEER_PROTOCOL: 'SWARM_ERR_PEER_PROTOCOL',
+  PEER_INVALID: 'SWARM_ERR_PEER_INVALID',
+  PEER_ID_CONFLICT: 'SWARM_ERR_PEER_ID_CONFLICT',
+  TXT_INVALID: 'SWARM_ERR_TXT_INVALID',
+  BACKEND_UNREACHABLE: 'SWARM_ERR_BACKEND_UNREACHABLE',
+  BACKEND_BAD_RESPONSE: 'SWARM_ERR_BACKEND_BAD_RESPONSE',
+  GPU_QUERY: 'SWARM_ERR_GPU_QUERY',
+  NOT_IMPLEMENTED: 'SWARM_ERR_NOT_IMPLEMENTED',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** Base class of every deliberate swarmd error. */
+export class SwarmError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SwarmError';
+    this.code = code;
+  }
+}
+
+/** A configuration value (file, environment or flag) that cannot be used. */
+export class ConfigError extends SwarmError {
+  constructor(message: string, options?: { cause?: unknown; code?: ErrorCode }) {
+    super(options?.code ?? ErrorCodes.CONFIG_INVALID, message, options);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Something a peer sent that we refuse (bad fields, wrong version, stolen id). */
+export class PeerError extends SwarmError {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'PeerError';
+  }
+}
+
+/** A model server that does not answer or answers in a shape we cannot read. */
+export class BackendError extends SwarmError {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'BackendError';
+  }
+}
+
+/** Narrow an unknown thrown value to its message, for logs and replies. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+/** True when err is a SwarmError carrying the given code. */
+export function hasCode(err: unknown, code: ErrorCode): boolean {
+  return err instanceof SwarmError && err.code === code;
+}
