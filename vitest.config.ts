@@ -1,21 +1,21 @@
 import { defineConfig } from 'vitest/config';
 
+// Three projects: unit (pure, fast), integration (real sockets on loopback and test
+// namespaces), e2e (real swarmd processes in a test LAN; one file at a time so the
+// daemons don't compete for the two cores). Only test/ is searched, never dist/.
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // e2e files start real daemons in network namespaces: one file at a time keeps them
-    // from competing for the two cores (see projects below).
     projects: [
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 10_000 } },
       {
-        extends: true,
-        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 10_000 },
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
       },
       {
-        extends: true,
-        test: { name: 'integration', include: ['test/integration/**/*.test.ts'], testTimeout: 30_000 },
-      },
-      {
-        extends: true,
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],

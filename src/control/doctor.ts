@@ -1,0 +1,149 @@
+// `swarmctl doctor`: checks what usually breaks discovery and says what to do.
+// The checks read a snapshot of the daemon's state plus two probes of the host.
+import type { BackendStatus } from '../backends/types.js';
+import type { WireDoctorCheck, WirePeerView } from '../rpc/wire.js';
+
+export interface ProbeResult {
+  ok: boolean;
+  detail: string;
+}
+
+export interface DoctorContext {
+  mdnsEnabled: boolean;
+  checkMulticastRoute: () => Promise<ProbeResult>;
+  checkMdnsPort: () => Promise<ProbeResult>;
+  /** TCP-connect to our own advertised endpoints. */
+  checkOwnEndpoints: () => Promise<ProbeResult>;
+  views: WirePeerView[];
+  unreachableStatics: string[];
+  backends: BackendStatus[];
+  peerPort: number;
+}
+
+function check(name: string, status: WireDoctorCheck['status'], detail: string, fix = ''): WireDoctorCheck {
+  return { name, status, detail, fix };
+}
+
+/** Run every check; never throws (a failing probe becomes a failed check). */
+export async function runDoctor(ctx: DoctorContext): Promise<WireDoctorCheck[]> {
+  const checks: WireDoctorCheck[] = [];
+  const safe = async (probe: () => Promise<ProbeResult>): Promise<ProbeResult> =>
+    probe().catch((err: unknown) => ({ ok: false, detail: `check failed: ${String(err)}` }));
+
+  if (ctx.mdnsEnabled) {
+    const route = await safe(ctx.checkMulticastRoute);
+    checks.push(
+      route.ok
+        ? check('multicast route', 'ok', route.detail)
+        : check(
+            'multicast route',
+            'fail',
+            route.detail,
+            'mDNS needs a route for 224.0.0.0/4: `sudo ip route add 224.0.0.0/4 dev <lan-interface>` (or give the interface a default route); meanwhile list peers by hand with --peer host:8766',
+          ),
+    );
+    const port = await safe(ctx.checkMdnsPort);
+    checks.push(
+      check(
+        'mDNS port 5353',
+        port.ok ? 'ok' : 'warn',
+        port.detail,
+        port.ok ? '' : 'another mDNS responder holds UDP 5353 exclusively; stop it or let it share the port',
+      ),
+    );
+  } else {
+    checks.push(
+      check(
+        'mDNS',
+        'warn',
+        'mDNS is off: only static peers are found',
+        'turn it on with discovery.mdns.enabled: true, or list peers with --peer',
+      ),
+    );
+  }
+
+  const own = await safe(ctx.checkOwnEndpoints);
+  checks.push(
+    own.ok
+      ? check('peer port', 'ok', own.detail)
+      : check(
+          'peer port',
+          'fail',
+          own.detail,
+          `make sure TCP port ${ctx.peerPort} is open (e.g. \`sudo ufw allow ${ctx.peerPort}/tcp\`)`,
+        ),
+  );
+
+  const peers = ctx.views.filter((view) => !view.self);
+  const self = ctx.views.find((view) => view.self);
+  const unreachable = peers.filter(
+    (view) => (view.state === 'suspect' || view.state === 'dead') && view.node?.name === view.node?.id,
+  );
+  checks.push(
+    unreachable.length === 0
+      ? check('peers reachable', 'ok', `${peers.length} peer(s) known`)
+      : check(
+          'peers reachable',
+          'fail',
+          `seen but not reachable: ${unreachable.map((view) => `${view.node?.id} at ${view.node?.endpoints.join(', ') || '?'}`).join('; ')}`,
+          'their peer port is closed or their address is not routable from here: check the firewall on those boxes (TCP 8766) and that swarmd runs there',
+        ),
+  );
+  const oneWay = peers.filter((view) => view.problem.startsWith('one-way'));
+  if (oneWay.length > 0) {
+    checks.push(
+      check(
+        'two-way reachability',
+        'fail',
+        oneWay.map((view) => `${view.node?.name}: ${view.problem}`).join('; '),
+        `open TCP ${ctx.peerPort} both ways; a one-way peer is never given work`,
+      ),
+    );
+  }
+  const conflicts = [self, ...peers].filter((view) => view?.problem.includes('claim'));
+  checks.push(
+    conflicts.length === 0
+      ? check('unique node ids', 'ok', 'no duplicate node ids seen')
+      : check(
+          'unique node ids',
+          'fail',
+          conflicts.map((view) => view?.problem).join('; '),
+          'a cloned disk image carries the same node id: on one box delete node-id in the data dir and restart swarmd',
+        ),
+  );
+  const incompatible = peers.filter((view) => !view.compatible);
+  if (incompatible.length > 0) {
+    checks.push(
+      check(
+        'protocol versions',
+        'warn',
+        incompatible.map((view) => `${view.node?.id}: ${view.problem}`).join('; '),
+        'upgrade the older swarmd',
+      ),
+    );
+  }
+  if (ctx.unreachableStatics.length > 0) {
+    checks.push(
+      check(
+        'static peers',
+        'fail',
+        `not answering: ${ctx.unreachableStatics.join(', ')}`,
+        'check each address and port, and that swarmd runs there',
+      ),
+    );
+  }
+  const healthy = ctx.backends.filter((backend) => backend.healthy);
+  checks.push(
+    healthy.length > 0
+      ? check('model servers', 'ok', healthy.map((backend) => backend.id).join(', '))
+      : check(
+          'model servers',
+          'warn',
+          ctx.backends.length > 0
+            ? `none healthy: ${ctx.backends.map((backend) => `${backend.id} (${backend.error ?? 'down'})`).join(', ')}`
+            : 'no model server found on the default ports (11434, 8080, 8000, 1234)',
+          'start Ollama, llama-swap, vLLM, llama-server or LM Studio, or add it under backends.servers in the config',
+        ),
+  );
+  return checks;
+}

@@ -1,0 +1,59 @@
+// The local control service swarmctl talks to, on a Unix socket only this user can open.
+// Remote peers can never reach it: it is not on the peer port.
+import * as grpc from '@grpc/grpc-js';
+import { loadServices } from '../rpc/proto.js';
+import { bindServer, shutdownServer, unary } from '../rpc/serve.js';
+import type { ListModelsResponse, ListNodesResponse, StatusResponse, WireDoctorCheck } from '../rpc/wire.js';
+import type { Logger } from '../util/logger.js';
+import { claimSocketPath, restrictSocket } from './socket.js';
+
+/** What the control server asks the daemon for. */
+export interface ControlHandlers {
+  status(): StatusResponse;
+  listNodes(): ListNodesResponse;
+  listModels(): ListModelsResponse;
+  doctor(): Promise<{ checks: WireDoctorCheck[] }>;
+}
+
+/** gRPC SwarmControl on a 0600 Unix socket. */
+export class ControlServer {
+  private server: grpc.Server | undefined;
+  private readonly logger: Logger;
+  private readonly handlers: ControlHandlers;
+  private readonly socketPath: string;
+
+  constructor(components: { logger: Logger; handlers: ControlHandlers }, init: { socketPath: string }) {
+    this.logger = components.logger;
+    this.handlers = components.handlers;
+    this.socketPath = init.socketPath;
+  }
+
+  /** Claim the socket path and serve. */
+  async start(): Promise<void> {
+    await claimSocketPath(this.socketPath);
+    const server = new grpc.Server();
+    server.addService(loadServices().control, {
+      status: unary(this.logger, 'Status', () => this.handlers.status()),
+      listNodes: unary(this.logger, 'ListNodes', () => this.handlers.listNodes()),
+      listModels: unary(this.logger, 'ListModels', () => this.handlers.listModels()),
+      doctor: unary(this.logger, 'Doctor', () => this.handlers.doctor()),
+    });
+    // Bind with a restrictive umask so the socket is never briefly open to others.
+    const previous = process.umask(0o177);
+    try {
+      await bindServer(server, `unix:${this.socketPath}`, grpc.ServerCredentials.createInsecure());
+    } finally {
+      process.umask(previous);
+    }
+    await restrictSocket(this.socketPath);
+    this.server = server;
+    this.logger.info({ socket: this.socketPath }, 'control socket listening');
+  }
+
+  /** Stop serving. Safe to call twice. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (server) await shutdownServer(server, 1000);
+  }
+}

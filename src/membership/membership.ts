@@ -1,0 +1,616 @@
+// Membership: the live peer table. Dials peers found by mDNS, static config or hints
+// (RegisterNode on every endpoint in parallel, first answer wins), heartbeats each
+// peer about once a second, answers peers' RegisterNode/Heartbeat, and runs the
+// failure detector. Liveness comes from heartbeats only, never from mDNS.
+import * as grpc from '@grpc/grpc-js';
+import { errorMessage } from '../errors.js';
+import type { PeerClientPool } from '../rpc/peer-client.js';
+import type {
+  HeartbeatRequest,
+  HeartbeatResponse,
+  RegisterNodeRequest,
+  RegisterNodeResponse,
+  WireNodeInfo,
+  WirePeerHint,
+  WirePeerView,
+  WireProtocolVersion,
+} from '../rpc/wire.js';
+import { monotonicMs, wallMs } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
+import { isUsableWorker, type PeerRecord, type PeerSource, toPeerView } from './peer-record.js';
+import { applySilence, initialLiveness, type Liveness, onHeard, onLeft, shouldForget } from './peer-state.js';
+import type { SelfNode } from './self-node.js';
+import { checkProtocol, isNodeId, validateHeartbeat, validateNodeInfo } from './validate.js';
+
+export interface MembershipInit {
+  heartbeatIntervalMs: number;
+  suspectAfterMs: number;
+  deadAfterMs: number;
+  rpcTimeoutMs: number;
+  forgetAfterMs: number;
+  staticPeers: readonly string[];
+}
+
+/** A peer's liveness changed. */
+export interface MembershipEvent {
+  id: string;
+  name: string;
+  from: Liveness | 'unknown';
+  to: Liveness;
+}
+
+interface StaticTarget {
+  endpoint: string;
+  nextDialMono: number;
+  backoffMs: number;
+  dialing: boolean;
+  resolvedId: string | null;
+  warned: boolean;
+}
+
+const MAX_DIAL_BACKOFF_MS = 10_000;
+const DETECTOR_TICK_MS = 100;
+
+/** A gRPC error with a status, for refusing a peer's call. */
+export function statusError(code: grpc.status, message: string): grpc.ServiceError {
+  return Object.assign(new Error(message), { code, details: message, metadata: new grpc.Metadata() });
+}
+
+/** The swarm as this node sees it. */
+export class Membership {
+  private readonly peers = new Map<string, PeerRecord>();
+  private readonly statics: StaticTarget[];
+  private readonly listeners = new Set<(event: MembershipEvent) => void>();
+  private readonly warnedOnce = new Set<string>();
+  private readonly logger: Logger;
+  private readonly self: SelfNode;
+  private readonly pool: PeerClientPool;
+  private readonly init: MembershipInit;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private detectorTimer: NodeJS.Timeout | undefined;
+  private lastTickMono = 0;
+  private slackMs = 0;
+  private selfConflict: { detail: string; untilMono: number } | null = null;
+  private stopped = false;
+
+  constructor(components: { logger: Logger; self: SelfNode; pool: PeerClientPool }, init: MembershipInit) {
+    this.logger = components.logger;
+    this.self = components.self;
+    this.pool = components.pool;
+    this.init = init;
+    this.statics = init.staticPeers.map((endpoint) => ({
+      endpoint,
+      nextDialMono: 0,
+      backoffMs: 500,
+      dialing: false,
+      resolvedId: null,
+      warned: false,
+    }));
+  }
+
+  /** Start heartbeating and failure detection; dial static peers at once. */
+  start(): void {
+    this.stopped = false;
+    this.lastTickMono = monotonicMs();
+    this.heartbeatTimer = setInterval(() => this.heartbeatRound(), this.init.heartbeatIntervalMs);
+    this.detectorTimer = setInterval(() => this.detectorTick(), DETECTOR_TICK_MS);
+    this.dialStatics();
+  }
+
+  /** Stop timers. Call leave() first for a clean goodbye. Safe to call twice. */
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.heartbeatTimer);
+    clearInterval(this.detectorTimer);
+    this.heartbeatTimer = undefined;
+    this.detectorTimer = undefined;
+  }
+
+  /** Tell every reachable peer we are leaving, so they mark us `left` at once. */
+  async leave(timeoutMs = 500): Promise<void> {
+    const targets = [...this.peers.values()].filter(
+      (peer) =>
+        peer.address &&
+        peer.compatible &&
+        (peer.live.liveness === 'alive' || peer.live.liveness === 'suspect'),
+    );
+    await Promise.allSettled(
+      targets.map((peer) =>
+        this.pool.heartbeat(peer.address!, this.heartbeatRequest(peer, 'ACTIVITY_LEAVING'), timeoutMs),
+      ),
+    );
+  }
+
+  /** Listen for liveness changes. Returns an unsubscribe function. */
+  onChange(listener: (event: MembershipEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** A peer advertised itself (mDNS) or was named by another peer (hint). */
+  discovered(
+    peer: { id: string; endpoints: string[]; protocol: WireProtocolVersion },
+    source: PeerSource,
+  ): void {
+    if (peer.id === this.self.id || !isNodeId(peer.id)) return;
+    const now = monotonicMs();
+    let record = this.peers.get(peer.id);
+    if (!record) {
+      record = this.newRecord(peer.id, peer.endpoints, peer.protocol, now);
+      // Seen but not heard from: suspect until it answers, dead if it never does.
+      record.live = { ...record.live, liveness: 'suspect' };
+      this.peers.set(peer.id, record);
+    } else if (peer.endpoints.length > 0) {
+      record.endpoints = mergeEndpoints(peer.endpoints, record.endpoints);
+    }
+    record.sources.add(source);
+    record.protocol = peer.protocol;
+    record.compatible = peer.protocol.major === this.self.protocol.major;
+    if (!record.compatible) {
+      this.warnOnce(`incompatible:${peer.id}:${peer.protocol.major}.${peer.protocol.minor}`, {
+        peer: peer.id,
+        version: `${peer.protocol.major}.${peer.protocol.minor}`,
+        msg: `peer speaks protocol ${peer.protocol.major}.${peer.protocol.minor}, this node speaks ${this.self.protocol.major}.x: ignoring it (upgrade the older node)`,
+      });
+      return;
+    }
+    if (!record.address || record.live.liveness === 'dead') {
+      record.nextDialMono = 0;
+      this.dial(record);
+    }
+  }
+
+  /** Handle a peer's RegisterNode: validate, record, answer with our info and known peers. */
+  handleRegister(request: RegisterNodeRequest): RegisterNodeResponse {
+    const info = this.checkIncoming(() => validateNodeInfo(request.node));
+    this.checkCompatible(info.id, info.protocol!);
+    this.checkNotSelf(info.id, info.incarnation, info.endpoints);
+    const now = monotonicMs();
+    const record = this.absorbInfo(info, now, 'inbound');
+    if (record) {
+      record.lastInboundMono = now;
+      if (!record.address) this.dial(record);
+    }
+    return { node: this.self.info(), peers: this.hints(info.id) };
+  }
+
+  /** Handle a peer's Heartbeat: proof of life, live load, or a clean goodbye. */
+  handleHeartbeat(request: HeartbeatRequest): HeartbeatResponse {
+    this.checkIncoming(() => validateHeartbeat(request));
+    if (request.protocol) this.checkCompatible(request.nodeId, request.protocol);
+    this.checkNotSelf(request.nodeId, request.incarnation, []);
+    const now = monotonicMs();
+    const record = this.peers.get(request.nodeId);
+    const reply: HeartbeatResponse = {
+      nodeId: this.self.id,
+      incarnation: this.self.incarnation,
+      wantInfo: false,
+      activity: this.self.activity,
+    };
+    if (!record?.info) {
+      reply.wantInfo = true;
+      return reply;
+    }
+    if (request.activity === 'ACTIVITY_LEAVING') {
+      this.setLiveness(record, onLeft(record.live, request.incarnation, wallMs()));
+      return reply;
+    }
+    const heard = this.hear(record, request.incarnation, now);
+    if (heard === 'stale') return reply;
+    record.lastInboundMono = now;
+    record.activity = request.activity;
+    record.activityReason = request.activityReason;
+    record.inflight = request.inflight;
+    if (request.gpus.length > 0) record.gpus = request.gpus;
+    if (heard === 'restarted' || request.generation !== record.generation) reply.wantInfo = true;
+    return reply;
+  }
+
+  /** Every peer as swarmctl shows it, this node first. */
+  views(): WirePeerView[] {
+    const now = monotonicMs();
+    const selfView: WirePeerView = {
+      node: this.self.info(),
+      self: true,
+      state: 'alive',
+      stateSinceMs: this.self.incarnation,
+      lastHeartbeatAgeMs: 0,
+      address: '',
+      outboundOk: true,
+      inboundOk: true,
+      problem: this.selfConflict && this.selfConflict.untilMono > now ? this.selfConflict.detail : '',
+      compatible: true,
+    };
+    const others = [...this.peers.values()]
+      .map((record) => toPeerView(record, now, this.init.deadAfterMs, this.self.protocol.major))
+      .sort((a, b) => (a.node?.name ?? '').localeCompare(b.node?.name ?? ''));
+    return [selfView, ...others];
+  }
+
+  /** Peers that may be given work now (alive, active, compatible, reachable both ways). */
+  workers(): PeerRecord[] {
+    const now = monotonicMs();
+    return [...this.peers.values()].filter((record) => isUsableWorker(record, now, this.init.deadAfterMs));
+  }
+
+  /** One peer's record, for diagnostics and tests. */
+  peer(id: string): PeerRecord | undefined {
+    return this.peers.get(id);
+  }
+
+  /** Static peers configured but never answered, for doctor. */
+  unreachableStatics(): string[] {
+    return this.statics.filter((target) => target.resolvedId === null).map((target) => target.endpoint);
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private newRecord(
+    id: string,
+    endpoints: string[],
+    protocol: WireProtocolVersion | null,
+    now: number,
+  ): PeerRecord {
+    return {
+      id,
+      info: null,
+      live: initialLiveness(0, now, wallMs()),
+      endpoints: [...endpoints],
+      address: null,
+      lastOutboundOkMono: null,
+      outboundFailures: 0,
+      lastInboundMono: null,
+      metMono: now,
+      activity: 'ACTIVITY_ACTIVE',
+      activityReason: '',
+      inflight: 0,
+      gpus: [],
+      generation: 0,
+      protocol,
+      compatible: protocol === null || protocol.major === this.self.protocol.major,
+      conflict: null,
+      sources: new Set(),
+      dialing: false,
+      nextDialMono: 0,
+      dialBackoffMs: 500,
+      heartbeatInFlight: false,
+      heartbeatSeq: 0,
+    };
+  }
+
+  /** Record a full NodeInfo (from RegisterNode either way). Returns null for stale info. */
+  private absorbInfo(info: WireNodeInfo, now: number, source: PeerSource): PeerRecord | null {
+    let record = this.peers.get(info.id);
+    if (!record) {
+      record = this.newRecord(info.id, info.endpoints, info.protocol, now);
+      this.peers.set(info.id, record);
+      record.live = initialLiveness(info.incarnation, now, wallMs());
+      this.emit(record, 'unknown', 'alive');
+      this.logger.info({ peer: info.id, name: info.name, endpoints: info.endpoints }, 'peer joined');
+    } else {
+      const firstInfo = record.info === null;
+      const heard = this.hear(record, info.incarnation, now);
+      if (heard === 'stale') return null;
+      if (firstInfo)
+        this.logger.info({ peer: info.id, name: info.name, endpoints: info.endpoints }, 'peer joined');
+    }
+    record.sources.add(source);
+    record.info = info;
+    record.endpoints = mergeEndpoints(info.endpoints, record.endpoints);
+    record.activity = info.activity;
+    record.activityReason = info.activityReason;
+    record.inflight = info.inflight;
+    record.gpus = info.gpus;
+    record.generation = info.generation;
+    record.protocol = info.protocol;
+    record.compatible = true;
+    return record;
+  }
+
+  /** Apply a proof of life; detects restarts and cloned ids. */
+  private hear(
+    record: PeerRecord,
+    incarnation: number,
+    now: number,
+  ): 'alive' | 'revived' | 'restarted' | 'stale' | 'ignored-left' {
+    const before = record.live.liveness;
+    if (record.live.incarnation === 0) record.live = { ...record.live, incarnation };
+    const result = onHeard(record.live, incarnation, now, wallMs());
+    if (result.event === 'stale') {
+      // A restart never goes back in time: two live processes claim this id.
+      record.conflict = {
+        detail: `two nodes claim id ${record.id} (incarnations ${incarnation} and ${record.live.incarnation}): a cloned disk image? delete node-id in the data dir of one of them and restart it`,
+        untilMono: now + 30_000,
+      };
+      this.warnOnce(`conflict:${record.id}:${incarnation}`, { peer: record.id, msg: record.conflict.detail });
+      return 'stale';
+    }
+    record.live = result.state;
+    if (result.event === 'restarted') {
+      this.logger.info({ peer: record.id, name: record.info?.name }, 'peer restarted (new incarnation)');
+      record.info = null;
+      record.lastInboundMono = null;
+    }
+    if (record.live.liveness !== before) this.emit(record, before, record.live.liveness);
+    return result.event;
+  }
+
+  private setLiveness(record: PeerRecord, next: PeerRecord['live']): void {
+    const before = record.live.liveness;
+    record.live = next;
+    if (before !== next.liveness) {
+      this.emit(record, before, next.liveness);
+      this.logger.info(
+        { peer: record.id, name: record.info?.name, from: before, to: next.liveness },
+        `peer ${next.liveness}`,
+      );
+    }
+  }
+
+  private emit(record: PeerRecord, from: Liveness | 'unknown', to: Liveness): void {
+    const event = { id: record.id, name: record.info?.name ?? record.id, from, to };
+    for (const listener of this.listeners) listener(event);
+  }
+
+  /** RegisterNode on every endpoint in parallel; the first that answers becomes the address. */
+  private dial(record: PeerRecord): void {
+    if (this.stopped || record.dialing || record.endpoints.length === 0 || !record.compatible) return;
+    const now = monotonicMs();
+    if (now < record.nextDialMono) return;
+    record.dialing = true;
+    const request: RegisterNodeRequest = { node: this.self.info() };
+    const attempts = record.endpoints.map((endpoint) =>
+      this.pool
+        .register(endpoint, request, this.init.rpcTimeoutMs)
+        .then((response) => ({ endpoint, response })),
+    );
+    Promise.any(attempts)
+      .then(({ endpoint, response }) => {
+        record.dialBackoffMs = 500;
+        this.acceptRegisterReply(endpoint, response, record.id);
+      })
+      .catch((err: AggregateError) => {
+        record.nextDialMono = monotonicMs() + record.dialBackoffMs;
+        record.dialBackoffMs = Math.min(record.dialBackoffMs * 2, MAX_DIAL_BACKOFF_MS);
+        this.logger.debug(
+          { peer: record.id, endpoints: record.endpoints, err: errorMessage(err.errors?.[0] ?? err) },
+          'dial failed',
+        );
+      })
+      .finally(() => {
+        record.dialing = false;
+      });
+  }
+
+  /** A RegisterNode reply: the callee's info and its peers (dialled in turn). */
+  private acceptRegisterReply(
+    endpoint: string,
+    response: RegisterNodeResponse,
+    expectedId: string | null,
+  ): void {
+    let info: WireNodeInfo;
+    try {
+      info = validateNodeInfo(response.node);
+      checkProtocol('node.protocol', info.protocol);
+    } catch (err) {
+      this.warnOnce(`bad-reply:${endpoint}`, {
+        endpoint,
+        msg: `peer at ${endpoint} sent an invalid RegisterNode reply: ${errorMessage(err)}`,
+      });
+      return;
+    }
+    if (info.id === this.self.id) return;
+    if (info.protocol!.major !== this.self.protocol.major) {
+      this.discovered({ id: info.id, endpoints: info.endpoints, protocol: info.protocol! }, 'static');
+      return;
+    }
+    if (expectedId && info.id !== expectedId) {
+      this.warnOnce(`moved:${endpoint}:${info.id}`, {
+        endpoint,
+        msg: `expected node ${expectedId} at ${endpoint} but ${info.id} answered (addresses changed?)`,
+      });
+    }
+    const now = monotonicMs();
+    const record = this.absorbInfo(info, now, 'static');
+    if (!record) return;
+    record.address = endpoint;
+    record.lastOutboundOkMono = now;
+    record.outboundFailures = 0;
+    for (const hint of response.peers) this.acceptHint(hint);
+  }
+
+  private acceptHint(hint: WirePeerHint): void {
+    if (!isNodeId(hint.id) || hint.id === this.self.id || this.peers.has(hint.id)) return;
+    this.discovered(
+      { id: hint.id, endpoints: hint.endpoints.slice(0, 16), protocol: this.self.protocol },
+      'hint',
+    );
+  }
+
+  private hints(excludeId: string): WirePeerHint[] {
+    return [...this.peers.values()]
+      .filter((record) => record.id !== excludeId && record.compatible && record.live.liveness === 'alive')
+      .map((record) => ({ id: record.id, endpoints: record.endpoints }));
+  }
+
+  private heartbeatRequest(record: PeerRecord, activity = this.self.activity): HeartbeatRequest {
+    record.heartbeatSeq++;
+    return {
+      nodeId: this.self.id,
+      incarnation: this.self.incarnation,
+      seq: record.heartbeatSeq,
+      activity,
+      inflight: this.self.inflight(),
+      generation: this.self.generation,
+      gpus: [],
+      activityReason: this.self.activityReason,
+      protocol: { ...this.self.protocol },
+      modelInflight: {},
+    };
+  }
+
+  private heartbeatRound(): void {
+    if (this.stopped) return;
+    for (const record of this.peers.values()) {
+      if (!record.compatible || record.live.liveness === 'left') continue;
+      if (!record.address) {
+        this.dial(record);
+        continue;
+      }
+      if (record.heartbeatInFlight) continue;
+      record.heartbeatInFlight = true;
+      const address = record.address;
+      this.pool
+        .heartbeat(address, this.heartbeatRequest(record), this.init.rpcTimeoutMs)
+        .then((reply) => this.acceptHeartbeatReply(record, reply))
+        .catch((err: grpc.ServiceError) => this.heartbeatFailed(record, address, err))
+        .finally(() => {
+          record.heartbeatInFlight = false;
+        });
+    }
+    this.dialStatics();
+  }
+
+  private acceptHeartbeatReply(record: PeerRecord, reply: HeartbeatResponse): void {
+    if (reply.nodeId !== record.id) {
+      // Someone else answers at that address now: find the peer again.
+      record.address = null;
+      this.dial(record);
+      return;
+    }
+    const now = monotonicMs();
+    const heard = this.hear(record, reply.incarnation, now);
+    if (heard === 'stale') return;
+    record.lastOutboundOkMono = now;
+    record.outboundFailures = 0;
+    record.activity = reply.activity;
+    if (reply.wantInfo || heard === 'restarted' || !record.info) {
+      record.nextDialMono = 0;
+      this.dial(record);
+    }
+  }
+
+  private heartbeatFailed(record: PeerRecord, address: string, err: grpc.ServiceError): void {
+    record.outboundFailures++;
+    if (err.code === grpc.status.FAILED_PRECONDITION || err.code === grpc.status.ALREADY_EXISTS) {
+      this.warnOnce(`refused:${record.id}:${err.code}`, {
+        peer: record.id,
+        msg: `peer refused our heartbeat: ${err.details}`,
+      });
+    }
+    // Two misses in a row: the address may have changed; try every endpoint again.
+    if (record.outboundFailures >= 2 && record.endpoints.length > 1) {
+      this.pool.close(address);
+      record.address = null;
+      this.dial(record);
+    }
+  }
+
+  private detectorTick(): void {
+    const now = monotonicMs();
+    const gap = now - this.lastTickMono;
+    this.lastTickMono = now;
+    // Our own timers firing late means we are starved (CPU hog): inbound heartbeats may be
+    // waiting unprocessed, so grant peers the time we lost instead of blaming them.
+    this.slackMs =
+      gap > DETECTOR_TICK_MS * 3 ? Math.max(this.slackMs, gap) : Math.max(0, this.slackMs - DETECTOR_TICK_MS);
+    const timings = { suspectAfterMs: this.init.suspectAfterMs, deadAfterMs: this.init.deadAfterMs };
+    for (const record of [...this.peers.values()]) {
+      if (!record.compatible) continue;
+      this.setLiveness(record, applySilence(record.live, timings, now, wallMs(), this.slackMs));
+      if (shouldForget(record.live, this.init.forgetAfterMs, now)) {
+        this.peers.delete(record.id);
+        if (record.address) this.pool.close(record.address);
+      }
+    }
+  }
+
+  private dialStatics(): void {
+    const now = monotonicMs();
+    for (const target of this.statics) {
+      if (target.dialing || now < target.nextDialMono) continue;
+      const known = target.resolvedId ? this.peers.get(target.resolvedId) : undefined;
+      if (known && known.live.liveness !== 'dead') continue;
+      target.dialing = true;
+      this.pool
+        .register(target.endpoint, { node: this.self.info() }, this.init.rpcTimeoutMs)
+        .then((response) => {
+          target.backoffMs = 500;
+          target.resolvedId = response.node?.id ?? null;
+          if (target.warned) this.logger.info({ endpoint: target.endpoint }, 'static peer reachable again');
+          target.warned = false;
+          this.acceptRegisterReply(target.endpoint, response, null);
+          const record = target.resolvedId ? this.peers.get(target.resolvedId) : undefined;
+          record?.sources.add('static');
+        })
+        .catch((err: grpc.ServiceError) => {
+          target.nextDialMono = monotonicMs() + target.backoffMs;
+          target.backoffMs = Math.min(target.backoffMs * 2, MAX_DIAL_BACKOFF_MS * 3);
+          if (!target.warned) {
+            target.warned = true;
+            this.logger.warn(
+              { endpoint: target.endpoint, err: err.details ?? errorMessage(err) },
+              `static peer ${target.endpoint} does not answer; retrying in the background (check the address, that swarmd runs there, and that port is open)`,
+            );
+          }
+        })
+        .finally(() => {
+          target.dialing = false;
+        });
+    }
+  }
+
+  /** Run a validation; turn a PeerError into INVALID_ARGUMENT, logged once per reason. */
+  private checkIncoming<T>(check: () => T): T {
+    try {
+      return check();
+    } catch (err) {
+      const message = errorMessage(err);
+      this.warnOnce(`invalid:${message}`, { msg: `refused a peer message: ${message}` });
+      throw statusError(grpc.status.INVALID_ARGUMENT, message);
+    }
+  }
+
+  private checkCompatible(id: string, protocol: WireProtocolVersion): void {
+    if (protocol.major === this.self.protocol.major) return;
+    const now = monotonicMs();
+    let record = this.peers.get(id);
+    if (!record) {
+      record = this.newRecord(id, [], protocol, now);
+      this.peers.set(id, record);
+    }
+    record.protocol = protocol;
+    record.compatible = false;
+    const message = `protocol ${protocol.major}.${protocol.minor} is not supported: this node speaks ${this.self.protocol.major}.x (upgrade the older node)`;
+    this.warnOnce(`incompatible:${id}:${protocol.major}.${protocol.minor}`, {
+      peer: id,
+      msg: `refused peer: ${message}`,
+    });
+    throw statusError(grpc.status.FAILED_PRECONDITION, message);
+  }
+
+  private checkNotSelf(id: string, incarnation: number, endpoints: string[]): void {
+    if (id !== this.self.id) return;
+    if (incarnation === this.self.incarnation) {
+      // Our own message came back (we dialled one of our own addresses): not a conflict.
+      throw statusError(grpc.status.ALREADY_EXISTS, 'that is this node itself');
+    }
+    const detail = `another node claims this node's id ${id}${endpoints.length ? ` from ${endpoints.join(', ')}` : ''}: a cloned disk image? delete node-id in the data dir of one of them and restart it`;
+    this.selfConflict = { detail, untilMono: monotonicMs() + 30_000 };
+    this.warnOnce(`self-conflict:${incarnation}`, { msg: detail });
+    throw statusError(grpc.status.ALREADY_EXISTS, detail);
+  }
+
+  private warnOnce(key: string, fields: Record<string, unknown> & { msg: string }): void {
+    if (this.warnedOnce.has(key)) return;
+    if (this.warnedOnce.size > 10_000) this.warnedOnce.clear();
+    this.warnedOnce.add(key);
+    const { msg, ...rest } = fields;
+    this.logger.warn(rest, msg);
+  }
+}
+
+/** Newest endpoints first, no duplicates, bounded. */
+function mergeEndpoints(fresh: readonly string[], old: readonly string[]): string[] {
+  return [...new Set([...fresh, ...old])].slice(0, 16);
+}

@@ -1,0 +1,94 @@
+// This node as its peers see it: identity, incarnation, activity, and the facts and
+// backends it offers. `generation` moves whenever something a peer caches changes.
+import type { BackendStatus } from '../backends/types.js';
+import type { NodeFacts } from '../node/types.js';
+import { backendToWire, gpuToWire, systemToWire } from '../rpc/convert.js';
+import { PROTOCOL_VERSION } from '../rpc/proto.js';
+import type { WireActivity, WireNodeInfo } from '../rpc/wire.js';
+
+export interface SelfNodeInit {
+  id: string;
+  name: string;
+  softwareVersion: string;
+  /** Advertised gRPC endpoints (host:port). */
+  endpoints: () => string[];
+  facts: () => NodeFacts | null;
+  backends: () => BackendStatus[];
+  /** Requests this node runs right now, in total and per model id. */
+  inflight?: () => { total: number; byModel: (backendId: string, modelId: string) => number };
+  protocol?: { major: number; minor: number };
+}
+
+/** The local node's identity and state, the source of what RegisterNode and Heartbeat send. */
+export class SelfNode {
+  readonly id: string;
+  readonly name: string;
+  /** Process start (ms epoch): a restart is a new incarnation that voids the old one. */
+  readonly incarnation: number;
+  readonly protocol: { major: number; minor: number };
+  private activityValue: WireActivity = 'ACTIVITY_ACTIVE';
+  private reason = '';
+  private generationValue = 1;
+  private readonly init: SelfNodeInit;
+
+  constructor(init: SelfNodeInit) {
+    this.init = init;
+    this.id = init.id;
+    this.name = init.name;
+    this.incarnation = Date.now();
+    this.protocol = init.protocol ?? { ...PROTOCOL_VERSION };
+  }
+
+  get activity(): WireActivity {
+    return this.activityValue;
+  }
+
+  get activityReason(): string {
+    return this.reason;
+  }
+
+  get generation(): number {
+    return this.generationValue;
+  }
+
+  /** Something peers cache (facts, backends, endpoints) changed. */
+  bump(): void {
+    this.generationValue++;
+  }
+
+  /** Change activity (paused, draining, leaving); peers learn it with the next heartbeat. */
+  setActivity(activity: WireActivity, reason = ''): void {
+    if (activity === this.activityValue && reason === this.reason) return;
+    this.activityValue = activity;
+    this.reason = reason;
+    this.bump();
+  }
+
+  /** Requests running on this node now. */
+  inflight(): number {
+    return this.init.inflight?.().total ?? 0;
+  }
+
+  /** The full NodeInfo sent with RegisterNode. */
+  info(): WireNodeInfo {
+    const facts = this.init.facts();
+    const counts = this.init.inflight?.();
+    return {
+      id: this.id,
+      name: this.name,
+      endpoints: this.init.endpoints(),
+      protocol: { ...this.protocol },
+      incarnation: this.incarnation,
+      activity: this.activityValue,
+      gpus: facts ? facts.gpus.map(gpuToWire) : [],
+      backends: this.init
+        .backends()
+        .map((backend) => backendToWire(backend, (modelId) => counts?.byModel(backend.id, modelId) ?? 0)),
+      system: facts ? systemToWire(facts.system) : null,
+      softwareVersion: this.init.softwareVersion,
+      inflight: counts?.total ?? 0,
+      generation: this.generationValue,
+      activityReason: this.reason,
+    };
+  }
+}

@@ -1,0 +1,94 @@
+// The peer-facing gRPC server: SwarmCoordination plus the standard health service.
+// Remote peers reach only this service; control RPCs live on the local socket.
+import * as grpc from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import type { Logger } from '../util/logger.js';
+import { loadServices } from './proto.js';
+import { bindServer, shutdownServer, unary } from './serve.js';
+import type {
+  HeartbeatRequest,
+  HeartbeatResponse,
+  RegisterNodeRequest,
+  RegisterNodeResponse,
+} from './wire.js';
+
+/** What the peer server delegates to. */
+export interface PeerHandlers {
+  registerNode(
+    request: RegisterNodeRequest,
+    call: grpc.ServerUnaryCall<unknown, unknown>,
+  ): RegisterNodeResponse;
+  heartbeat(request: HeartbeatRequest, call: grpc.ServerUnaryCall<unknown, unknown>): HeartbeatResponse;
+}
+
+export interface PeerServerInit {
+  host: string;
+  port: number;
+  maxMessageBytes: number;
+  credentials?: () => grpc.ServerCredentials;
+}
+
+/** gRPC server for peers. */
+export class PeerServer {
+  private server: grpc.Server | undefined;
+  private readonly logger: Logger;
+  private readonly handlers: PeerHandlers;
+  private readonly init: PeerServerInit;
+  private readonly health = new HealthImplementation({
+    '': 'SERVING',
+    'swarm.v1.SwarmCoordination': 'SERVING',
+  });
+  /** The port actually bound (differs from init.port when it was 0). */
+  port = 0;
+
+  constructor(components: { logger: Logger; handlers: PeerHandlers }, init: PeerServerInit) {
+    this.logger = components.logger;
+    this.handlers = components.handlers;
+    this.init = init;
+  }
+
+  /** Bind and serve. */
+  async start(): Promise<void> {
+    const server = new grpc.Server({
+      'grpc.max_receive_message_length': this.init.maxMessageBytes,
+      'grpc.max_send_message_length': this.init.maxMessageBytes,
+    });
+    const notYet = (what: string) =>
+      unary(this.logger, what, () => {
+        throw Object.assign(new Error(`${what} is not served by this version of swarmd`), {
+          code: grpc.status.UNIMPLEMENTED,
+          details: `${what} is not served by this version of swarmd`,
+          metadata: new grpc.Metadata(),
+        });
+      });
+    server.addService(loadServices().coordination, {
+      registerNode: unary(this.logger, 'RegisterNode', (req: RegisterNodeRequest, call) =>
+        this.handlers.registerNode(req, call as grpc.ServerUnaryCall<unknown, unknown>),
+      ),
+      heartbeat: unary(this.logger, 'Heartbeat', (req: HeartbeatRequest, call) =>
+        this.handlers.heartbeat(req, call as grpc.ServerUnaryCall<unknown, unknown>),
+      ),
+      requestTask: notYet('RequestTask'),
+      submitResult: notYet('SubmitResult'),
+    });
+    this.health.addToServer(server);
+    const host = this.init.host.includes(':') ? `[${this.init.host}]` : this.init.host;
+    const credentials = this.init.credentials?.() ?? grpc.ServerCredentials.createInsecure();
+    this.port = await bindServer(server, `${host}:${this.init.port}`, credentials);
+    this.server = server;
+    this.logger.info({ port: this.port, host: this.init.host }, 'peer gRPC listening');
+  }
+
+  /** Mark not serving (health) while draining. */
+  setServing(serving: boolean): void {
+    this.health.setStatus('', serving ? 'SERVING' : 'NOT_SERVING');
+    this.health.setStatus('swarm.v1.SwarmCoordination', serving ? 'SERVING' : 'NOT_SERVING');
+  }
+
+  /** Stop serving; in-flight calls get graceMs to finish. Safe to call twice. */
+  async stop(graceMs = 2000): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (server) await shutdownServer(server, graceMs);
+  }
+}

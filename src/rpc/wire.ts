@@ -1,0 +1,162 @@
+// TypeScript shapes of the proto messages as @grpc/proto-loader delivers them
+// (camelCase, 64-bit ints as numbers, enums as their names). Optional fields are
+// absent when unset. Keep in step with proto/swarm/v1/swarm.proto.
+
+export type WireActivity =
+  | 'ACTIVITY_UNSPECIFIED'
+  | 'ACTIVITY_ACTIVE'
+  | 'ACTIVITY_PAUSED'
+  | 'ACTIVITY_DRAINING'
+  | 'ACTIVITY_LEAVING';
+
+export interface WireProtocolVersion {
+  major: number;
+  minor: number;
+}
+
+export interface WireGpu {
+  index: number;
+  vendor: string;
+  name: string;
+  uuid: string;
+  memoryTotalMib?: number;
+  memoryUsedMib?: number;
+  memoryFreeMib?: number;
+  utilizationPct?: number;
+  temperatureC?: number;
+  powerW?: number;
+  unifiedMemory: boolean;
+}
+
+export interface WireModel {
+  id: string;
+  loaded: boolean;
+  contextLength: number;
+  maxConcurrency: number;
+  inflight: number;
+  sizeVramBytes?: number;
+}
+
+export interface WireBackend {
+  id: string;
+  kind: string;
+  url: string;
+  healthy: boolean;
+  version: string;
+  error: string;
+  models: WireModel[];
+}
+
+export interface WireSystemFacts {
+  hostname: string;
+  platform: string;
+  distro: string;
+  release: string;
+  arch: string;
+  cpuModel: string;
+  cpuCores: number;
+  cpuLoadPct: number;
+  memTotalBytes: number;
+  memAvailableBytes: number;
+}
+
+export interface WireNodeInfo {
+  id: string;
+  name: string;
+  endpoints: string[];
+  protocol: WireProtocolVersion | null;
+  incarnation: number;
+  activity: WireActivity;
+  gpus: WireGpu[];
+  backends: WireBackend[];
+  system: WireSystemFacts | null;
+  softwareVersion: string;
+  inflight: number;
+  generation: number;
+  activityReason: string;
+}
+
+export interface WirePeerHint {
+  id: string;
+  endpoints: string[];
+}
+
+export interface RegisterNodeRequest {
+  node: WireNodeInfo | null;
+}
+export interface RegisterNodeResponse {
+  node: WireNodeInfo | null;
+  peers: WirePeerHint[];
+}
+
+export interface HeartbeatRequest {
+  nodeId: string;
+  incarnation: number;
+  seq: number;
+  activity: WireActivity;
+  inflight: number;
+  generation: number;
+  gpus: WireGpu[];
+  activityReason: string;
+  protocol: WireProtocolVersion | null;
+  modelInflight: Record<string, number>;
+}
+export interface HeartbeatResponse {
+  nodeId: string;
+  incarnation: number;
+  wantInfo: boolean;
+  activity: WireActivity;
+}
+
+export interface WirePeerView {
+  node: WireNodeInfo | null;
+  self: boolean;
+  state: string;
+  stateSinceMs: number;
+  lastHeartbeatAgeMs: number;
+  address: string;
+  outboundOk: boolean;
+  inboundOk: boolean;
+  problem: string;
+  compatible: boolean;
+}
+
+export interface StatusResponse {
+  self: WirePeerView | null;
+  uptimeMs: number;
+  dataDir: string;
+  configPath: string;
+  controlSocket: string;
+  peerPort: number;
+  mdnsEnabled: boolean;
+}
+
+export interface ListNodesResponse {
+  selfId: string;
+  nodes: WirePeerView[];
+}
+
+export interface WireCatalogueHolder {
+  nodeId: string;
+  nodeName: string;
+  backend: string;
+  loaded: boolean;
+  contextLength: number;
+}
+export interface WireCatalogueEntry {
+  model: string;
+  holders: WireCatalogueHolder[];
+}
+export interface ListModelsResponse {
+  models: WireCatalogueEntry[];
+}
+
+export interface WireDoctorCheck {
+  name: string;
+  status: 'ok' | 'warn' | 'fail';
+  detail: string;
+  fix: string;
+}
+export interface DoctorResponse {
+  checks: WireDoctorCheck[];
+}

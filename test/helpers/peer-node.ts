@@ -1,0 +1,107 @@
+// A membership node on loopback for integration tests: real PeerServer, real
+// PeerClientPool, real Membership, with facts and backends supplied by the test.
+import { randomBytes } from 'node:crypto';
+import type { BackendStatus } from '../../src/backends/types.js';
+import { Membership } from '../../src/membership/membership.js';
+import { SelfNode } from '../../src/membership/self-node.js';
+import { PeerClientPool } from '../../src/rpc/peer-client.js';
+import { PeerServer } from '../../src/rpc/peer-server.js';
+import { silentLogger } from '../../src/util/logger.js';
+
+export interface PeerNodeOptions {
+  id?: string;
+  name?: string;
+  staticPeers?: string[];
+  protocol?: { major: number; minor: number };
+  backends?: BackendStatus[];
+  heartbeatIntervalMs?: number;
+  suspectAfterMs?: number;
+  deadAfterMs?: number;
+}
+
+export interface PeerNode {
+  id: string;
+  endpoint: string;
+  self: SelfNode;
+  membership: Membership;
+  server: PeerServer;
+  /** Stop without telling anyone (like a crash). */
+  crash(): Promise<void>;
+  /** Leave cleanly, then stop. */
+  stop(): Promise<void>;
+}
+
+/** Start a node listening on 127.0.0.1 with an OS-chosen port. */
+export async function startPeerNode(options: PeerNodeOptions = {}): Promise<PeerNode> {
+  const id = options.id ?? randomBytes(8).toString('hex');
+  let endpoints: string[] = [];
+  const self = new SelfNode({
+    id,
+    name: options.name ?? `node-${id.slice(0, 4)}`,
+    softwareVersion: 'test',
+    endpoints: () => endpoints,
+    facts: () => null,
+    backends: () => options.backends ?? [],
+    ...(options.protocol && { protocol: options.protocol }),
+  });
+  const pool = new PeerClientPool({ logger: silentLogger }, { maxMessageBytes: 4 * 1024 * 1024 });
+  const membership = new Membership(
+    { logger: silentLogger, self, pool },
+    {
+      heartbeatIntervalMs: options.heartbeatIntervalMs ?? 200,
+      suspectAfterMs: options.suspectAfterMs ?? 600,
+      deadAfterMs: options.deadAfterMs ?? 1200,
+      rpcTimeoutMs: 500,
+      forgetAfterMs: 60_000,
+      staticPeers: options.staticPeers ?? [],
+    },
+  );
+  const server = new PeerServer(
+    {
+      logger: silentLogger,
+      handlers: {
+        registerNode: (request) => membership.handleRegister(request),
+        heartbeat: (request) => membership.handleHeartbeat(request),
+      },
+    },
+    { host: '127.0.0.1', port: 0, maxMessageBytes: 4 * 1024 * 1024 },
+  );
+  await server.start();
+  endpoints = [`127.0.0.1:${server.port}`];
+  membership.start();
+  let stopped = false;
+  const halt = async () => {
+    if (stopped) return;
+    stopped = true;
+    membership.stop();
+    pool.closeAll();
+    await server.stop(100);
+  };
+  return {
+    id,
+    endpoint: endpoints[0]!,
+    self,
+    membership,
+    server,
+    crash: halt,
+    stop: async () => {
+      if (!stopped) await membership.leave();
+      await halt();
+    },
+  };
+}
+
+/** Poll until the predicate holds or the bound passes; returns the elapsed ms. */
+export async function waitFor(predicate: () => boolean, boundMs: number, what: string): Promise<number> {
+  const start = Date.now();
+  while (!predicate()) {
+    if (Date.now() - start > boundMs) throw new Error(`timed out after ${boundMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return Date.now() - start;
+}
+
+/** The liveness this node shows for a peer, or undefined when it does not know it. */
+export function stateOf(node: PeerNode, peerId: string): string | undefined {
+  return node.membership.views().find((view) => view.node?.id === peerId)?.state;
+}

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { ErrorCodes } from '../../../src/errors.js';
+import { validateHeartbeat, validateNodeInfo } from '../../../src/membership/validate.js';
+import type { HeartbeatRequest, WireNodeInfo } from '../../../src/rpc/wire.js';
+
+function info(overrides: Partial<WireNodeInfo> = {}): WireNodeInfo {
+  return {
+    id: '0123456789abcdef',
+    name: 'box',
+    endpoints: ['10.0.0.2:8766', '[fd00::2]:8766'],
+    protocol: { major: 1, minor: 0 },
+    incarnation: 1_700_000_000_000,
+    activity: 'ACTIVITY_ACTIVE',
+    gpus: [],
+    backends: [],
+    system: null,
+    softwareVersion: '0.1.0',
+    inflight: 0,
+    generation: 1,
+    activityReason: '',
+    ...overrides,
+  };
+}
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    return (err as { code?: string }).code;
+  }
+  return undefined;
+}
+
+describe('validateNodeInfo', () => {
+  it('accepts a well-formed NodeInfo', () => {
+    expect(validateNodeInfo(info()).id).toBe('0123456789abcdef');
+  });
+
+  it.each([
+    ['missing node', null],
+    ['bad id', info({ id: '../../etc/passwd' })],
+    ['uppercase id', info({ id: '0123456789ABCDEF' })],
+    ['empty name', info({ name: '' })],
+    ['huge name', info({ name: 'x'.repeat(500) })],
+    ['no protocol', info({ protocol: null })],
+    ['endpoint without port', info({ endpoints: ['10.0.0.2'] })],
+    ['shell metacharacters in endpoint', info({ endpoints: ['$(touch /tmp/x):8766'] })],
+    ['too many endpoints', info({ endpoints: Array.from({ length: 40 }, (_, i) => `10.0.0.${i}:1`) })],
+    ['zero incarnation', info({ incarnation: 0 })],
+  ])('refuses %s with PEER_INVALID', (_name, value) => {
+    expect(codeOf(() => validateNodeInfo(value as WireNodeInfo))).toBe(ErrorCodes.PEER_INVALID);
+  });
+});
+
+describe('validateHeartbeat', () => {
+  const base: HeartbeatRequest = {
+    nodeId: '0123456789abcdef',
+    incarnation: 5,
+    seq: 1,
+    activity: 'ACTIVITY_ACTIVE',
+    inflight: 0,
+    generation: 1,
+    gpus: [],
+    activityReason: '',
+    protocol: { major: 1, minor: 0 },
+    modelInflight: {},
+  };
+
+  it('accepts a normal heartbeat and refuses a forged id or zero incarnation', () => {
+    expect(validateHeartbeat(base).nodeId).toBe(base.nodeId);
+    expect(codeOf(() => validateHeartbeat({ ...base, nodeId: 'not-an-id' }))).toBe(ErrorCodes.PEER_INVALID);
+    expect(codeOf(() => validateHeartbeat({ ...base, incarnation: 0 }))).toBe(ErrorCodes.PEER_INVALID);
+  });
+});
