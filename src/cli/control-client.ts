@@ -1,0 +1,134 @@
+// The swarmctl side of the SwarmControl service: promise calls over the daemon's Unix socket.
+// The socket is 0600 in the data dir, which is the access control, so the channel is insecure.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { ErrorCodes, SwarmError } from '../errors.js';
+import { controlClient } from '../rpc/proto.js';
+import type { DoctorResponse, ListModelsResponse, ListNodesResponse, StatusResponse } from '../rpc/wire.js';
+
+/** How long each control call may take before swarmctl gives up on the daemon. */
+export const CONTROL_DEADLINE_MS = 5_000;
+
+/** Options for one control call. */
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+/** A connection to the local daemon's control socket. */
+export interface ControlClient {
+  /** The absolute socket path this client dials. */
+  readonly socketPath: string;
+  /** This node's own view and where it keeps its state. */
+  status(options?: CallOptions): Promise<StatusResponse>;
+  /** The peer table, this node included. */
+  listNodes(options?: CallOptions): Promise<ListNodesResponse>;
+  /** Every model the swarm offers and which nodes hold it. */
+  listModels(options?: CallOptions): Promise<ListModelsResponse>;
+  /** The daemon's self-checks. */
+  doctor(options?: CallOptions): Promise<DoctorResponse>;
+  /** Close the channel; safe to call twice. */
+  close(): void;
+}
+
+/** Options of connectControl. */
+export interface ConnectOptions {
+  /** Deadline of each call in ms (default CONTROL_DEADLINE_MS). */
+  deadlineMs?: number;
+}
+
+type UnaryMethod = (
+  request: object,
+  options: grpc.CallOptions,
+  callback: (err: grpc.ServiceError | null, value?: unknown) => void,
+) => grpc.ClientUnaryCall;
+
+const HOW_TO_START =
+  'is swarmd running? start it with `systemctl --user start swarmd` or run `swarmd` in a terminal; --socket PATH picks another daemon';
+
+/** Make a control client for the daemon listening on socketPath (no I/O until the first call). */
+export function connectControl(socketPath: string, options: ConnectOptions = {}): ControlClient {
+  const path = resolve(socketPath);
+  const deadlineMs = options.deadlineMs ?? CONTROL_DEADLINE_MS;
+  const Client = controlClient();
+  const client = new Client(`unix:${path}`, grpc.credentials.createInsecure());
+  let closed = false;
+
+  const call = <T>(method: string, opts: CallOptions = {}): Promise<T> =>
+    new Promise<T>((resolvePromise, reject) => {
+      if (opts.signal?.aborted) {
+        reject(unreachable(`the ${method} call to ${path} was aborted`, opts.signal.reason));
+        return;
+      }
+      const fn = (client as unknown as Record<string, UnaryMethod>)[method]!;
+      const onAbort = () => pending.cancel();
+      const pending = fn.call(client, {}, { deadline: Date.now() + deadlineMs }, (err, value) => {
+        opts.signal?.removeEventListener('abort', onAbort);
+        if (err) reject(mapControlError(err, path, method, deadlineMs));
+        else resolvePromise(value as T);
+      });
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+    });
+
+  return {
+    socketPath: path,
+    status: (opts) => call<StatusResponse>('Status', opts),
+    listNodes: (opts) => call<ListNodesResponse>('ListNodes', opts),
+    listModels: (opts) => call<ListModelsResponse>('ListModels', opts),
+    doctor: (opts) => call<DoctorResponse>('Doctor', opts),
+    close() {
+      if (closed) return;
+      closed = true;
+      client.close();
+    },
+  };
+}
+
+/** Turn a gRPC failure of a control call into a SwarmError that says what to do. */
+export function mapControlError(
+  err: grpc.ServiceError,
+  socketPath: string,
+  method: string,
+  deadlineMs: number = CONTROL_DEADLINE_MS,
+): SwarmError {
+  const details = err.details || err.message;
+  switch (err.code) {
+    case grpc.status.UNAVAILABLE: {
+      if (/EACCES|EPERM/.test(details)) {
+        return unreachable(`permission denied on ${socketPath} (the socket belongs to another user)`, err);
+      }
+      if (/ENOENT/.test(details) || !existsSync(socketPath)) {
+        return unreachable(`no control socket at ${socketPath}`, err);
+      }
+      if (/ECONNREFUSED/.test(details)) {
+        return unreachable(`nothing is listening on ${socketPath} (stale socket)`, err);
+      }
+      return unreachable(`cannot connect to ${socketPath}: ${details}`, err);
+    }
+    case grpc.status.DEADLINE_EXCEEDED:
+      return unreachable(
+        `swarmd on ${socketPath} did not answer ${method} within ${deadlineMs / 1000}s`,
+        err,
+      );
+    case grpc.status.CANCELLED:
+      return unreachable(`the ${method} call to ${socketPath} was cancelled`, err);
+    case grpc.status.UNIMPLEMENTED:
+      return new SwarmError(
+        ErrorCodes.NOT_IMPLEMENTED,
+        `swarmd on ${socketPath} does not know ${method}: swarmctl and swarmd are different versions; upgrade swarmd and restart it`,
+        { cause: err },
+      );
+    default:
+      return new SwarmError(
+        ErrorCodes.CONTROL_FAILED,
+        `swarmd on ${socketPath} failed ${method}: ${grpc.status[err.code] ?? err.code}: ${details}`,
+        { cause: err },
+      );
+  }
+}
+
+function unreachable(what: string, cause: unknown): SwarmError {
+  return new SwarmError(ErrorCodes.CONTROL_UNREACHABLE, `cannot reach swarmd: ${what}; ${HOW_TO_START}`, {
+    cause,
+  });
+}

@@ -1,0 +1,217 @@
+// Human output of swarmctl: plain tables and key: value blocks built from the --json shapes.
+// No colours, no I/O: every function returns the text to print (without a final newline).
+import Table from 'cli-table3';
+import { formatDuration } from '../util/duration.js';
+import type { DoctorJson, GpuJson, ModelJson, ModelsJson, NodeJson, NodesJson, StatusJson } from './json.js';
+
+/** Most model names shown in one table cell before "+N more". */
+export const MAX_MODELS_SHOWN = 3;
+
+/** Longest model name shown in a table cell before it is cut with "…". */
+export const MAX_MODEL_NAME = 32;
+
+const BORDERLESS = {
+  top: '',
+  'top-mid': '',
+  'top-left': '',
+  'top-right': '',
+  bottom: '',
+  'bottom-mid': '',
+  'bottom-left': '',
+  'bottom-right': '',
+  left: '',
+  'left-mid': '',
+  mid: '',
+  'mid-mid': '',
+  right: '',
+  'right-mid': '',
+  middle: '  ',
+};
+
+function table(head: string[], rows: string[][]): string {
+  const t = new Table({
+    head,
+    chars: BORDERLESS,
+    style: { 'padding-left': 0, 'padding-right': 0, head: [], border: [] },
+  });
+  t.push(...rows);
+  return t
+    .toString()
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .join('\n');
+}
+
+/** The STATE cell: membership state, or what an alive node is doing, plus compatibility and reachability. */
+export function stateLabel(node: NodeJson): string {
+  if (!node.compatible) return `incompatible (v${node.protocol})`;
+  let label: string = node.state;
+  if (node.state === 'alive' && node.activity !== 'active') {
+    label = node.activityReason ? `${node.activity} (${node.activityReason})` : node.activity;
+  }
+  if (isOneWay(node)) label += ', one-way';
+  return label;
+}
+
+/** True when only one direction between this daemon and the peer works. */
+export function isOneWay(node: NodeJson): boolean {
+  if (node.self || (node.state !== 'alive' && node.state !== 'suspect')) return false;
+  return node.reachability.outbound !== node.reachability.inbound;
+}
+
+/** A GPU as "RTX 4090 1.2/24.0G" (used/total GiB; the name without vendor prefixes). */
+export function gpuLabel(gpu: GpuJson): string {
+  const name = gpu.name
+    .replace(/^(NVIDIA\s+|AMD\s+|Intel\(R\)\s+|Intel\s+)/i, '')
+    .replace(/^GeForce\s+/i, '');
+  const unified = gpu.unifiedMemory ? ' unified' : '';
+  if (gpu.memoryTotalMiB === null) return `${name || 'GPU'}${unified}`;
+  const used = gpu.memoryUsedMiB === null ? '?' : gib(gpu.memoryUsedMiB);
+  return `${name || 'GPU'} ${used}/${gib(gpu.memoryTotalMiB)}G${unified}`;
+}
+
+/** Age of the last heartbeat as "0.4s ago"; "-" for this node or a node never heard from. */
+export function heartbeatLabel(node: NodeJson): string {
+  if (node.self || node.lastHeartbeatAgeMs === null) return '-';
+  const ms = node.lastHeartbeatAgeMs;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s ago`;
+  return `${formatDuration(ms)} ago`;
+}
+
+/** A context length as "32k" when it is a whole number of KiB tokens, else the number; "-" when unknown. */
+export function contextLabel(value: number | null): string {
+  if (value === null) return '-';
+  return value % 1024 === 0 ? `${value / 1024}k` : String(value);
+}
+
+/** The `swarmctl nodes` table, then one line per node that reports a problem. */
+export function renderNodes(data: NodesJson): string {
+  if (data.nodes.length === 0) return 'no nodes known (the daemon has not reported itself yet)';
+  const rows = data.nodes.map((node) => [
+    node.self ? `${node.name} *` : node.name,
+    stateLabel(node),
+    node.address ?? node.addresses[0] ?? '-',
+    node.gpus.length > 0 ? node.gpus.map(gpuLabel).join(', ') : '-',
+    node.backends.length > 0 ? node.backends.map((b) => (b.healthy ? b.kind : `${b.kind}!`)).join(', ') : '-',
+    modelsCell(node),
+    String(node.inflight),
+    heartbeatLabel(node),
+  ]);
+  const lines = [
+    table(['NAME', 'STATE', 'ADDRESS', 'GPUS', 'BACKENDS', 'MODELS', 'LOAD', 'HEARTBEAT'], rows),
+  ];
+  const problems = data.nodes.filter((n) => n.problem !== null).map((n) => `${n.name}: ${n.problem}`);
+  if (problems.length > 0) lines.push('', ...problems);
+  const unhealthy = data.nodes.some((n) => n.backends.some((b) => !b.healthy));
+  const legend = ['* = this node / loaded model'];
+  if (unhealthy) legend.push('! = backend unhealthy');
+  lines.push('', legend.join(', '));
+  return lines.join('\n');
+}
+
+/** The `swarmctl models` table. */
+export function renderModels(data: ModelsJson): string {
+  if (data.models.length === 0) return 'no models in the swarm (no healthy backend reported any)';
+  const rows = data.models.map((model) => [
+    model.id,
+    model.nodes.map((n) => `${n.name}/${backendKind(n.backend)}`).join(', '),
+    loadedCell(model),
+    contextLabel(model.maxContextLength),
+  ]);
+  return table(['MODEL', 'NODES', 'LOADED', 'CONTEXT'], rows);
+}
+
+/** The `swarmctl status` key: value block for this node. */
+export function renderStatus(data: StatusJson): string {
+  const node = data.node;
+  const activity = node.activityReason ? `${node.activity} (${node.activityReason})` : node.activity;
+  const entries: [string, string[]][] = [
+    ['id', [node.id || '-']],
+    ['name', [node.name || '-']],
+    ['state', [`${node.state}, ${activity}`]],
+    ['addresses', [node.addresses.length > 0 ? node.addresses.join(', ') : '-']],
+    ['protocol', [node.protocol]],
+    ['version', [node.softwareVersion ?? '-']],
+    ['GPUs', node.gpus.length > 0 ? node.gpus.map(gpuLabel) : ['-']],
+    [
+      'backends',
+      node.backends.length > 0
+        ? node.backends.map((b) => {
+            const health = b.healthy ? 'healthy' : `unhealthy${b.error ? `: ${b.error}` : ''}`;
+            return `${b.id} (${b.kind}${b.version ? ` ${b.version}` : ''}) ${health}`;
+          })
+        : ['-'],
+    ],
+    ['models', node.models.length > 0 ? node.models.map((m) => `${m.id}${m.loaded ? ' *' : ''}`) : ['-']],
+    ['in flight', [String(node.inflight)]],
+    ['uptime', [formatDuration(data.uptimeMs)]],
+    ['data dir', [data.dataDir]],
+    ['config', [data.configPath ?? '(none: defaults)']],
+    ['socket', [data.controlSocket]],
+    ['peer port', [String(data.peerPort)]],
+    ['mDNS', [data.mdns ? 'on' : 'off']],
+  ];
+  if (node.problem !== null) entries.push(['problem', [node.problem]]);
+  const width = Math.max(...entries.map(([key]) => key.length)) + 2;
+  const lines: string[] = [];
+  for (const [key, values] of entries) {
+    values.forEach((value, i) => {
+      lines.push(`${(i === 0 ? `${key}:` : '').padEnd(width)}${value}`);
+    });
+  }
+  return lines.join('\n');
+}
+
+/** The `swarmctl doctor` report: one line per check, its fix indented, then a summary. */
+export function renderDoctor(data: DoctorJson): string {
+  const tags = { ok: '[ok]  ', warn: '[warn]', fail: '[FAIL]' } as const;
+  const lines: string[] = [];
+  for (const check of data.checks) {
+    lines.push(`${tags[check.status]} ${check.name}: ${check.detail}`);
+    if (check.fix !== null) lines.push(`       → ${check.fix}`);
+  }
+  const count = (status: string) => data.checks.filter((c) => c.status === status).length;
+  const warns = count('warn');
+  const fails = count('fail');
+  if (data.checks.length === 0) lines.push('no checks ran');
+  else if (warns === 0 && fails === 0)
+    lines.push(`all ${data.checks.length} check${data.checks.length === 1 ? '' : 's'} passed`);
+  else {
+    lines.push(
+      `${count('ok')} ok, ${warns} warning${warns === 1 ? '' : 's'}, ${fails} failure${fails === 1 ? '' : 's'}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+function modelsCell(node: NodeJson): string {
+  const byId = new Map<string, boolean>();
+  for (const model of node.models) byId.set(model.id, (byId.get(model.id) ?? false) || model.loaded);
+  if (byId.size === 0) return '-';
+  const sorted = [...byId].sort(
+    ([a, la], [b, lb]) => Number(lb) - Number(la) || (a < b ? -1 : a > b ? 1 : 0),
+  );
+  const shown = sorted
+    .slice(0, MAX_MODELS_SHOWN)
+    .map(([id, loaded]) => `${truncate(id, MAX_MODEL_NAME)}${loaded ? '*' : ''}`);
+  if (sorted.length > MAX_MODELS_SHOWN) shown.push(`+${sorted.length - MAX_MODELS_SHOWN} more`);
+  return shown.join(', ');
+}
+
+function loadedCell(model: ModelJson): string {
+  const names = [...new Set(model.nodes.filter((n) => n.loaded).map((n) => n.name))];
+  return names.length > 0 ? `yes on ${names.join(', ')}` : 'no';
+}
+
+function backendKind(backendId: string): string {
+  const at = backendId.indexOf('@');
+  return at > 0 ? backendId.slice(0, at) : backendId;
+}
+
+function truncate(value: string, max: number): string {
+  return value.length <= max ? value : `${value.slice(0, max - 1)}…`;
+}
+
+function gib(mib: number): string {
+  return (mib / 1024).toFixed(1);
+}

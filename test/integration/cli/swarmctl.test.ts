@@ -1,0 +1,145 @@
+// swarmctl as a real child process against a real grpc-js SwarmControl server on a Unix socket.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NodesJson } from '../../../src/cli/json.js';
+import { loadServices } from '../../../src/rpc/proto.js';
+import { doctorReply, listModelsReply, listNodesReply, statusReply } from '../../unit/cli/fixtures.js';
+
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'swarmctl-it-'));
+const socket = join(dir, 'control.sock');
+/** No config file and the default data dir under the temp dir. */
+const env = {
+  PATH: process.env.PATH ?? '',
+  HOME: dir,
+  XDG_CONFIG_HOME: join(dir, 'config'),
+  XDG_STATE_HOME: join(dir, 'state'),
+};
+let server: grpc.Server;
+
+beforeAll(async () => {
+  server = new grpc.Server();
+  const reply =
+    (value: unknown): grpc.handleUnaryCall<unknown, unknown> =>
+    (_call, callback) =>
+      callback(null, value);
+  server.addService(loadServices().control, {
+    Status: reply(statusReply),
+    ListNodes: reply(listNodesReply),
+    ListModels: reply(listModelsReply),
+    Doctor: reply(doctorReply),
+  });
+  await new Promise<void>((resolve, reject) =>
+    server.bindAsync(`unix:${socket}`, grpc.ServerCredentials.createInsecure(), (err) =>
+      err ? reject(err) : resolve(),
+    ),
+  );
+});
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function swarmctl(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/bin/swarmctl.ts', ...args], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('swarmctl against a real control socket', () => {
+  it('nodes --json prints the documented shape from the real wire', async () => {
+    const result = await swarmctl(['--socket', socket, 'nodes', '--json']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const data = JSON.parse(result.stdout) as NodesJson;
+    expect(data.self).toBe('n-atlas');
+    expect(data.nodes.map((n) => n.name)).toEqual([
+      'atlas',
+      'boreas',
+      'cronos',
+      'delta',
+      'echo',
+      'foxtrot',
+      'golf',
+    ]);
+    const atlas = data.nodes[0]!;
+    expect(atlas.gpus[0]).toMatchObject({
+      name: 'NVIDIA GeForce RTX 4090',
+      memoryTotalMiB: 24564,
+      memoryUsedMiB: 1229,
+    });
+    expect(atlas.models).toEqual([
+      { id: 'qwen3:8b', backend: 'ollama@127.0.0.1:11434', loaded: true, contextLength: 40960 },
+    ]);
+    const golf = data.nodes.find((n) => n.name === 'golf')!;
+    // Unset proto3 optionals arrive absent and become null; set zero stays 0.
+    expect(golf.gpus[0]).toMatchObject({ memoryTotalMiB: null, memoryUsedMiB: null, utilizationPct: 0 });
+    expect(data.nodes.find((n) => n.name === 'echo')).toMatchObject({ activity: 'paused' });
+    expect(result.stdout).not.toMatch(/"_[a-zA-Z]+"/);
+  });
+
+  it('nodes prints a table with every node name', async () => {
+    const result = await swarmctl(['--socket', socket, 'nodes']);
+    expect(result.code).toBe(0);
+    for (const name of ['atlas *', 'boreas', 'cronos', 'delta', 'echo', 'foxtrot', 'golf']) {
+      expect(result.stdout).toContain(name);
+    }
+    expect(result.stdout).toContain('incompatible (v2.0)');
+  });
+
+  it('models, status and doctor answer over the socket', async () => {
+    const models = await swarmctl(['--socket', socket, 'models', '--json']);
+    expect(JSON.parse(models.stdout).models.map((m: { id: string }) => m.id)).toEqual([
+      'llama-3.3-70b',
+      'qwen3:8b',
+    ]);
+    const status = await swarmctl(['--socket', socket, 'status']);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/^name:\s+atlas$/m);
+    const doctor = await swarmctl(['--socket', socket, 'doctor']);
+    expect(doctor.code).toBe(1);
+    expect(doctor.stdout).toContain('[FAIL] backends');
+  });
+
+  it('exits 3 and names the socket when nothing is there', async () => {
+    const missing = join(dir, 'nobody.sock');
+    const result = await swarmctl(['--socket', missing, 'nodes']);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain(missing);
+    expect(result.stderr).toMatch(/^swarmctl: /);
+    expect(result.stdout).toBe('');
+  });
+
+  it('uses <dataDir>/control.sock when no --socket is given', async () => {
+    const result = await swarmctl(['status', '--json']);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain(join(dir, 'state', 'swarmd', 'control.sock'));
+    expect(JSON.parse(result.stdout).error.code).toBe('SWARM_ERR_CONTROL_UNREACHABLE');
+  });
+
+  it('exits 2 on an unknown command', async () => {
+    const result = await swarmctl(['--socket', socket, 'frobnicate']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("unknown command 'frobnicate'");
+  });
+});
