@@ -108,6 +108,8 @@ function readConfigFile(path: string, required: boolean): Record<string, unknown
       },
     );
   }
+  // A key with nothing after it (`node:` whose options are all commented out) means "not set".
+  dropNulls(value as Record<string, unknown>);
   const version = (value as Record<string, unknown>).version;
   if (typeof version === 'number' && version > CONFIG_VERSION) {
     throw new ConfigError(
@@ -209,8 +211,8 @@ function convertOrThrow(
 function describeIssues(error: z.ZodError, sources: Source[]): string {
   const lines = error.issues.slice(0, 10).map((issue) => {
     if (issue.code === 'unrecognized_keys') {
-      const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-      return `${where}unknown option${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} (check the spelling; see the configuration reference in the README)`;
+      const prefix = issue.path.length > 0 ? `${issue.path.join('.')}.` : '';
+      return `unknown option${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${prefix}${k}"`).join(', ')} (check the spelling; see the configuration reference in the README)`;
     }
     const path = issue.path.join('.');
     const source = [...sources].reverse().find((s) => s.path === path || path.startsWith(`${s.path}.`));
@@ -233,6 +235,13 @@ function collectLeaves(value: unknown, prefix: string, visit: (path: string, raw
     for (const [key, inner] of Object.entries(value))
       collectLeaves(inner, prefix ? `${prefix}.${key}` : key, visit);
   } else if (prefix) visit(prefix, value);
+}
+
+function dropNulls(mapping: Record<string, unknown>) {
+  for (const [key, inner] of Object.entries(mapping)) {
+    if (inner === null) delete mapping[key];
+    else if (typeof inner === 'object' && !Array.isArray(inner)) dropNulls(inner as Record<string, unknown>);
+  }
 }
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown) {

@@ -1,0 +1,261 @@
+#!/usr/bin/env bash
+# Install swarmd from this checkout as a systemd user service, or remove it (--uninstall).
+# Run it again to upgrade in place: it rebuilds, rewrites the unit and restarts the service.
+# It never overwrites your config and never touches the data dir.
+set -euo pipefail
+shopt -u patsub_replacement 2>/dev/null || true
+
+readonly MIN_NODE_MAJOR=20
+readonly MIN_NODE_MINOR=19
+readonly UNIT_NAME=swarmd.service
+
+REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
+readonly REPO_DIR
+HOME_DIR="${HOME:?HOME is not set}"
+CONFIG_HOME="${XDG_CONFIG_HOME:-$HOME_DIR/.config}"
+readonly CONFIG_DIR="$CONFIG_HOME/swarmd"
+readonly CONFIG_FILE="$CONFIG_DIR/config.yaml"
+readonly UNIT_DIR="$CONFIG_HOME/systemd/user"
+readonly UNIT_FILE="$UNIT_DIR/$UNIT_NAME"
+readonly DATA_DIR="${XDG_STATE_HOME:-$HOME_DIR/.local/state}/swarmd"
+readonly ENTRY="$REPO_DIR/dist/src/bin/swarmd.js"
+readonly DEFAULT_FILE_MODULE="$REPO_DIR/dist/src/config/default-file.js"
+CURRENT_USER="${USER:-$(id -un)}"
+readonly CURRENT_USER
+
+usage() {
+  cat <<EOF
+Usage: ./install.sh [options]
+
+Install swarmd from this checkout as a systemd user service: install dependencies,
+build, write a commented default config to $CONFIG_FILE
+(only if none exists), install, enable and (re)start $UNIT_NAME.
+Running it again upgrades in place.
+
+Options:
+  --skip-build   use the existing dist/ (no dependency install, no build);
+                 for development and tests
+  --no-start     install and enable the service, but do not start or restart it
+  --uninstall    stop, disable and remove the service; keeps config and data
+  -h, --help     show this help
+EOF
+}
+
+say() { printf '==> %s\n' "$*"; }
+note() { printf '    %s\n' "$*"; }
+die() {
+  printf 'install.sh: error: %s\n' "$*" >&2
+  exit 1
+}
+die_usage() {
+  printf 'install.sh: %s\n\n' "$*" >&2
+  usage >&2
+  exit 2
+}
+
+skip_build=0
+no_start=0
+uninstall=0
+while (($# > 0)); do
+  case "$1" in
+    --skip-build) skip_build=1 ;;
+    --no-start) no_start=1 ;;
+    --uninstall) uninstall=1 ;;
+    -h | --help)
+      usage
+      exit 0
+      ;;
+    # Reserved: the swarm security change adds `--init` (start a new swarm) and
+    # `--join <token>` (join an existing one) here, handled at "Swarm identity" below.
+    *) die_usage "unknown option: $1" ;;
+  esac
+  shift
+done
+
+# Why there is no systemd user session, set by has_user_systemd.
+no_systemd_reason=''
+
+has_user_systemd() {
+  if ! command -v systemctl >/dev/null 2>&1; then
+    no_systemd_reason='systemctl is not installed'
+    return 1
+  fi
+  local err
+  if ! err="$(systemctl --user show-environment 2>&1 >/dev/null)"; then
+    no_systemd_reason="systemctl --user cannot reach a user session (${err%%$'\n'*})"
+    return 1
+  fi
+}
+
+# Run systemctl --user, hiding the complaint that the unit is not loaded or not installed.
+systemctl_quiet() {
+  local err
+  if ! err="$(systemctl --user "$@" 2>&1 >/dev/null)"; then
+    case "$err" in
+      *'not loaded'* | *'does not exist'* | *'not found'* | '') ;;
+      *) printf '    (systemctl --user %s: %s)\n' "$*" "${err%%$'\n'*}" ;;
+    esac
+  fi
+}
+
+do_uninstall() {
+  say "Uninstalling the swarmd user service"
+  local systemd=0
+  if has_user_systemd; then systemd=1; fi
+  if ((systemd)); then
+    systemctl_quiet stop "$UNIT_NAME"
+    systemctl_quiet disable "$UNIT_NAME"
+  fi
+  if [[ -e "$UNIT_FILE" ]]; then
+    rm -f "$UNIT_FILE"
+    note "removed $UNIT_FILE"
+  else
+    note "no unit at $UNIT_FILE (already removed)"
+  fi
+  if ((systemd)); then
+    systemctl --user daemon-reload
+    systemctl_quiet reset-failed "$UNIT_NAME"
+  else
+    note "No systemd user session: $no_systemd_reason; stop a foreground swarmd with Ctrl-C."
+  fi
+  say "Kept your config and data"
+  note "config: $CONFIG_DIR"
+  note "data:   $DATA_DIR (node id, state; node.dataDir in the config may point elsewhere)"
+  note "To delete them too: rm -rf '$CONFIG_DIR' '$DATA_DIR'"
+}
+
+if ((uninstall)); then
+  do_uninstall
+  exit 0
+fi
+
+# ---- Node.js -------------------------------------------------------------------------
+say "Checking Node.js (>= $MIN_NODE_MAJOR.$MIN_NODE_MINOR)"
+get_node='Get a current one from https://nodejs.org/en/download (or: nvm install 22).'
+NODE_BIN="$(type -P node || true)"
+if [[ -z "$NODE_BIN" ]]; then
+  die "swarmd needs Node.js >= $MIN_NODE_MAJOR.$MIN_NODE_MINOR, but no 'node' is on PATH. $get_node"
+fi
+if [[ "$NODE_BIN" != /* ]]; then NODE_BIN="$PWD/$NODE_BIN"; fi
+readonly NODE_BIN
+node_version="$(node --version 2>/dev/null || true)"
+if [[ ! "$node_version" =~ ^v([0-9]+)\.([0-9]+)\. ]]; then
+  die "cannot tell the version of $NODE_BIN ('node --version' said '$node_version'); swarmd needs Node.js >= $MIN_NODE_MAJOR.$MIN_NODE_MINOR. $get_node"
+fi
+node_major="${BASH_REMATCH[1]}"
+node_minor="${BASH_REMATCH[2]}"
+if ((node_major < MIN_NODE_MAJOR || (node_major == MIN_NODE_MAJOR && node_minor < MIN_NODE_MINOR))); then
+  die "swarmd needs Node.js >= $MIN_NODE_MAJOR.$MIN_NODE_MINOR, but found $node_version at $NODE_BIN. $get_node"
+fi
+note "node $node_version at $NODE_BIN"
+
+for path in "$REPO_DIR" "$NODE_BIN" "$CONFIG_FILE"; do
+  case "$path" in
+    *'"'* | *\\* | *$'\n'*)
+      die "the path '$path' holds a quote, backslash or newline, which a systemd unit cannot hold; use a simpler path"
+      ;;
+    *) ;;
+  esac
+done
+
+# ---- Build ---------------------------------------------------------------------------
+cd "$REPO_DIR"
+if ((skip_build)); then
+  say "Skipping the build (--skip-build): using the existing dist/"
+else
+  command -v npm >/dev/null 2>&1 || die "npm is not on PATH (it ships with Node.js). $get_node"
+  say "Installing dependencies"
+  if [[ -f package-lock.json ]]; then
+    npm ci --no-audit --no-fund
+  else
+    npm install --no-audit --no-fund
+  fi
+  say "Building"
+  npm run build
+fi
+for built in "$ENTRY" "$DEFAULT_FILE_MODULE"; do
+  if [[ ! -f "$built" ]]; then
+    die "$built is missing: the build is incomplete. Run ./install.sh without --skip-build."
+  fi
+done
+
+# ---- Config --------------------------------------------------------------------------
+if [[ -e "$CONFIG_FILE" ]]; then
+  say "Keeping your config $CONFIG_FILE (an existing config is never overwritten)"
+else
+  say "Writing the default config to $CONFIG_FILE"
+  mkdir -p "$CONFIG_DIR"
+  config_tmp="$(mktemp "$CONFIG_DIR/.config.yaml.XXXXXX")"
+  trap 'rm -f "$config_tmp"' EXIT
+  # shellcheck disable=SC2016 # JavaScript, expanded by node, not by the shell
+  "$NODE_BIN" --input-type=module -e '
+    import { pathToFileURL } from "node:url";
+    const m = await import(pathToFileURL(process.argv[1]).href);
+    process.stdout.write(m.defaultConfigYaml());
+  ' "$DEFAULT_FILE_MODULE" >"$config_tmp"
+  chmod 600 "$config_tmp"
+  mv "$config_tmp" "$CONFIG_FILE"
+  trap - EXIT
+  note "every option is listed there with its default and its SWARMD_* environment variable"
+fi
+
+# ---- Swarm identity (reserved) -------------------------------------------------------
+# The swarm security change hooks `--init` / `--join <token>` in here: after the build
+# and config exist, before the service (re)starts, so the daemon starts already enrolled.
+
+# ---- Service -------------------------------------------------------------------------
+if ! has_user_systemd; then
+  say "No systemd user session here: $no_systemd_reason"
+  note "swarmd is built and configured, but not installed as a service."
+  note "Run it in the foreground instead:"
+  note "  node $ENTRY"
+  note "It reads its config from $CONFIG_FILE"
+  exit 0
+fi
+
+say "Installing user unit $UNIT_FILE"
+template="$REPO_DIR/systemd/$UNIT_NAME"
+[[ -f "$template" ]] || die "the unit template $template is missing from this checkout"
+# Values go in with % doubled, so systemd does not read them as specifiers.
+node_value="${NODE_BIN//%/%%}"
+app_value="${REPO_DIR//%/%%}"
+config_value="${CONFIG_FILE//%/%%}"
+unit="$(<"$template")"
+unit="${unit//@NODE@/"$node_value"}"
+unit="${unit//@APP_DIR@/"$app_value"}"
+unit="${unit//@CONFIG_FILE@/"$config_value"}"
+if [[ "$unit" =~ @[A-Z_]+@ ]]; then
+  die "the unit template has a placeholder install.sh does not know: ${BASH_REMATCH[0]}"
+fi
+mkdir -p "$UNIT_DIR"
+unit_tmp="$(mktemp "$UNIT_DIR/.$UNIT_NAME.XXXXXX")"
+trap 'rm -f "$unit_tmp"' EXIT
+printf '%s\n' "$unit" >"$unit_tmp"
+chmod 644 "$unit_tmp"
+mv "$unit_tmp" "$UNIT_FILE"
+trap - EXIT
+systemctl --user daemon-reload
+systemctl --user enable --quiet "$UNIT_NAME"
+
+if ((no_start)); then
+  say "Enabled, not started (--no-start). Start it with: systemctl --user start swarmd"
+else
+  say "Starting swarmd"
+  if ! systemctl --user restart "$UNIT_NAME"; then
+    die "swarmd did not start; see: journalctl --user -u swarmd -e"
+  fi
+fi
+
+linger=''
+if command -v loginctl >/dev/null 2>&1; then
+  linger="$(loginctl show-user "$CURRENT_USER" -p Linger 2>/dev/null || true)"
+fi
+if [[ "$linger" != 'Linger=yes' ]]; then
+  say "To keep swarmd running while you are logged out (and start it at boot), run once:"
+  note "loginctl enable-linger $CURRENT_USER"
+fi
+
+say "Done. The OpenAI-compatible endpoint is http://127.0.0.1:8765/v1 (gateway.* in the config)"
+note "config: $CONFIG_FILE"
+note "status: systemctl --user status swarmd"
+note "logs:   journalctl --user -u swarmd -f"
