@@ -1,0 +1,161 @@
+// A real swarmd process (the built dist/ binary) inside one host of a test LAN, with a
+// fake Ollama and a fake nvidia-smi beside it, and swarmctl to read its view.
+import { type ChildProcess, execFile } from 'node:child_process';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { NodesJson } from '../../src/cli/json.js';
+import type { TestLan } from './testlan.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SWARMD = join(ROOT, 'dist/src/bin/swarmd.js');
+const SWARMCTL = join(ROOT, 'dist/src/bin/swarmctl.js');
+const run = promisify(execFile);
+
+export interface SwarmNodeOptions {
+  name: string;
+  gpuName: string;
+  models: string[];
+  loaded: string[];
+  /** Extra swarmd flags. */
+  flags?: string[];
+}
+
+/** One swarmd in the LAN. `start()` may be called again after a kill (same data dir, same id). */
+export class SwarmNode {
+  readonly dataDir: string;
+  readonly socket: string;
+  readonly log: string[] = [];
+  private daemon: ChildProcess | undefined;
+  private backend: ChildProcess | undefined;
+
+  private constructor(
+    private readonly lan: TestLan,
+    private readonly index: number,
+    private readonly options: SwarmNodeOptions,
+    private readonly dir: string,
+  ) {
+    this.dataDir = join(dir, 'state');
+    this.socket = join(this.dataDir, 'control.sock');
+  }
+
+  /** Prepare the node's directory, fake nvidia-smi and fake Ollama (not started yet). */
+  static async create(lan: TestLan, index: number, options: SwarmNodeOptions): Promise<SwarmNode> {
+    const dir = await mkdtemp(join(tmpdir(), `swarmd-e2e-${options.name}-`));
+    const smi = join(dir, 'nvidia-smi');
+    await writeFile(
+      smi,
+      `#!/bin/sh\necho "0, ${options.gpuName}, GPU-5b9c2f7e-1a2b-3c4d-5e6f-0123456789a${index}, 24564, 1234, 22910, 17, 45, [N/A]"\n`,
+    );
+    await chmod(smi, 0o755);
+    const node = new SwarmNode(lan, index, options, dir);
+    await node.startBackend();
+    return node;
+  }
+
+  private startBackend(): Promise<void> {
+    const child = this.lan.exec(
+      this.index,
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(ROOT, 'test/fakes/serve-ollama.ts'),
+        '--port',
+        '11434',
+        '--models',
+        this.options.models.join(','),
+        '--loaded',
+        this.options.loaded.join(','),
+      ],
+      { cwd: ROOT },
+    );
+    this.backend = child;
+    return new Promise((resolve, reject) => {
+      child.stdout.once('data', () => resolve());
+      child.once('exit', (code) => reject(new Error(`fake ollama exited with ${code}`)));
+    });
+  }
+
+  /** Start swarmd; resolves once its control socket answers. */
+  async start(): Promise<void> {
+    this.log.length = 0;
+    const child = this.lan.exec(
+      this.index,
+      process.execPath,
+      [
+        SWARMD,
+        '--data-dir',
+        this.dataDir,
+        '--name',
+        this.options.name,
+        '--facts.nvidiaSmi',
+        join(this.dir, 'nvidia-smi'),
+        '--backends.probeInterval',
+        '1s',
+        ...(this.options.flags ?? []),
+      ],
+      { env: { ...process.env, HOME: this.dir, XDG_CONFIG_HOME: join(this.dir, 'config') } },
+    );
+    this.daemon = child;
+    child.stdout.on('data', (chunk: Buffer) => this.log.push(chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => this.log.push(chunk.toString()));
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null)
+        throw new Error(`swarmd ${this.options.name} exited: ${this.log.join('')}`);
+      if (this.log.join('').includes('swarmd ready')) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`swarmd ${this.options.name} did not become ready: ${this.log.join('')}`);
+  }
+
+  /** The daemon's PID (inside the namespace, as seen from here). */
+  get pid(): number | undefined {
+    return this.daemon?.pid;
+  }
+
+  /** Send a signal and, for SIGKILL/SIGTERM, wait for the exit. */
+  async signal(signal: NodeJS.Signals): Promise<void> {
+    const child = this.daemon;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    if (signal === 'SIGKILL' || signal === 'SIGTERM') await exited;
+  }
+
+  /** `swarmctl nodes --json` against this node's socket. */
+  async nodes(): Promise<NodesJson> {
+    const { stdout } = await run(process.execPath, [SWARMCTL, '--socket', this.socket, 'nodes', '--json'], {
+      timeout: 10_000,
+    });
+    return JSON.parse(stdout) as NodesJson;
+  }
+
+  /** Run any swarmctl command against this node; returns exit code and output. */
+  async swarmctl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    try {
+      const { stdout, stderr } = await run(process.execPath, [SWARMCTL, '--socket', this.socket, ...args], {
+        timeout: 15_000,
+      });
+      return { code: 0, stdout, stderr };
+    } catch (err) {
+      const failure = err as { code?: number; stdout?: string; stderr?: string };
+      return { code: failure.code ?? -1, stdout: failure.stdout ?? '', stderr: failure.stderr ?? '' };
+    }
+  }
+
+  /** Kill everything this node started and remove its files. */
+  async destroy(): Promise<void> {
+    for (const child of [this.daemon, this.backend]) {
+      if (child && child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGKILL');
+        await exited;
+      }
+    }
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
