@@ -64,8 +64,10 @@ export class Daemon {
       { logger: logger.child({ component: 'facts' }) },
       { refreshIntervalMs: config.facts.refreshInterval, nvidiaSmi: config.facts.nvidiaSmi },
     );
-    await facts.start();
+    // Facts and backends fill in while the node starts being found: peers pick the
+    // details up through the NodeInfo generation. Only discovery waits for nothing.
     this.track('facts', facts);
+    const factsReady = facts.start();
 
     const backends = new BackendMonitor(
       { logger: logger.child({ component: 'backends' }) },
@@ -77,9 +79,9 @@ export class Daemon {
         servers: [...config.backends.servers],
       },
     );
-    await backends.start();
     this.backends = backends;
     this.track('backends', backends);
+    const backendsReady = backends.start();
 
     const self = new SelfNode({
       id: this.nodeId,
@@ -146,7 +148,7 @@ export class Daemon {
 
     if (config.discovery.mdns.enabled) {
       const mdns = new MdnsDiscovery(
-        { logger: logger.child({ component: 'mdns' }) },
+        { logger },
         {
           nodeId: this.nodeId,
           port: peerServer.port,
@@ -169,6 +171,8 @@ export class Daemon {
       this.mdns = mdns;
       this.track('mdns', mdns);
     }
+    await Promise.all([factsReady, backendsReady]);
+    self.bump();
     logger.info(
       { node: this.nodeId, endpoints: this.endpoints, socket: config.control.socket },
       'swarmd ready',
