@@ -133,7 +133,14 @@ export class Daemon {
         logger: logger.child({ component: 'control' }),
         handlers: {
           status: () => this.status(),
-          listNodes: () => ({ selfId: this.nodeId, nodes: membership.views() }),
+          listNodes: () => ({
+            selfId: this.nodeId,
+            nodes: membership.views(),
+            paired: false,
+            swarm: '',
+            epoch: 0,
+            visible: [],
+          }),
           listModels: () => ({ models: buildCatalogue(membership.views()) }),
           doctor: async () => ({ checks: await this.doctor() }),
         },

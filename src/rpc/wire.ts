@@ -131,9 +131,43 @@ export interface StatusResponse {
   mdnsEnabled: boolean;
 }
 
+export interface WireVisibleNode {
+  id: string;
+  endpoints: string[];
+  swarm: string;
+  epoch: number;
+  lastSeenMs: number;
+}
+
 export interface ListNodesResponse {
   selfId: string;
   nodes: WirePeerView[];
+  paired: boolean;
+  swarm: string;
+  epoch: number;
+  visible: WireVisibleNode[];
+}
+
+export interface RekeyRequest {
+  token: string;
+  epoch: number;
+  removed: string[];
+  fromNodeId: string;
+}
+export interface RekeyResponse {
+  accepted: boolean;
+  reason: string;
+}
+
+export interface RemoveNodeRequest {
+  node: string;
+}
+export interface RekeyReport {
+  epoch: number;
+  fingerprint: string;
+  delivered: string[];
+  missed: string[];
+  removed: string;
 }
 
 export interface WireCatalogueHolder {

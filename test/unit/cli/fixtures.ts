@@ -199,6 +199,10 @@ export const golfView: WirePeerView = peer(
 /** ListNodes with every fixture node. */
 export const listNodesReply: ListNodesResponse = {
   selfId: 'n-atlas',
+  paired: true,
+  swarm: '3fa2c1d0',
+  epoch: 1,
+  visible: [],
   nodes: [selfView, boreasView, cronosView, deltaView, echoView, foxtrotView, golfView],
 };
 
