@@ -19,6 +19,7 @@ readonly UNIT_DIR="$CONFIG_HOME/systemd/user"
 readonly UNIT_FILE="$UNIT_DIR/$UNIT_NAME"
 readonly DATA_DIR="${XDG_STATE_HOME:-$HOME_DIR/.local/state}/swarmd"
 readonly ENTRY="$REPO_DIR/dist/src/bin/swarmd.js"
+readonly SWARMCTL="$REPO_DIR/dist/src/bin/swarmctl.js"
 readonly DEFAULT_FILE_MODULE="$REPO_DIR/dist/src/config/default-file.js"
 CURRENT_USER="${USER:-$(id -un)}"
 readonly CURRENT_USER
@@ -33,11 +34,19 @@ build, write a commented default config to $CONFIG_FILE
 Running it again upgrades in place.
 
 Options:
+  --init         start a new swarm on this box and print its join token (if this
+                 box is already in a swarm, print that swarm's token instead)
+  --join TOKEN   make this box a member of the swarm TOKEN names (the token that
+                 --init or \`swarmctl token\` printed on a member); --join - reads it
+                 from stdin
   --skip-build   use the existing dist/ (no dependency install, no build);
                  for development and tests
   --no-start     install and enable the service, but do not start or restart it
   --uninstall    stop, disable and remove the service; keeps config and data
   -h, --help     show this help
+
+Without --init or --join the box is installed unpaired: it serves no peer until
+\`swarmctl init\` or \`swarmctl join <token>\` (a running swarmd picks that up by itself).
 EOF
 }
 
@@ -56,21 +65,51 @@ die_usage() {
 skip_build=0
 no_start=0
 uninstall=0
+swarm_init=0
+swarm_join=0
+join_token=''
 while (($# > 0)); do
   case "$1" in
     --skip-build) skip_build=1 ;;
     --no-start) no_start=1 ;;
     --uninstall) uninstall=1 ;;
+    --init) swarm_init=1 ;;
+    --join)
+      (($# > 1)) || die_usage "--join needs the join token: --join <token> (or --join - to read it from stdin)"
+      swarm_join=1
+      join_token="$2"
+      shift
+      ;;
+    --join=*)
+      swarm_join=1
+      join_token="${1#--join=}"
+      ;;
     -h | --help)
       usage
       exit 0
       ;;
-    # Reserved: the swarm security change adds `--init` (start a new swarm) and
-    # `--join <token>` (join an existing one) here, handled at "Swarm identity" below.
     *) die_usage "unknown option: $1" ;;
   esac
   shift
 done
+if ((swarm_init && swarm_join)); then
+  die_usage "--init starts a new swarm and --join joins an existing one: give one of them"
+fi
+if ((uninstall && (swarm_init || swarm_join))); then
+  die_usage "--uninstall cannot be combined with --init or --join"
+fi
+if ((swarm_join)); then
+  if [[ "$join_token" == - ]]; then
+    if [[ -t 0 ]]; then printf 'Paste the join token, then press Enter and Ctrl-D:\n' >&2; fi
+    join_token="$(cat)"
+  fi
+  # Terminals wrap long lines when copying; whitespace is never part of a token.
+  join_token="${join_token//[[:space:]]/}"
+  # Only the shape here, so a wrong paste fails before the build; swarmctl checks the rest.
+  if [[ "$join_token" != swarmd1_* ]]; then
+    die "--join: that is not a join token (a join token is one line starting with swarmd1_; run \`swarmctl token\` on a box already in the swarm and paste the whole line)"
+  fi
+fi
 
 # Why there is no systemd user session, set by has_user_systemd.
 no_systemd_reason=''
@@ -173,7 +212,7 @@ else
   say "Building"
   npm run build
 fi
-for built in "$ENTRY" "$DEFAULT_FILE_MODULE"; do
+for built in "$ENTRY" "$SWARMCTL" "$DEFAULT_FILE_MODULE"; do
   if [[ ! -f "$built" ]]; then
     die "$built is missing: the build is incomplete. Run ./install.sh without --skip-build."
   fi
@@ -199,9 +238,49 @@ else
   note "every option is listed there with its default and its SWARMD_* environment variable"
 fi
 
-# ---- Swarm identity (reserved) -------------------------------------------------------
-# The swarm security change hooks `--init` / `--join <token>` in here: after the build
-# and config exist, before the service (re)starts, so the daemon starts already enrolled.
+# ---- Swarm identity ------------------------------------------------------------------
+# After the build and config exist, before the service (re)starts, so the daemon starts
+# already a member. swarmctl reads the same config file the unit gives swarmd.
+swarmctl() { SWARMD_CONFIG="$CONFIG_FILE" "$NODE_BIN" "$SWARMCTL" "$@"; }
+
+show_token() {
+  note "Join token (keep it secret): $1"
+  note "On every other box: ./install.sh --join <token>   (or: swarmctl join <token>)"
+  note "Print it again any time with: swarmctl token"
+}
+
+if ((swarm_init)); then
+  say "Starting a new swarm on this box"
+  init_err="$(mktemp)"
+  trap 'rm -f "$init_err"' EXIT
+  if token="$(swarmctl init 2>"$init_err")"; then
+    show_token "$token"
+  elif token="$(swarmctl token 2>/dev/null)"; then
+    # init refuses on a box that is already a member; keep that swarm and show its token.
+    note "This box is already in a swarm; keeping it (swarmctl init --force would start another one)."
+    show_token "$token"
+  else
+    cat "$init_err" >&2
+    die "could not start a swarm (see above); the service was not installed or restarted"
+  fi
+  rm -f "$init_err"
+  trap - EXIT
+elif ((swarm_join)); then
+  say "Joining the swarm of the token"
+  # On stdin, so the token does not show in the process list.
+  if ! joined="$(printf '%s\n' "$join_token" | swarmctl join -)"; then
+    die "could not join the swarm (see above); the service was not installed or restarted"
+  fi
+  while IFS= read -r line; do note "$line"; done <<<"$joined"
+fi
+
+# Said last, so it is not lost above the service messages.
+pairing_advice() {
+  if ((swarm_init || swarm_join)) || swarmctl token >/dev/null 2>&1; then return 0; fi
+  say "This box is not in a swarm yet: it serves no peer until it is"
+  note "first box:  ./install.sh --init   (or: swarmctl init)"
+  note "the others: ./install.sh --join <token>   (or: swarmctl join <token>)"
+}
 
 # ---- Service -------------------------------------------------------------------------
 if ! has_user_systemd; then
@@ -210,6 +289,7 @@ if ! has_user_systemd; then
   note "Run it in the foreground instead:"
   note "  node $ENTRY"
   note "It reads its config from $CONFIG_FILE"
+  pairing_advice
   exit 0
 fi
 
@@ -259,3 +339,4 @@ say "Done. The OpenAI-compatible endpoint is http://127.0.0.1:8765/v1 (gateway.*
 note "config: $CONFIG_FILE"
 note "status: systemctl --user status swarmd"
 note "logs:   journalctl --user -u swarmd -f"
+pairing_advice

@@ -1,6 +1,7 @@
 // The composition root: builds every service, wires them together, and owns the
 // start and stop order. No other module constructs services or knows about them all.
 import { connect } from 'node:net';
+import * as grpc from '@grpc/grpc-js';
 import { BackendMonitor } from './backends/monitor.js';
 import type { SwarmConfig } from './config/load.js';
 import { buildCatalogue } from './control/catalogue.js';
@@ -9,13 +10,18 @@ import { ControlServer } from './control/server.js';
 import { formatEndpoint, parseEndpoint, usableAddresses } from './discovery/addresses.js';
 import { MdnsDiscovery } from './discovery/mdns.js';
 import type { Advert } from './discovery/txt.js';
+import { ErrorCodes, SwarmError } from './errors.js';
+import { AdvertRouter } from './membership/advert-router.js';
 import { Membership } from './membership/membership.js';
+import { CredentialRotation } from './membership/rotation.js';
 import { SelfNode } from './membership/self-node.js';
 import { NodeFactsService } from './node/facts-service.js';
 import { loadOrCreateNodeId } from './node/identity.js';
 import { PeerClientPool } from './rpc/peer-client.js';
 import { PeerServer } from './rpc/peer-server.js';
-import type { StatusResponse } from './rpc/wire.js';
+import type { HeartbeatRequest, StatusResponse } from './rpc/wire.js';
+import { assertPeerIs, type HasAuthContext } from './security/grpc-credentials.js';
+import { SwarmTrust } from './security/trust.js';
 import { monotonicMs } from './util/clock.js';
 import type { Logger } from './util/logger.js';
 import { SOFTWARE_VERSION } from './version.js';
@@ -37,6 +43,9 @@ export class Daemon {
   membership: Membership | undefined;
   private peerServer: PeerServer | undefined;
   private backends: BackendMonitor | undefined;
+  private trust: SwarmTrust | undefined;
+  private pool: PeerClientPool | undefined;
+  private self: SelfNode | undefined;
   private mdns: MdnsDiscovery | undefined;
 
   constructor(config: SwarmConfig, components: { logger: Logger }) {
@@ -59,6 +68,14 @@ export class Daemon {
     const { config, logger } = this;
     this.nodeId = await loadOrCreateNodeId(config.node.dataDir);
     logger.info({ node: this.nodeId, name: config.node.name, version: SOFTWARE_VERSION }, 'swarmd starting');
+
+    const trust = new SwarmTrust(
+      { logger: logger.child({ component: 'trust' }) },
+      { dataDir: config.node.dataDir, nodeId: this.nodeId },
+    );
+    await trust.start();
+    this.trust = trust;
+    this.track('trust', trust);
 
     const facts = new NodeFactsService(
       { logger: logger.child({ component: 'facts' }) },
@@ -91,16 +108,24 @@ export class Daemon {
       facts: () => facts.current(),
       backends: () => backends.list(),
     });
+    this.self = self;
     facts.onChange(() => self.bump());
     backends.onChange(() => self.bump());
 
     const pool = new PeerClientPool(
       { logger: logger.child({ component: 'peers' }) },
-      { maxMessageBytes: config.peer.maxMessageBytes },
+      { maxMessageBytes: config.peer.maxMessageBytes, channel: (expectedId) => trust.channel(expectedId) },
     );
+    this.pool = pool;
     this.track('peer clients', { stop: () => pool.closeAll() });
+    // Every peer call must come from the node it claims to be, per its swarm certificate.
+    const authorize = (call: unknown, claimedId: string) => {
+      const creds = trust.current();
+      if (!creds) throw new SwarmError(ErrorCodes.SECURITY_UNPAIRED, 'this node is not in a swarm');
+      assertPeerIs(call as HasAuthContext, claimedId, creds);
+    };
     const membership = new Membership(
-      { logger: logger.child({ component: 'membership' }), self, pool },
+      { logger: logger.child({ component: 'membership' }), self, pool, authorize },
       {
         heartbeatIntervalMs: config.membership.heartbeatInterval,
         suspectAfterMs: config.membership.suspectAfter,
@@ -111,16 +136,30 @@ export class Daemon {
       },
     );
     this.membership = membership;
+    const rotation = new CredentialRotation({
+      logger: logger.child({ component: 'trust' }),
+      trust,
+      membership,
+      pool,
+      self,
+    });
+    const adverts = new AdvertRouter({ logger: logger.child({ component: 'trust' }), trust, membership });
 
     const peerServer = new PeerServer(
       {
         logger: logger.child({ component: 'rpc' }),
         handlers: {
-          registerNode: (request) => membership.handleRegister(request),
-          heartbeat: (request) => membership.handleHeartbeat(request),
+          registerNode: (request, call) => membership.handleRegister(request, call),
+          heartbeat: (request, call) => membership.handleHeartbeat(request, call),
+          rekey: (request, call) => rotation.receive(request, call),
         },
       },
-      { host: config.peer.host, port: config.peer.port, maxMessageBytes: config.peer.maxMessageBytes },
+      {
+        host: config.peer.host,
+        port: config.peer.port,
+        maxMessageBytes: config.peer.maxMessageBytes,
+        credentials: () => trust.serverCredentials(),
+      },
     );
     await peerServer.start();
     this.peerServer = peerServer;
@@ -133,16 +172,21 @@ export class Daemon {
         logger: logger.child({ component: 'control' }),
         handlers: {
           status: () => this.status(),
-          listNodes: () => ({
-            selfId: this.nodeId,
-            nodes: membership.views(),
-            paired: false,
-            swarm: '',
-            epoch: 0,
-            visible: [],
-          }),
+          listNodes: () => {
+            const creds = trust.current();
+            return {
+              selfId: this.nodeId,
+              nodes: membership.views(),
+              paired: creds !== null,
+              swarm: creds?.swarmId ?? '',
+              epoch: creds?.epoch ?? 0,
+              visible: adverts.visible(),
+            };
+          },
           listModels: () => ({ models: buildCatalogue(membership.views()) }),
           doctor: async () => ({ checks: await this.doctor() }),
+          removeNode: (request) => rotation.rotate(request.node),
+          rotate: () => rotation.rotate(),
         },
       },
       { socketPath: config.control.socket },
@@ -159,25 +203,31 @@ export class Daemon {
         {
           nodeId: this.nodeId,
           port: peerServer.port,
-          advert: (): Advert => ({
-            id: this.nodeId,
-            protocol: self.protocol,
-            endpoints: this.endpoints,
-            proof: null,
-          }),
+          advert: (): Advert =>
+            trust.signAdvert({
+              id: this.nodeId,
+              protocol: self.protocol,
+              endpoints: this.endpoints,
+              proof: null,
+            }),
           ...(config.discovery.mdns.interface !== undefined && {
             interface: config.discovery.mdns.interface,
           }),
           ...(config.discovery.mdns.bind !== undefined && { bind: config.discovery.mdns.bind }),
         },
       );
-      mdns.onPeer((event) => {
-        if (event.type === 'up') membership.discovered(event.advert, 'mdns');
-      });
+      mdns.onPeer((event) => adverts.handle(event));
       await mdns.start();
       this.mdns = mdns;
       this.track('mdns', mdns);
     }
+    // A join, rotation or removal: new TLS identity, new advert proof, every peer found again.
+    trust.onChange(() => {
+      self.bump();
+      membership.resetConnections();
+      adverts.rejudge();
+      this.mdns?.republish().catch((err: unknown) => logger.warn({ err }, 'mDNS republish failed'));
+    });
     await Promise.all([factsReady, backendsReady]);
     self.bump();
     logger.info(
@@ -242,13 +292,64 @@ export class Daemon {
       mdnsEnabled: this.config.discovery.mdns.enabled,
       checkMulticastRoute: () => MdnsDiscovery.checkMulticastRoute(),
       checkMdnsPort: () => MdnsDiscovery.checkMdnsPort(),
-      checkOwnEndpoints: () => checkEndpoints(this.endpoints),
+      checkOwnEndpoints: () => this.checkOwnEndpoints(),
       views: this.membership?.views() ?? [],
       unreachableStatics: this.membership?.unreachableStatics() ?? [],
       backends: this.backends?.list() ?? [],
       peerPort: this.peerServer?.port ?? this.config.peer.port,
+      swarm: (() => {
+        const creds = this.trust?.current();
+        return creds ? { id: creds.swarmId, epoch: creds.epoch, fingerprint: creds.fingerprint } : null;
+      })(),
     });
   }
+
+  /**
+   * Call our own advertised endpoints the way a peer would: with mTLS when paired (a heartbeat
+   * from ourselves is refused with ALREADY_EXISTS, which proves TLS and the handler work),
+   * else a bare TCP connect.
+   */
+  private async checkOwnEndpoints(): Promise<{ ok: boolean; detail: string }> {
+    const pool = this.pool;
+    const self = this.self;
+    if (!pool?.ready() || !self) return checkEndpoints(this.endpoints);
+    if (this.endpoints.length === 0)
+      return { ok: false, detail: 'no endpoint is advertised (no usable network address?)' };
+    const problems = await Promise.all(
+      this.endpoints.map(async (endpoint) => {
+        try {
+          await pool.heartbeat(endpoint, selfHeartbeat(self), 1500, self.id);
+          return null;
+        } catch (err) {
+          const code = (err as grpc.ServiceError).code;
+          if (code === grpc.status.UNAVAILABLE || code === grpc.status.DEADLINE_EXCEEDED) {
+            return `${endpoint}: ${(err as grpc.ServiceError).details}`;
+          }
+          return null;
+        }
+      }),
+    );
+    const failed = problems.filter((problem): problem is string => problem !== null);
+    return failed.length === 0
+      ? { ok: true, detail: `serving mTLS on ${this.endpoints.join(', ')}` }
+      : { ok: false, detail: `not reachable with this swarm's credentials: ${failed.join('; ')}` };
+  }
+}
+
+/** A heartbeat from this node to itself (for the doctor's own-port check). */
+function selfHeartbeat(self: SelfNode): HeartbeatRequest {
+  return {
+    nodeId: self.id,
+    incarnation: self.incarnation,
+    seq: 1,
+    activity: self.activity,
+    inflight: 0,
+    generation: self.generation,
+    gpus: [],
+    activityReason: '',
+    protocol: { ...self.protocol },
+    modelInflight: {},
+  };
 }
 
 /** TCP-connect to each endpoint; ok when all accept. */

@@ -3,12 +3,24 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { ErrorCodes, SwarmError } from '../errors.js';
+import { type ErrorCode, ErrorCodes, SwarmError } from '../errors.js';
 import { controlClient } from '../rpc/proto.js';
-import type { DoctorResponse, ListModelsResponse, ListNodesResponse, StatusResponse } from '../rpc/wire.js';
+import type {
+  DoctorResponse,
+  ListModelsResponse,
+  ListNodesResponse,
+  RekeyReport,
+  StatusResponse,
+} from '../rpc/wire.js';
 
 /** How long each control call may take before swarmctl gives up on the daemon. */
 export const CONTROL_DEADLINE_MS = 5_000;
+
+/**
+ * Deadline of RemoveNode and Rotate: the daemon makes a new CA and hands it to every live member
+ * (each with its own peer RPC deadline) before it answers.
+ */
+export const REKEY_DEADLINE_MS = 20_000;
 
 /** Options for one control call. */
 export interface CallOptions {
@@ -27,14 +39,20 @@ export interface ControlClient {
   listModels(options?: CallOptions): Promise<ListModelsResponse>;
   /** The daemon's self-checks. */
   doctor(options?: CallOptions): Promise<DoctorResponse>;
+  /** Take a node (id or name) out of the swarm for good: new credentials for every other member. */
+  removeNode(node: string, options?: CallOptions): Promise<RekeyReport>;
+  /** New credentials for every member, nobody removed. */
+  rotate(options?: CallOptions): Promise<RekeyReport>;
   /** Close the channel; safe to call twice. */
   close(): void;
 }
 
 /** Options of connectControl. */
 export interface ConnectOptions {
-  /** Deadline of each call in ms (default CONTROL_DEADLINE_MS). */
+  /** Deadline of each read-only call in ms (default CONTROL_DEADLINE_MS). */
   deadlineMs?: number;
+  /** Deadline of RemoveNode and Rotate in ms (default REKEY_DEADLINE_MS). */
+  rekeyDeadlineMs?: number;
 }
 
 type UnaryMethod = (
@@ -50,11 +68,17 @@ const HOW_TO_START =
 export function connectControl(socketPath: string, options: ConnectOptions = {}): ControlClient {
   const path = resolve(socketPath);
   const deadlineMs = options.deadlineMs ?? CONTROL_DEADLINE_MS;
+  const rekeyDeadlineMs = options.rekeyDeadlineMs ?? REKEY_DEADLINE_MS;
   const Client = controlClient();
   const client = new Client(`unix:${path}`, grpc.credentials.createInsecure());
   let closed = false;
 
-  const call = <T>(method: string, opts: CallOptions = {}): Promise<T> =>
+  const call = <T>(
+    method: string,
+    opts: CallOptions = {},
+    request: object = {},
+    deadline: number = deadlineMs,
+  ): Promise<T> =>
     new Promise<T>((resolvePromise, reject) => {
       if (opts.signal?.aborted) {
         reject(unreachable(`the ${method} call to ${path} was aborted`, opts.signal.reason));
@@ -62,9 +86,9 @@ export function connectControl(socketPath: string, options: ConnectOptions = {})
       }
       const fn = (client as unknown as Record<string, UnaryMethod>)[method]!;
       const onAbort = () => pending.cancel();
-      const pending = fn.call(client, {}, { deadline: Date.now() + deadlineMs }, (err, value) => {
+      const pending = fn.call(client, request, { deadline: Date.now() + deadline }, (err, value) => {
         opts.signal?.removeEventListener('abort', onAbort);
-        if (err) reject(mapControlError(err, path, method, deadlineMs));
+        if (err) reject(mapControlError(err, path, method, deadline));
         else resolvePromise(value as T);
       });
       opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -76,6 +100,8 @@ export function connectControl(socketPath: string, options: ConnectOptions = {})
     listNodes: (opts) => call<ListNodesResponse>('ListNodes', opts),
     listModels: (opts) => call<ListModelsResponse>('ListModels', opts),
     doctor: (opts) => call<DoctorResponse>('Doctor', opts),
+    removeNode: (node, opts) => call<RekeyReport>('RemoveNode', opts, { node }, rekeyDeadlineMs),
+    rotate: (opts) => call<RekeyReport>('Rotate', opts, {}, rekeyDeadlineMs),
     close() {
       if (closed) return;
       closed = true;
@@ -92,6 +118,9 @@ export function mapControlError(
   deadlineMs: number = CONTROL_DEADLINE_MS,
 ): SwarmError {
   const details = err.details || err.message;
+  // A deliberate refusal (unknown node, not in a swarm): the daemon's SwarmError, code and words.
+  const code = daemonErrorCode(err);
+  if (code !== null) return new SwarmError(code, details, { cause: err });
   switch (err.code) {
     case grpc.status.UNAVAILABLE: {
       if (/EACCES|EPERM/.test(details)) {
@@ -118,6 +147,13 @@ export function mapControlError(
         `swarmd on ${socketPath} does not know ${method}: swarmctl and swarmd are different versions; upgrade swarmd and restart it`,
         { cause: err },
       );
+    case grpc.status.INVALID_ARGUMENT:
+    case grpc.status.NOT_FOUND:
+    case grpc.status.FAILED_PRECONDITION:
+      // The daemon refused the request itself (unknown node, not in a swarm): its words say why.
+      return new SwarmError(ErrorCodes.CONTROL_FAILED, `swarmd refused ${method}: ${details}`, {
+        cause: err,
+      });
     default:
       return new SwarmError(
         ErrorCodes.CONTROL_FAILED,
@@ -125,6 +161,16 @@ export function mapControlError(
         { cause: err },
       );
   }
+}
+
+/** Metadata key under which swarmd sends the SwarmError code of a refusal (rpc/serve.ts). */
+export const ERROR_CODE_METADATA = 'swarm-error-code';
+
+const KNOWN_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCodes));
+
+function daemonErrorCode(err: grpc.ServiceError): ErrorCode | null {
+  const value = err.metadata?.get(ERROR_CODE_METADATA)[0];
+  return typeof value === 'string' && KNOWN_CODES.has(value) ? (value as ErrorCode) : null;
 }
 
 function unreachable(what: string, cause: unknown): SwarmError {

@@ -4,10 +4,12 @@
 // add fields rather than change or remove them, and document changes in the README.
 // Conventions: absent or empty values are null (never "" or 0 as "unknown"), times are
 // ms epoch, ages and durations are ms, enums are lower-case words. This file does no I/O.
+
 import type {
   DoctorResponse,
   ListModelsResponse,
   ListNodesResponse,
+  RekeyReport,
   StatusResponse,
   WireActivity,
   WireBackend,
@@ -15,7 +17,9 @@ import type {
   WireNodeInfo,
   WirePeerView,
   WireSystemFacts,
+  WireVisibleNode,
 } from '../rpc/wire.js';
+import type { Credentials } from '../security/credentials.js';
 
 /** Membership state of a node as this daemon sees it. */
 export type NodeState = 'alive' | 'suspect' | 'dead' | 'left';
@@ -110,10 +114,31 @@ export interface NodeJson {
   softwareVersion: string | null;
 }
 
+/** A node seen on the LAN that is not in this node's swarm: another swarm, another epoch, or unpaired. */
+export interface VisibleNodeJson {
+  id: string;
+  /** The endpoints it advertises. */
+  endpoints: string[];
+  /** The swarm it says it is in; null when it is unpaired. */
+  swarm: string | null;
+  /** Its credential epoch of that swarm; null when unpaired. */
+  epoch: number | null;
+  /** ms epoch of its last advert. */
+  lastSeen: number;
+}
+
 /** `swarmctl nodes --json`. */
 export interface NodesJson {
   self: string;
   nodes: NodeJson[];
+  /** This node holds swarm credentials; when false it serves no peer and `nodes` holds only itself. */
+  paired: boolean;
+  /** The swarm this node is in; null when unpaired. */
+  swarm: string | null;
+  /** This node's credential epoch (1 at init, +1 per rotate/remove); null when unpaired. */
+  epoch: number | null;
+  /** Nodes on the LAN outside this swarm (or in it on another epoch), as their adverts say. */
+  visible: VisibleNodeJson[];
 }
 
 /** One node holding a model. */
@@ -166,6 +191,40 @@ export interface DoctorJson {
   /** True when no check failed (warnings allowed). */
   ok: boolean;
   checks: DoctorCheckJson[];
+}
+
+/** `swarmctl remove --json` and `swarmctl rotate --json`: what the credential change reached. */
+export interface RekeyJson {
+  /** The new credential epoch. */
+  epoch: number;
+  /** Short fingerprint of the new swarm CA (what `swarmctl join` on a member prints). */
+  fingerprint: string;
+  /** Node ids that took the new credentials. */
+  delivered: string[];
+  /** Node ids of members that were offline: each must run `swarmctl join <token>` again. */
+  missed: string[];
+  /** The node id removed; null for rotate. */
+  removed: string | null;
+}
+
+/** `swarmctl join --json`: the swarm this box is in now. */
+export interface JoinJson {
+  /** Swarm id (stays the same across rotations). */
+  swarm: string;
+  /** Short fingerprint of the current swarm CA (changes on rotate/remove). */
+  fingerprint: string;
+  epoch: number;
+}
+
+/** `swarmctl init --json`: the new swarm and its join token. */
+export interface InitJson extends JoinJson {
+  /** The join token (secret: it grants membership). */
+  token: string;
+}
+
+/** `swarmctl token --json`. */
+export interface TokenJson {
+  token: string;
 }
 
 /** Printed on stdout with --json when a command fails. */
@@ -237,7 +296,51 @@ export function nodeJson(view: WirePeerView): NodeJson {
 
 /** ListNodes reply → `nodes --json`. */
 export function nodesJson(reply: ListNodesResponse): NodesJson {
-  return { self: reply.selfId, nodes: (reply.nodes ?? []).map(nodeJson) };
+  const paired = Boolean(reply.paired);
+  return {
+    self: reply.selfId,
+    nodes: (reply.nodes ?? []).map(nodeJson),
+    paired,
+    swarm: paired ? text(reply.swarm) : null,
+    epoch: paired ? positive(reply.epoch) : null,
+    visible: (reply.visible ?? []).map(visibleJson),
+  };
+}
+
+/** One node seen on the LAN outside this swarm → VisibleNodeJson. */
+export function visibleJson(node: WireVisibleNode): VisibleNodeJson {
+  const swarm = text(node.swarm);
+  return {
+    id: node.id,
+    endpoints: [...(node.endpoints ?? [])],
+    swarm,
+    epoch: swarm === null ? null : positive(node.epoch),
+    lastSeen: optionalNumber(node.lastSeenMs) ?? 0,
+  };
+}
+
+/** RemoveNode/Rotate reply → `remove --json` / `rotate --json`. */
+export function rekeyJson(reply: RekeyReport): RekeyJson {
+  return {
+    epoch: reply.epoch ?? 0,
+    fingerprint: reply.fingerprint ?? '',
+    delivered: [...(reply.delivered ?? [])],
+    missed: [...(reply.missed ?? [])],
+    removed: text(reply.removed),
+  };
+}
+
+/** Credentials just joined → `join --json`. */
+export function joinJson(creds: Pick<Credentials, 'swarmId' | 'fingerprint' | 'epoch'>): JoinJson {
+  return { swarm: creds.swarmId, fingerprint: creds.fingerprint, epoch: creds.epoch };
+}
+
+/** A new swarm and its token → `init --json`. */
+export function initJson(
+  token: string,
+  creds: Pick<Credentials, 'swarmId' | 'fingerprint' | 'epoch'>,
+): InitJson {
+  return { token, ...joinJson(creds) };
 }
 
 /** ListModels reply → `models --json`, models sorted by id. */
@@ -389,6 +492,10 @@ function text(value: string | null | undefined): string | null {
 
 function optionalNumber(value: number | null | undefined): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+function positive(value: number | null | undefined): number | null {
+  return typeof value === 'number' && value > 0 ? value : null;
 }
 
 function contextLength(value: number | null | undefined): number | null {

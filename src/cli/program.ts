@@ -1,14 +1,20 @@
 // The swarmctl command line: global options, the command list, and how errors become exit codes.
+import { resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { type ErrorCode, ErrorCodes, errorMessage, SwarmError } from '../errors.js';
 import { doctorCommand } from './commands/doctor.js';
+import { initCommand } from './commands/init.js';
+import { joinCommand } from './commands/join.js';
 import { modelsCommand } from './commands/models.js';
 import { nodesCommand } from './commands/nodes.js';
+import { removeCommand } from './commands/remove.js';
+import { rotateCommand } from './commands/rotate.js';
 import { statusCommand } from './commands/status.js';
+import { tokenCommand } from './commands/token.js';
 import { type ControlClient, connectControl } from './control-client.js';
 import { errorJson } from './json.js';
-import { type CliIo, type DaemonCommand, ExitCodes, printJson } from './types.js';
+import { type CliIo, type DaemonCommand, ExitCodes, type LocalCommand, printJson } from './types.js';
 
 /** Dependencies runCli can be given instead of the real ones (tests). */
 export interface CliDeps {
@@ -16,6 +22,14 @@ export interface CliDeps {
   env?: NodeJS.ProcessEnv;
   /** Opens the control connection (default connectControl). */
   connect?: (socketPath: string) => ControlClient;
+  /** Reads all of standard input, for a token given as `-` (default: process.stdin). */
+  readStdin?: () => Promise<string>;
+}
+
+/** A positional argument of a command, in commander syntax (`<node>`). */
+export interface ArgumentSpec {
+  name: string;
+  description: string;
 }
 
 /** One swarmctl command that asks the local daemon. */
@@ -23,13 +37,26 @@ export interface CommandSpec {
   name: string;
   /** The one-line description shown by --help. */
   summary: string;
+  /** Positional arguments, passed to run as opts.args. */
+  args?: readonly ArgumentSpec[];
   run: DaemonCommand;
+}
+
+/** One swarmctl command that works on the data dir alone, whether or not the daemon runs. */
+export interface LocalCommandSpec {
+  name: string;
+  /** The one-line description shown by --help. */
+  summary: string;
+  /** Positional arguments, passed to run as opts.args. */
+  args?: readonly ArgumentSpec[];
+  /** The description of --force, for commands that take it. */
+  force?: string;
+  run: LocalCommand;
 }
 
 /**
  * Every daemon command, in --help order. Commands later issues add go here: chat, pause,
- * resume, drain, usage, jobs (daemon commands), and init, join, token, which work on the
- * data dir with no daemon running and so get their own list and runner.
+ * resume, drain, usage, jobs.
  */
 export const COMMANDS: readonly CommandSpec[] = [
   {
@@ -44,27 +71,75 @@ export const COMMANDS: readonly CommandSpec[] = [
     run: modelsCommand,
   },
   { name: 'doctor', summary: 'run the daemon self-checks and say how to fix what fails', run: doctorCommand },
+  {
+    name: 'remove',
+    summary: 'take a node out of the swarm for good: new credentials for every other member',
+    args: [{ name: '<node>', description: 'node id or name (see swarmctl nodes)' }],
+    run: removeCommand,
+  },
+  {
+    name: 'rotate',
+    summary: 'give every member new swarm credentials, removing nobody',
+    run: rotateCommand,
+  },
 ];
 
+/** The membership commands that need no daemon (a running one picks the change up), in --help order. */
+export const LOCAL_COMMANDS: readonly LocalCommandSpec[] = [
+  {
+    name: 'init',
+    summary: 'start a new swarm on this box and print its join token',
+    force: 'leave the swarm this box is in and start a new one',
+    run: initCommand,
+  },
+  {
+    name: 'join',
+    summary: 'make this box a member of the swarm a join token names',
+    args: [{ name: '<token>', description: 'the join token, or - to read it from stdin' }],
+    force: 'leave the swarm this box is in (or accept an older token) and join this one',
+    run: joinCommand,
+  },
+  { name: 'token', summary: "print the join token of this box's swarm again", run: tokenCommand },
+];
+
+// Exit 2: the input or this box's state does not allow the command; the message says what to do.
 const USAGE_CODES: readonly ErrorCode[] = [
   ErrorCodes.ARGS_INVALID,
   ErrorCodes.CONFIG_INVALID,
   ErrorCodes.CONFIG_PARSE,
   ErrorCodes.CONFIG_UNREADABLE,
+  ErrorCodes.DATA_DIR,
+  ErrorCodes.NODE_ID_CORRUPT,
+  ErrorCodes.NODE_NOT_FOUND,
+  ErrorCodes.SECURITY_TOKEN_INVALID,
+  ErrorCodes.SECURITY_TOKEN_STALE,
+  ErrorCodes.SECURITY_UNPAIRED,
+  ErrorCodes.SECURITY_ALREADY_MEMBER,
+  ErrorCodes.SECURITY_CREDENTIALS_CORRUPT,
 ];
 
+const DAEMON_GROUP = 'Commands (ask the local swarmd):';
+const LOCAL_GROUP = 'Membership (work with or without swarmd running):';
+
 const HELP_FOOTER = `
-Exit codes: 0 ok, 1 the daemon answered but something is wrong, 2 usage or config error,
-3 swarmd unreachable. With --json, output is the documented JSON shape; on error
+Exit codes: 0 ok, 1 the daemon answered but something is wrong (remove/rotate: a member
+missed the new credentials), 2 usage, config, token or membership error, 3 swarmd
+unreachable. With --json, output is the documented JSON shape; on error
 {"error": {"code", "message"}} is printed instead.`;
+
+type Globals = { socket?: string; json?: boolean; dataDir?: string };
 
 /** Build the commander program; each action stores its exit code in result.exitCode. */
 export function buildProgram(io: CliIo, deps: CliDeps, result: { exitCode: number }): Command {
   const program = new Command('swarmctl')
-    .description('Ask the local swarmd about the swarm it belongs to.')
+    .description("Ask the local swarmd about its swarm, and manage this box's membership of it.")
     .option(
       '--socket <path>',
       'control socket of the swarmd to ask (default: control.socket from the config, normally <dataDir>/control.sock)',
+    )
+    .option(
+      '--data-dir <dir>',
+      "this box's data dir (default: node.dataDir from the config); also sets the default socket",
     )
     .option('--json', 'print machine-readable JSON (stable shapes, see the README)')
     .exitOverride()
@@ -78,20 +153,42 @@ export function buildProgram(io: CliIo, deps: CliDeps, result: { exitCode: numbe
 
   const env = deps.env ?? process.env;
   const connect = deps.connect ?? connectControl;
+  const readStdin = deps.readStdin ?? (() => readAllStdin(io));
   for (const spec of COMMANDS) {
-    program
-      .command(spec.name)
-      .description(spec.summary)
-      .action(async (_options: unknown, command: Command) => {
-        const globals = command.optsWithGlobals<{ socket?: string; json?: boolean }>();
-        const socket = globals.socket ?? loadConfig({ argv: [], env }).control.socket;
-        const client = connect(socket);
-        try {
-          result.exitCode = await spec.run(client, { json: Boolean(globals.json), socket }, io);
-        } finally {
-          client.close();
-        }
-      });
+    const command = program.command(spec.name).description(spec.summary).helpGroup(DAEMON_GROUP);
+    for (const arg of spec.args ?? []) command.argument(arg.name, arg.description);
+    command.action(async (...params: unknown[]) => {
+      const self = params.at(-1) as Command;
+      const globals = self.optsWithGlobals<Globals>();
+      const socket = globals.socket ?? configFor(globals, env).control.socket;
+      const client = connect(socket);
+      try {
+        const opts = { json: Boolean(globals.json), socket, args: self.processedArgs as string[] };
+        result.exitCode = await spec.run(client, opts, io);
+      } finally {
+        client.close();
+      }
+    });
+  }
+  for (const spec of LOCAL_COMMANDS) {
+    const command = program.command(spec.name).description(spec.summary).helpGroup(LOCAL_GROUP);
+    for (const arg of spec.args ?? []) command.argument(arg.name, arg.description);
+    if (spec.force) command.option('--force', spec.force);
+    command.action(async (...params: unknown[]) => {
+      const self = params.at(-1) as Command;
+      const globals = self.optsWithGlobals<Globals & { force?: boolean }>();
+      const dataDir = resolve(globals.dataDir ?? configFor(globals, env).node.dataDir);
+      result.exitCode = await spec.run(
+        {
+          json: Boolean(globals.json),
+          dataDir,
+          args: self.processedArgs as string[],
+          force: Boolean(globals.force),
+          readStdin,
+        },
+        io,
+      );
+    });
   }
   return program;
 }
@@ -137,6 +234,19 @@ function commanderExit(err: CommanderError, io: CliIo, json: boolean): number {
     printJson(io, errorJson(ErrorCodes.ARGS_INVALID, message));
   }
   return ExitCodes.USAGE;
+}
+
+/** The config as swarmd would load it, with --data-dir applied like swarmd's own flag. */
+function configFor(globals: Globals, env: NodeJS.ProcessEnv) {
+  return loadConfig({ argv: globals.dataDir === undefined ? [] : ['--data-dir', globals.dataDir], env });
+}
+
+/** All of process.stdin as text; says what it waits for when stdin is a terminal. */
+async function readAllStdin(io: CliIo): Promise<string> {
+  if (process.stdin.isTTY) io.err('paste the join token, then press Enter and Ctrl-D');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function wantsJson(argv: string[]): boolean {

@@ -2,13 +2,31 @@
 // No colours, no I/O: every function returns the text to print (without a final newline).
 import Table from 'cli-table3';
 import { formatDuration } from '../util/duration.js';
-import type { DoctorJson, GpuJson, ModelJson, ModelsJson, NodeJson, NodesJson, StatusJson } from './json.js';
+import type {
+  DoctorJson,
+  GpuJson,
+  ModelJson,
+  ModelsJson,
+  NodeJson,
+  NodesJson,
+  RekeyJson,
+  StatusJson,
+  VisibleNodeJson,
+} from './json.js';
 
 /** Most model names shown in one table cell before "+N more". */
 export const MAX_MODELS_SHOWN = 3;
 
 /** Longest model name shown in a table cell before it is cut with "…". */
 export const MAX_MODEL_NAME = 32;
+
+/** Most endpoints listed per group of nodes seen on the LAN before "+N more". */
+export const MAX_ENDPOINTS_SHOWN = 3;
+
+/** What an unpaired node is told to do. */
+export const JOIN_HINT =
+  'To join a swarm: on a member run `swarmctl token`, then here `swarmctl join <token>`; ' +
+  'to start a new swarm: `swarmctl init`';
 
 const BORDERLESS = {
   top: '',
@@ -84,9 +102,21 @@ export function contextLabel(value: number | null): string {
   return value % 1024 === 0 ? `${value / 1024}k` : String(value);
 }
 
-/** The `swarmctl nodes` table, then one line per node that reports a problem. */
+/**
+ * The `swarmctl nodes` output: the swarm and epoch (when paired), the table, one line per node that
+ * reports a problem, then what this node sees on the LAN outside its swarm.
+ */
 export function renderNodes(data: NodesJson): string {
-  if (data.nodes.length === 0) return 'no nodes known (the daemon has not reported itself yet)';
+  const lines: string[] = [];
+  if (data.paired) lines.push(`swarm ${data.swarm ?? '?'}, credential epoch ${data.epoch ?? '?'}`, '');
+  lines.push(...renderTable(data));
+  lines.push('', ...(data.paired ? renderStrangers(data) : renderUnpaired(data.visible)));
+  while (lines.at(-1) === '') lines.pop();
+  return lines.join('\n');
+}
+
+function renderTable(data: NodesJson): string[] {
+  if (data.nodes.length === 0) return ['no nodes known (the daemon has not reported itself yet)'];
   const rows = data.nodes.map((node) => [
     node.self ? `${node.name} *` : node.name,
     stateLabel(node),
@@ -106,6 +136,91 @@ export function renderNodes(data: NodesJson): string {
   const legend = ['* = this node / loaded model'];
   if (unhealthy) legend.push('! = backend unhealthy');
   lines.push('', legend.join(', '));
+  return lines;
+}
+
+/** An unpaired node: who it sees on the LAN, grouped by swarm, and how to join or start a swarm. */
+export function renderUnpaired(visible: readonly VisibleNodeJson[]): string[] {
+  if (visible.length === 0) {
+    return ['This node is not in a swarm, and sees no other swarmd on the LAN.', JOIN_HINT];
+  }
+  const groups = new Map<string | null, VisibleNodeJson[]>();
+  for (const node of visible) groups.set(node.swarm, [...(groups.get(node.swarm) ?? []), node]);
+  // Swarms first, biggest first; unpaired nodes last.
+  const ordered = [...groups].sort(
+    ([a, as], [b, bs]) =>
+      Number(a === null) - Number(b === null) || bs.length - as.length || String(a).localeCompare(String(b)),
+  );
+  const lines = ['This node is not in a swarm. Nodes seen on the LAN:'];
+  for (const [swarm, nodes] of ordered) {
+    lines.push(
+      `  ${swarm === null ? 'unpaired' : `swarm ${swarm}`}: ${plural(nodes.length, 'node')} (${endpointList(nodes)})`,
+    );
+  }
+  lines.push(JOIN_HINT);
+  return lines;
+}
+
+/**
+ * A paired node: members of this swarm on another credential epoch (one of the two missed a
+ * rotation, and what to run), then a one-line count of the other nodes on the LAN.
+ */
+export function renderStrangers(data: NodesJson): string[] {
+  const lines: string[] = [];
+  const ours = data.swarm !== null && data.epoch !== null;
+  const sameSwarm = (n: VisibleNodeJson) => ours && n.swarm === data.swarm && n.epoch !== null;
+  const behind = data.visible.filter((n) => sameSwarm(n) && n.epoch! < data.epoch!);
+  const ahead = data.visible.filter((n) => sameSwarm(n) && n.epoch! > data.epoch!);
+  for (const node of behind) {
+    lines.push(
+      `${visibleLabel(node)} holds epoch ${node.epoch} of this swarm (now ${data.epoch}): unless it was removed, ` +
+        'it missed a credential change; on it run `swarmctl join <token>` (`swarmctl token` here prints the token)',
+    );
+  }
+  if (ahead.length > 0) {
+    const newest = Math.max(...ahead.map((n) => n.epoch!));
+    lines.push(
+      `${ahead.map(visibleLabel).join(', ')} ${ahead.length === 1 ? 'holds' : 'hold'} epoch ${newest} of this ` +
+        `swarm but this node holds ${data.epoch}: this node missed a credential change; run \`swarmctl token\` ` +
+        'on an up-to-date member, then here `swarmctl join <token>`',
+    );
+  }
+  const others = data.visible.length - behind.length - ahead.length;
+  if (others > 0) {
+    lines.push(
+      `${plural(others, 'other node')} on the LAN ${others === 1 ? 'is' : 'are'} not in this swarm ` +
+        '(swarmctl nodes --json lists them; to add one, run `swarmctl join <token>` on it)',
+    );
+  }
+  return lines;
+}
+
+/** What `swarmctl remove` / `swarmctl rotate` did; names maps node ids to names where known. */
+export function renderRekey(data: RekeyJson, names: ReadonlyMap<string, string> = new Map()): string {
+  const label = (id: string) => {
+    const name = names.get(id);
+    return name && name !== id ? `${name} (${id})` : id;
+  };
+  const creds = `epoch ${data.epoch}, fingerprint ${data.fingerprint || '?'}`;
+  const lines = [
+    data.removed === null
+      ? `Rotated the swarm credentials: ${creds}.`
+      : `Removed ${label(data.removed)} from the swarm for good; new swarm credentials: ${creds}.`,
+  ];
+  if (data.delivered.length > 0) {
+    lines.push(`Took the new credentials: ${data.delivered.map(label).join(', ')}`);
+  } else {
+    lines.push('No other member was online to take the new credentials.');
+  }
+  if (data.missed.length > 0) {
+    lines.push(
+      '',
+      `${plural(data.missed.length, 'member')} ${data.missed.length === 1 ? 'was' : 'were'} offline and ` +
+        'missed the new credentials; until they re-join, the swarm refuses them:',
+    );
+    for (const id of data.missed) lines.push(`  ${label(id)}: on it run \`swarmctl join <token>\``);
+    lines.push('Print the new token on this box with `swarmctl token`.');
+  }
   return lines.join('\n');
 }
 
@@ -206,6 +321,20 @@ function loadedCell(model: ModelJson): string {
 function backendKind(backendId: string): string {
   const at = backendId.indexOf('@');
   return at > 0 ? backendId.slice(0, at) : backendId;
+}
+
+function visibleLabel(node: VisibleNodeJson): string {
+  return node.endpoints.length > 0 ? `${node.id} (${node.endpoints[0]})` : node.id;
+}
+
+function endpointList(nodes: readonly VisibleNodeJson[]): string {
+  const shown = nodes.slice(0, MAX_ENDPOINTS_SHOWN).map((n) => n.endpoints[0] ?? n.id);
+  if (nodes.length > MAX_ENDPOINTS_SHOWN) shown.push(`+${nodes.length - MAX_ENDPOINTS_SHOWN} more`);
+  return shown.join(', ');
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 function truncate(value: string, max: number): string {

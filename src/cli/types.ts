@@ -13,18 +13,37 @@ export interface CommandOptions {
   json: boolean;
   /** The control socket in use. */
   socket: string;
+  /** The positional arguments the command declares, in order (`remove <node>` → [node]). */
+  args: readonly string[];
 }
 
 /** A command that talks to the local daemon; resolves to the process exit code. */
 export type DaemonCommand = (client: ControlClient, opts: CommandOptions, io: CliIo) => Promise<number>;
 
+/** What a command that works on the data dir alone (no daemon) receives. */
+export interface LocalOptions {
+  /** Print the documented JSON shape instead of human output. */
+  json: boolean;
+  /** Absolute path of this box's data dir (--data-dir, else node.dataDir from the config). */
+  dataDir: string;
+  /** The positional arguments the command declares, in order. */
+  args: readonly string[];
+  /** --force was given (init, join: leave the swarm this box is in). */
+  force: boolean;
+  /** Everything on standard input, for a token given as `-`. */
+  readStdin: () => Promise<string>;
+}
+
+/** A command that works on the data dir without the daemon; resolves to the process exit code. */
+export type LocalCommand = (opts: LocalOptions, io: CliIo) => Promise<number>;
+
 /** Process exit codes of swarmctl. */
 export const ExitCodes = {
   /** Done. */
   OK: 0,
-  /** The daemon answered but something is wrong (a doctor check failed, the daemon refused). */
+  /** The daemon answered but something is wrong (a doctor check failed, a member missed new credentials). */
   FAILED: 1,
-  /** Bad usage or an unusable config. */
+  /** Bad usage, an unusable config, or a token or membership state that does not allow the command. */
   USAGE: 2,
   /** The daemon could not be reached on the control socket. */
   UNREACHABLE: 3,

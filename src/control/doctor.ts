@@ -18,6 +18,8 @@ export interface DoctorContext {
   unreachableStatics: string[];
   backends: BackendStatus[];
   peerPort: number;
+  /** This node's swarm, or null when it holds no credentials. */
+  swarm: { id: string; epoch: number; fingerprint: string } | null;
 }
 
 function check(name: string, status: WireDoctorCheck['status'], detail: string, fix = ''): WireDoctorCheck {
@@ -62,6 +64,21 @@ export async function runDoctor(ctx: DoctorContext): Promise<WireDoctorCheck[]> 
     );
   }
 
+  checks.push(
+    ctx.swarm
+      ? check(
+          'swarm membership',
+          'ok',
+          `member of swarm ${ctx.swarm.id} (fingerprint ${ctx.swarm.fingerprint}, epoch ${ctx.swarm.epoch})`,
+        )
+      : check(
+          'swarm membership',
+          'fail',
+          'this node is not in a swarm: it serves no peer and dials no peer',
+          'on the first box run `swarmctl init`; on every other box `swarmctl join <token>` (a member prints it with `swarmctl token`)',
+        ),
+  );
+
   const own = await safe(ctx.checkOwnEndpoints);
   checks.push(
     own.ok
@@ -77,7 +94,10 @@ export async function runDoctor(ctx: DoctorContext): Promise<WireDoctorCheck[]> 
   const peers = ctx.views.filter((view) => !view.self);
   const self = ctx.views.find((view) => view.self);
   const unreachable = peers.filter(
-    (view) => (view.state === 'suspect' || view.state === 'dead') && view.node?.name === view.node?.id,
+    (view) =>
+      view.compatible &&
+      (view.state === 'suspect' || view.state === 'dead') &&
+      view.node?.name === view.node?.id,
   );
   checks.push(
     unreachable.length === 0
@@ -122,7 +142,7 @@ export async function runDoctor(ctx: DoctorContext): Promise<WireDoctorCheck[]> 
       ),
     );
   }
-  if (ctx.unreachableStatics.length > 0) {
+  if (ctx.swarm && ctx.unreachableStatics.length > 0) {
     checks.push(
       check(
         'static peers',

@@ -3,7 +3,14 @@
 import * as grpc from '@grpc/grpc-js';
 import { loadServices } from '../rpc/proto.js';
 import { bindServer, shutdownServer, unary } from '../rpc/serve.js';
-import type { ListModelsResponse, ListNodesResponse, StatusResponse, WireDoctorCheck } from '../rpc/wire.js';
+import type {
+  ListModelsResponse,
+  ListNodesResponse,
+  RekeyReport,
+  RemoveNodeRequest,
+  StatusResponse,
+  WireDoctorCheck,
+} from '../rpc/wire.js';
 import type { Logger } from '../util/logger.js';
 import { claimSocketPath, restrictSocket } from './socket.js';
 
@@ -13,6 +20,8 @@ export interface ControlHandlers {
   listNodes(): ListNodesResponse;
   listModels(): ListModelsResponse;
   doctor(): Promise<{ checks: WireDoctorCheck[] }>;
+  removeNode(request: RemoveNodeRequest): Promise<RekeyReport>;
+  rotate(): Promise<RekeyReport>;
 }
 
 /** gRPC SwarmControl on a 0600 Unix socket. */
@@ -37,6 +46,10 @@ export class ControlServer {
       listNodes: unary(this.logger, 'ListNodes', () => this.handlers.listNodes()),
       listModels: unary(this.logger, 'ListModels', () => this.handlers.listModels()),
       doctor: unary(this.logger, 'Doctor', () => this.handlers.doctor()),
+      removeNode: unary(this.logger, 'RemoveNode', (request: RemoveNodeRequest) =>
+        this.handlers.removeNode(request),
+      ),
+      rotate: unary(this.logger, 'Rotate', () => this.handlers.rotate()),
     });
     // Bind with a restrictive umask so the socket is never briefly open to others.
     const previous = process.umask(0o177);

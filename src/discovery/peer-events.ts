@@ -86,6 +86,8 @@ function sameAdvert(a: Advert, b: Advert): boolean {
   return (
     a.id === b.id &&
     a.proof === b.proof &&
+    (a.swarm ?? null) === (b.swarm ?? null) &&
+    (a.epoch ?? null) === (b.epoch ?? null) &&
     a.protocol.major === b.protocol.major &&
     a.protocol.minor === b.protocol.minor &&
     sameList(a.endpoints, b.endpoints)

@@ -14,6 +14,10 @@ export interface Advert {
   endpoints: string[];
   /** Swarm membership proof (base64url), or null when the node sends none. */
   proof: string | null;
+  /** Id of the swarm the node belongs to (not secret), or null when it is unpaired. */
+  swarm?: string | null;
+  /** Credential epoch of that swarm (grows on rotate/remove), or null when unpaired. */
+  epoch?: number | null;
 }
 
 /** Most bytes our own TXT record may take on the wire (length bytes included). */
@@ -37,6 +41,8 @@ export function encodeTxt(advert: Advert): Record<string, string> {
     pv: formatVersion(advert.protocol),
   };
   if (advert.proof !== null) txt['pf'] = checkProof(advert.proof, 'own');
+  if (advert.swarm) txt['sw'] = checkSwarm(advert.swarm, 'own');
+  if (advert.swarm && advert.epoch) txt['se'] = String(checkEpoch(String(advert.epoch), 'own'));
   const kept: string[] = [];
   for (const endpoint of advert.endpoints) {
     if (parseEndpoint(endpoint) === null) fail('own', `ep: ${show(endpoint)} is not host:port`);
@@ -75,12 +81,47 @@ function decodeFields(fields: Map<string, string>): Advert {
   const ep = fields.get('ep');
   if (ep === undefined) fail('peer', 'ep: missing');
   const pf = fields.get('pf');
-  return {
+  const sw = fields.get('sw');
+  const se = fields.get('se');
+  const advert: Advert = {
     id: checkId(id, 'peer'),
     protocol: parseVersion(pv),
     endpoints: parseEndpoints(ep),
     proof: pf === undefined ? null : checkProof(pf, 'peer'),
   };
+  // Unpaired nodes send no swarm fields; leave them out rather than null.
+  if (sw !== undefined) advert.swarm = checkSwarm(sw, 'peer');
+  if (sw !== undefined && se !== undefined) advert.epoch = checkEpoch(se, 'peer');
+  return advert;
+}
+
+/**
+ * The fields an advert proof signs, rebuilt from an Advert exactly as encodeTxt writes
+ * them, so the publisher (before encoding) and a receiver (after decoding) sign and
+ * verify the same text. Pass the advert with the endpoints that were actually encoded.
+ */
+export function advertProofFields(advert: Advert): Record<string, string> {
+  const fields: Record<string, string> = {
+    id: advert.id,
+    pv: formatVersion(advert.protocol),
+    ep: advert.endpoints.join(','),
+  };
+  if (advert.swarm) fields['sw'] = advert.swarm;
+  if (advert.swarm && advert.epoch) fields['se'] = String(advert.epoch);
+  return fields;
+}
+
+const SWARM_RE = /^[0-9a-f]{16}$/;
+
+function checkSwarm(value: string, who: 'own' | 'peer'): string {
+  if (!SWARM_RE.test(value)) fail(who, `sw: ${show(value)} is not a swarm id (16 lowercase hex digits)`);
+  return value;
+}
+
+function checkEpoch(value: string, who: 'own' | 'peer'): number {
+  if (!/^[1-9][0-9]{0,8}$/.test(value))
+    fail(who, `se: ${show(value)} is not an epoch (a positive whole number)`);
+  return Number(value);
 }
 
 /** Bytes a TXT key/value record takes on the wire: one length byte plus `key=value` per entry. */

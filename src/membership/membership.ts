@@ -39,6 +39,12 @@ export interface MembershipEvent {
   to: Liveness;
 }
 
+/**
+ * Checks that a call really comes from the node it claims to be (its TLS certificate names
+ * that node id); throws to refuse. Absent in plaintext tests of membership alone.
+ */
+export type Authorize = (call: unknown, claimedNodeId: string) => void;
+
 interface StaticTarget {
   endpoint: string;
   nextDialMono: number;
@@ -71,12 +77,18 @@ export class Membership {
   private lastTickMono = 0;
   private slackMs = 0;
   private selfConflict: { detail: string; untilMono: number } | null = null;
+  private selfNote: string | null = null;
   private stopped = false;
+  private readonly authorize: Authorize | undefined;
 
-  constructor(components: { logger: Logger; self: SelfNode; pool: PeerClientPool }, init: MembershipInit) {
+  constructor(
+    components: { logger: Logger; self: SelfNode; pool: PeerClientPool; authorize?: Authorize },
+    init: MembershipInit,
+  ) {
     this.logger = components.logger;
     this.self = components.self;
     this.pool = components.pool;
+    this.authorize = components.authorize;
     this.init = init;
     this.statics = init.staticPeers.map((endpoint) => ({
       endpoint,
@@ -116,7 +128,12 @@ export class Membership {
     );
     await Promise.allSettled(
       targets.map((peer) =>
-        this.pool.heartbeat(peer.address!, this.heartbeatRequest(peer, 'ACTIVITY_LEAVING'), timeoutMs),
+        this.pool.heartbeat(
+          peer.address!,
+          this.heartbeatRequest(peer, 'ACTIVITY_LEAVING'),
+          timeoutMs,
+          peer.id,
+        ),
       ),
     );
   }
@@ -144,6 +161,8 @@ export class Membership {
       record.endpoints = mergeEndpoints(peer.endpoints, record.endpoints);
     }
     record.sources.add(source);
+    // Only verified members reach here (advert proof checked): a peer that re-joined is welcome again.
+    if (source === 'mdns' && record.note !== 'removed from the swarm') record.note = null;
     record.protocol = peer.protocol;
     record.compatible = peer.protocol.major === this.self.protocol.major;
     if (!record.compatible) {
@@ -161,8 +180,9 @@ export class Membership {
   }
 
   /** Handle a peer's RegisterNode: validate, record, answer with our info and known peers. */
-  handleRegister(request: RegisterNodeRequest): RegisterNodeResponse {
+  handleRegister(request: RegisterNodeRequest, call?: unknown): RegisterNodeResponse {
     const info = this.checkIncoming(() => validateNodeInfo(request.node));
+    this.checkCaller(call, info.id);
     this.checkCompatible(info.id, info.protocol!);
     this.checkNotSelf(info.id, info.incarnation, info.endpoints);
     const now = monotonicMs();
@@ -175,8 +195,9 @@ export class Membership {
   }
 
   /** Handle a peer's Heartbeat: proof of life, live load, or a clean goodbye. */
-  handleHeartbeat(request: HeartbeatRequest): HeartbeatResponse {
+  handleHeartbeat(request: HeartbeatRequest, call?: unknown): HeartbeatResponse {
     this.checkIncoming(() => validateHeartbeat(request));
+    this.checkCaller(call, request.nodeId);
     if (request.protocol) this.checkCompatible(request.nodeId, request.protocol);
     this.checkNotSelf(request.nodeId, request.incarnation, []);
     const now = monotonicMs();
@@ -191,12 +212,16 @@ export class Membership {
       reply.wantInfo = true;
       return reply;
     }
+    // A heartbeat older than one already seen from this incarnation is a replay: ignore it.
+    if (request.incarnation === record.live.incarnation && request.seq <= record.lastInboundSeq) return reply;
     if (request.activity === 'ACTIVITY_LEAVING') {
+      record.lastInboundSeq = request.seq;
       this.setLiveness(record, onLeft(record.live, request.incarnation, wallMs()));
       return reply;
     }
     const heard = this.hear(record, request.incarnation, now);
     if (heard === 'stale') return reply;
+    record.lastInboundSeq = request.seq;
     record.lastInboundMono = now;
     record.activity = request.activity;
     record.activityReason = request.activityReason;
@@ -218,7 +243,10 @@ export class Membership {
       address: '',
       outboundOk: true,
       inboundOk: true,
-      problem: this.selfConflict && this.selfConflict.untilMono > now ? this.selfConflict.detail : '',
+      problem:
+        this.selfConflict && this.selfConflict.untilMono > now
+          ? this.selfConflict.detail
+          : (this.selfNote ?? ''),
       compatible: true,
     };
     const others = [...this.peers.values()]
@@ -241,6 +269,56 @@ export class Membership {
   /** Static peers configured but never answered, for doctor. */
   unreachableStatics(): string[] {
     return this.statics.filter((target) => target.resolvedId === null).map((target) => target.endpoint);
+  }
+
+  /** Members we can hand credentials to: alive or suspect, with a known address. */
+  reachableMembers(): PeerRecord[] {
+    return [...this.peers.values()].filter(
+      (record) =>
+        record.compatible &&
+        record.info !== null &&
+        record.note === null &&
+        record.address !== null &&
+        (record.live.liveness === 'alive' || record.live.liveness === 'suspect'),
+    );
+  }
+
+  /** Every peer that is a member as far as we know (not left, not removed). */
+  knownMembers(): PeerRecord[] {
+    return [...this.peers.values()].filter(
+      (record) =>
+        record.compatible && record.info !== null && record.note === null && record.live.liveness !== 'left',
+    );
+  }
+
+  /** Mark a peer with a note for the user (removed, missed a rotation); it is no longer dialled. */
+  notePeer(id: string, note: string): void {
+    const record = this.peers.get(id);
+    if (!record) return;
+    record.note = note;
+    if (record.address) this.pool.close(record.address);
+    record.address = null;
+  }
+
+  /** A problem about this node itself, shown in its own row (e.g. stale credentials). */
+  setSelfNote(note: string | null): void {
+    this.selfNote = note;
+  }
+
+  /** Credentials changed: drop every connection and find every peer again with the new ones. */
+  resetConnections(): void {
+    this.pool.closeAll();
+    for (const record of this.peers.values()) {
+      record.address = null;
+      record.nextDialMono = 0;
+      record.dialBackoffMs = 500;
+      record.outboundFailures = 0;
+    }
+    for (const target of this.statics) {
+      target.nextDialMono = 0;
+      target.backoffMs = 500;
+    }
+    this.heartbeatRound();
   }
 
   // ------------------------------------------------------------------ internals
@@ -275,6 +353,8 @@ export class Membership {
       dialBackoffMs: 500,
       heartbeatInFlight: false,
       heartbeatSeq: 0,
+      lastInboundSeq: 0,
+      note: null,
     };
   }
 
@@ -295,6 +375,7 @@ export class Membership {
         this.logger.info({ peer: info.id, name: info.name, endpoints: info.endpoints }, 'peer joined');
     }
     record.sources.add(source);
+    if (record.note !== 'removed from the swarm') record.note = null;
     record.info = info;
     record.endpoints = mergeEndpoints(info.endpoints, record.endpoints);
     record.activity = info.activity;
@@ -330,6 +411,7 @@ export class Membership {
       this.logger.info({ peer: record.id, name: record.info?.name }, 'peer restarted (new incarnation)');
       record.info = null;
       record.lastInboundMono = null;
+      record.lastInboundSeq = 0;
     }
     if (record.live.liveness !== before) this.emit(record, before, record.live.liveness);
     return result.event;
@@ -355,6 +437,7 @@ export class Membership {
   /** RegisterNode on every endpoint in parallel; the first that answers becomes the address. */
   private dial(record: PeerRecord): void {
     if (this.stopped || record.dialing || record.endpoints.length === 0 || !record.compatible) return;
+    if (record.note !== null || !this.pool.ready()) return;
     const now = monotonicMs();
     if (now < record.nextDialMono) return;
     record.dialing = true;
@@ -450,9 +533,9 @@ export class Membership {
   }
 
   private heartbeatRound(): void {
-    if (this.stopped) return;
+    if (this.stopped || !this.pool.ready()) return;
     for (const record of this.peers.values()) {
-      if (!record.compatible || record.live.liveness === 'left') continue;
+      if (!record.compatible || record.live.liveness === 'left' || record.note !== null) continue;
       if (!record.address) {
         this.dial(record);
         continue;
@@ -461,7 +544,7 @@ export class Membership {
       record.heartbeatInFlight = true;
       const address = record.address;
       this.pool
-        .heartbeat(address, this.heartbeatRequest(record), this.init.rpcTimeoutMs)
+        .heartbeat(address, this.heartbeatRequest(record), this.init.rpcTimeoutMs, record.id)
         .then((reply) => this.acceptHeartbeatReply(record, reply))
         .catch((err: grpc.ServiceError) => this.heartbeatFailed(record, address, err))
         .finally(() => {
@@ -526,6 +609,7 @@ export class Membership {
   }
 
   private dialStatics(): void {
+    if (!this.pool.ready()) return;
     const now = monotonicMs();
     for (const target of this.statics) {
       if (target.dialing || now < target.nextDialMono) continue;
@@ -568,6 +652,21 @@ export class Membership {
       const message = errorMessage(err);
       this.warnOnce(`invalid:${message}`, { msg: `refused a peer message: ${message}` });
       throw statusError(grpc.status.INVALID_ARGUMENT, message);
+    }
+  }
+
+  /** Refuse a call whose TLS identity is not the node it claims to be. */
+  private checkCaller(call: unknown, claimedId: string): void {
+    if (!this.authorize) return;
+    try {
+      this.authorize(call, claimedId);
+    } catch (err) {
+      const message = errorMessage(err);
+      this.warnOnce(`unauthorized:${claimedId}:${message}`, {
+        peer: claimedId,
+        msg: `refused a peer call: ${message}`,
+      });
+      throw statusError(grpc.status.PERMISSION_DENIED, message);
     }
   }
 

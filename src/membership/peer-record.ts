@@ -37,6 +37,10 @@ export interface PeerRecord {
   dialBackoffMs: number;
   heartbeatInFlight: boolean;
   heartbeatSeq: number;
+  /** Highest heartbeat seq received in the current incarnation (older ones are replays). */
+  lastInboundSeq: number;
+  /** Something to tell the user about this peer (removed, missed a credential rotation). */
+  note: string | null;
 }
 
 /** Both directions confirmed within the dead timeout. */
@@ -57,6 +61,7 @@ export function peerProblem(
     return `speaks protocol ${record.protocol.major}.${record.protocol.minor}; this node speaks ${ourMajor}.x: upgrade the older one`;
   }
   if (record.conflict && record.conflict.untilMono > nowMono) return record.conflict.detail;
+  if (record.note) return record.note;
   if (record.live.liveness !== 'alive' && record.live.liveness !== 'suspect') return '';
   const { outbound, inbound } = reachability(record, nowMono, deadAfterMs);
   const settled = nowMono - record.metMono > deadAfterMs;

@@ -1,6 +1,7 @@
-// A pool of gRPC clients to peers, one per endpoint, with short deadlines so a dead
-// peer costs one timeout, not a hang. Credentials come from a provider so the
-// transport can change (plaintext today, mTLS once the swarm holds credentials).
+// A pool of gRPC clients to peers, one per (endpoint, expected node id), with short
+// deadlines so a dead peer costs one timeout, not a hang. Credentials come from a
+// provider: mTLS with the swarm's certificates, or none while this node is unpaired
+// (then every call fails at once instead of dialling).
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../util/logger.js';
 import { coordinationClient } from './proto.js';
@@ -9,12 +10,19 @@ import type {
   HeartbeatResponse,
   RegisterNodeRequest,
   RegisterNodeResponse,
+  RekeyRequest,
+  RekeyResponse,
 } from './wire.js';
+
+/** Credentials for dialling a peer, or null when this node may not dial anyone. */
+export type ChannelProvider = (
+  expectedNodeId: string | undefined,
+) => { credentials: grpc.ChannelCredentials; options?: grpc.ChannelOptions } | null;
 
 export interface PeerClientPoolInit {
   maxMessageBytes: number;
-  /** Channel credentials and extra options for dialling one endpoint. */
-  credentials?: (endpoint: string) => { credentials: grpc.ChannelCredentials; options?: grpc.ChannelOptions };
+  /** Default: plaintext (tests of membership alone). The daemon passes mTLS. */
+  channel?: ChannelProvider;
 }
 
 type UnaryMethod<Req, Res> = (
@@ -23,7 +31,12 @@ type UnaryMethod<Req, Res> = (
   callback: (error: grpc.ServiceError | null, response?: Res) => void,
 ) => grpc.ClientUnaryCall;
 
-/** gRPC clients to peers, keyed by endpoint. */
+/** A gRPC status error raised locally (no call was made). */
+function localError(code: grpc.status, details: string): grpc.ServiceError {
+  return Object.assign(new Error(details), { code, details, metadata: new grpc.Metadata() });
+}
+
+/** gRPC clients to peers. */
 export class PeerClientPool {
   private readonly clients = new Map<string, grpc.Client>();
   private readonly init: PeerClientPoolInit;
@@ -34,20 +47,46 @@ export class PeerClientPool {
     this.init = init;
   }
 
+  /** True when calls can be made (credentials are present). */
+  ready(): boolean {
+    return this.init.channel ? this.init.channel(undefined) !== null : true;
+  }
+
   /** RegisterNode on one endpoint. */
-  register(endpoint: string, request: RegisterNodeRequest, timeoutMs: number): Promise<RegisterNodeResponse> {
-    return this.call<RegisterNodeRequest, RegisterNodeResponse>(endpoint, 'registerNode', request, timeoutMs);
+  register(endpoint: string, request: RegisterNodeRequest, timeoutMs: number, expectedId?: string) {
+    return this.call<RegisterNodeRequest, RegisterNodeResponse>(
+      endpoint,
+      expectedId,
+      'registerNode',
+      request,
+      timeoutMs,
+    );
   }
 
   /** Heartbeat on one endpoint. */
-  heartbeat(endpoint: string, request: HeartbeatRequest, timeoutMs: number): Promise<HeartbeatResponse> {
-    return this.call<HeartbeatRequest, HeartbeatResponse>(endpoint, 'heartbeat', request, timeoutMs);
+  heartbeat(endpoint: string, request: HeartbeatRequest, timeoutMs: number, expectedId?: string) {
+    return this.call<HeartbeatRequest, HeartbeatResponse>(
+      endpoint,
+      expectedId,
+      'heartbeat',
+      request,
+      timeoutMs,
+    );
   }
 
-  /** Close the client of one endpoint (it is re-made on next use). */
+  /** Hand new swarm credentials to a member. */
+  rekey(endpoint: string, request: RekeyRequest, timeoutMs: number, expectedId: string) {
+    return this.call<RekeyRequest, RekeyResponse>(endpoint, expectedId, 'rekey', request, timeoutMs);
+  }
+
+  /** Close the clients of one endpoint (they are re-made on next use). */
   close(endpoint: string): void {
-    this.clients.get(endpoint)?.close();
-    this.clients.delete(endpoint);
+    for (const [key, client] of this.clients) {
+      if (key.startsWith(`${endpoint}#`)) {
+        client.close();
+        this.clients.delete(key);
+      }
+    }
   }
 
   /** Close every client, e.g. when credentials change or at shutdown. */
@@ -56,28 +95,46 @@ export class PeerClientPool {
     this.clients.clear();
   }
 
-  private client(endpoint: string): grpc.Client {
-    let client = this.clients.get(endpoint);
+  private client(endpoint: string, expectedId: string | undefined): grpc.Client | null {
+    const key = `${endpoint}#${expectedId ?? '*'}`;
+    let client = this.clients.get(key);
     if (!client) {
+      const channel = this.init.channel
+        ? this.init.channel(expectedId)
+        : { credentials: grpc.credentials.createInsecure() };
+      if (!channel) return null;
       const Client = coordinationClient();
-      const provided = this.init.credentials?.(endpoint);
-      client = new Client(endpoint, provided?.credentials ?? grpc.credentials.createInsecure(), {
+      client = new Client(endpoint, channel.credentials, {
         'grpc.max_receive_message_length': this.init.maxMessageBytes,
         'grpc.max_send_message_length': this.init.maxMessageBytes,
         // Reconnect quickly: a restarted peer should be reachable again within a heartbeat.
         'grpc.initial_reconnect_backoff_ms': 200,
         'grpc.max_reconnect_backoff_ms': 1000,
         'grpc.min_reconnect_backoff_ms': 100,
-        ...provided?.options,
+        ...channel.options,
       });
-      this.clients.set(endpoint, client);
-      this.logger.debug({ endpoint }, 'peer client created');
+      this.clients.set(key, client);
+      this.logger.debug({ endpoint, expectedId }, 'peer client created');
     }
     return client;
   }
 
-  private call<Req, Res>(endpoint: string, method: string, request: Req, timeoutMs: number): Promise<Res> {
-    const client = this.client(endpoint) as unknown as Record<string, UnaryMethod<Req, Res>>;
+  private call<Req, Res>(
+    endpoint: string,
+    expectedId: string | undefined,
+    method: string,
+    request: Req,
+    timeoutMs: number,
+  ): Promise<Res> {
+    const client = this.client(endpoint, expectedId) as unknown as Record<
+      string,
+      UnaryMethod<Req, Res>
+    > | null;
+    if (!client) {
+      return Promise.reject(
+        localError(grpc.status.UNAVAILABLE, 'this node is not in a swarm (run swarmctl init or join)'),
+      );
+    }
     return new Promise((resolve, reject) => {
       client[method]!.call(client, request, { deadline: Date.now() + timeoutMs }, (error, response) => {
         if (error) reject(error);

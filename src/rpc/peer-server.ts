@@ -5,21 +5,27 @@ import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from '../util/logger.js';
 import { loadServices } from './proto.js';
 import { bindServer, shutdownServer, unary } from './serve.js';
+import { describeTlsRefusal, watchTlsRefusals } from './tls-refusals.js';
 import type {
   HeartbeatRequest,
   HeartbeatResponse,
   RegisterNodeRequest,
   RegisterNodeResponse,
+  RekeyRequest,
+  RekeyResponse,
 } from './wire.js';
 
-/** What the peer server delegates to. */
+/** What the peer server delegates to. `call` carries the caller's verified TLS identity. */
 export interface PeerHandlers {
   registerNode(
     request: RegisterNodeRequest,
     call: grpc.ServerUnaryCall<unknown, unknown>,
   ): RegisterNodeResponse;
   heartbeat(request: HeartbeatRequest, call: grpc.ServerUnaryCall<unknown, unknown>): HeartbeatResponse;
+  rekey?(request: RekeyRequest, call: grpc.ServerUnaryCall<unknown, unknown>): Promise<RekeyResponse>;
 }
+
+const MAX_REFUSAL_KEYS = 4096;
 
 export interface PeerServerInit {
   host: string;
@@ -40,6 +46,7 @@ export class PeerServer {
   });
   /** The port actually bound (differs from init.port when it was 0). */
   port = 0;
+  private readonly refusalsLogged = new Set<string>();
 
   constructor(components: { logger: Logger; handlers: PeerHandlers }, init: PeerServerInit) {
     this.logger = components.logger;
@@ -70,13 +77,29 @@ export class PeerServer {
       ),
       requestTask: notYet('RequestTask'),
       submitResult: notYet('SubmitResult'),
+      rekey: this.handlers.rekey
+        ? unary(this.logger, 'Rekey', (req: RekeyRequest, call) =>
+            this.handlers.rekey!(req, call as grpc.ServerUnaryCall<unknown, unknown>),
+          )
+        : notYet('Rekey'),
     });
     this.health.addToServer(server);
     const host = this.init.host.includes(':') ? `[${this.init.host}]` : this.init.host;
     const credentials = this.init.credentials?.() ?? grpc.ServerCredentials.createInsecure();
     this.port = await bindServer(server, `${host}:${this.init.port}`, credentials);
     this.server = server;
+    watchTlsRefusals(server, (error, remote) => this.logRefusal(error, remote));
     this.logger.info({ port: this.port, host: this.init.host }, 'peer gRPC listening');
+  }
+
+  /** One log line per remote address and reason, not one per packet or reconnect. */
+  private logRefusal(error: Error, remoteAddress: string): void {
+    const reason = describeTlsRefusal(error);
+    const key = `${remoteAddress}|${reason}`;
+    if (this.refusalsLogged.has(key)) return;
+    if (this.refusalsLogged.size >= MAX_REFUSAL_KEYS) this.refusalsLogged.clear();
+    this.refusalsLogged.add(key);
+    this.logger.warn({ remote: remoteAddress, tlsError: error.message }, reason);
   }
 
   /** Mark not serving (health) while draining. */

@@ -21,6 +21,13 @@ export function unary<Req, Res>(
           callback(err);
           return;
         }
+        if (err instanceof SwarmError) {
+          // A deliberate refusal: say why, with the status a client can act on.
+          const metadata = new grpc.Metadata();
+          metadata.set('swarm-error-code', err.code);
+          callback({ code: statusFor(err.code), details: err.message, metadata });
+          return;
+        }
         logger.error({ err, rpc: name }, 'handler failed');
         callback({
           code: grpc.status.INTERNAL,
@@ -29,6 +36,14 @@ export function unary<Req, Res>(
         });
       });
   };
+}
+
+/** The gRPC status for a SwarmError code. */
+export function statusFor(code: string): grpc.status {
+  if (code === ErrorCodes.SECURITY_PEER_REFUSED) return grpc.status.PERMISSION_DENIED;
+  if (code === ErrorCodes.NODE_NOT_FOUND) return grpc.status.NOT_FOUND;
+  if (code.endsWith('_INVALID')) return grpc.status.INVALID_ARGUMENT;
+  return grpc.status.FAILED_PRECONDITION;
 }
 
 function isServiceError(err: unknown): err is grpc.ServiceError {

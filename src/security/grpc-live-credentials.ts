@@ -43,7 +43,11 @@ class SwarmCertificateProvider implements grpc.experimental.CertificateProvider 
 
   addCaCertificateListener(listener: CaListener): void {
     this.caListeners.add(listener);
-    listener(this.caUpdate());
+    // grpc-js registers its own watcher only after this returns: a synchronous first call
+    // would reach nobody and the server would drop every connection until the next update.
+    queueMicrotask(() => {
+      if (this.caListeners.has(listener)) listener(this.caUpdate());
+    });
   }
 
   removeCaCertificateListener(listener: CaListener): void {
@@ -52,7 +56,9 @@ class SwarmCertificateProvider implements grpc.experimental.CertificateProvider 
 
   addIdentityCertificateListener(listener: IdentityListener): void {
     this.identityListeners.add(listener);
-    listener(this.identityUpdate());
+    queueMicrotask(() => {
+      if (this.identityListeners.has(listener)) listener(this.identityUpdate());
+    });
   }
 
   removeIdentityCertificateListener(listener: IdentityListener): void {

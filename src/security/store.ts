@@ -51,6 +51,24 @@ async function readStored(dataDir: string): Promise<{ text: string; stored: Stor
   return text === null ? null : { text, stored: parseStored(dataDir, text) };
 }
 
+// With --force a damaged file is what the user wants replaced, so it reads as "no credentials".
+async function readStoredForUpdate(dataDir: string, replaceCorrupt: boolean) {
+  const text = await readStoredText(dataDir);
+  if (text === null) return null;
+  try {
+    return { text, stored: parseStored(dataDir, text) as StoredCredentials | null };
+  } catch (err) {
+    if (
+      replaceCorrupt &&
+      err instanceof SecurityError &&
+      err.code === ErrorCodes.SECURITY_CREDENTIALS_CORRUPT
+    ) {
+      return { text, stored: null };
+    }
+    throw err;
+  }
+}
+
 /** Start a new swarm on this box: CA, epoch 1, this node's certificate; returns the join token. */
 export async function initSwarm(
   dataDir: string,
@@ -60,10 +78,15 @@ export async function initSwarm(
   checkNodeId(nodeId);
   const ca = await createSwarmCa(randomBytes(8).toString('hex'));
   const secret: SwarmSecret = { ...ca, epoch: 1 };
-  const credentials = await update(dataDir, nodeId, (existing) => {
-    if (existing && !options.force) throw alreadyMember(existing, 'init would start another one');
-    return { secret };
-  });
+  const credentials = await update(
+    dataDir,
+    nodeId,
+    (existing) => {
+      if (existing && !options.force) throw alreadyMember(existing, 'init would start another one');
+      return { secret };
+    },
+    options.force === true,
+  );
   return { token: encodeToken(secret), credentials: credentials! };
 }
 
@@ -79,13 +102,18 @@ export async function joinSwarm(
 ): Promise<Credentials> {
   checkNodeId(nodeId);
   const secret = decodeToken(token);
-  const credentials = await update(dataDir, nodeId, (existing) => {
-    if (!existing || options.force) return { secret };
-    if (existing.swarmId !== secret.swarmId)
-      throw alreadyMember(existing, `the token is for swarm id ${secret.swarmId}`);
-    if (secret.epoch < existing.epoch) throw stale(existing, secret);
-    return { secret, node: sameCaNode(existing, secret) };
-  });
+  const credentials = await update(
+    dataDir,
+    nodeId,
+    (existing) => {
+      if (!existing || options.force) return { secret };
+      if (existing.swarmId !== secret.swarmId)
+        throw alreadyMember(existing, `the token is for swarm id ${secret.swarmId}`);
+      if (secret.epoch < existing.epoch) throw stale(existing, secret);
+      return { secret, node: sameCaNode(existing, secret) };
+    },
+    options.force === true,
+  );
   return credentials!;
 }
 
@@ -157,9 +185,10 @@ async function update(
   dataDir: string,
   nodeId: string,
   decide: (existing: StoredCredentials | null) => { secret: SwarmSecret; node?: NodeCert | undefined } | null,
+  replaceCorrupt = false,
 ): Promise<Credentials | null> {
   for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
-    const before = await readStored(dataDir);
+    const before = await readStoredForUpdate(dataDir, replaceCorrupt);
     const plan = decide(before?.stored ?? null);
     if (!plan) return null;
     const { credentials, reissued } = await buildCredentials(plan.secret, nodeId, plan.node);

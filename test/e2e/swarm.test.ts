@@ -44,6 +44,9 @@ beforeAll(async () => {
     { name: 'charlie', gpuName: 'NVIDIA RTX A4000', models: ['llama3.2:3b'], loaded: ['llama3.2:3b'] },
   ];
   for (const [index, spec] of specs.entries()) nodes.push(await SwarmNode.create(lan, index, spec));
+  // Pair them as a user would: init on the first box, join with its token on the others.
+  const token = await nodes[0]!.init();
+  await Promise.all(nodes.slice(1).map((node) => node.join(token)));
   await Promise.all(nodes.map((node) => node.start()));
 });
 

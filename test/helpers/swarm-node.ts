@@ -97,7 +97,7 @@ export class SwarmNode {
         '1s',
         ...(this.options.flags ?? []),
       ],
-      { env: { ...process.env, HOME: this.dir, XDG_CONFIG_HOME: join(this.dir, 'config') } },
+      { env: this.env() },
     );
     this.daemon = child;
     child.stdout.on('data', (chunk: Buffer) => this.log.push(chunk.toString()));
@@ -145,6 +145,33 @@ export class SwarmNode {
       const failure = err as { code?: number; stdout?: string; stderr?: string };
       return { code: failure.code ?? -1, stdout: failure.stdout ?? '', stderr: failure.stderr ?? '' };
     }
+  }
+
+  /** `swarmctl init` on this node's data dir (no daemon needed); returns the join token. */
+  async init(): Promise<string> {
+    const { stdout } = await run(process.execPath, [SWARMCTL, '--data-dir', this.dataDir, 'init'], {
+      timeout: 20_000,
+      env: this.env(),
+    });
+    return stdout.trim();
+  }
+
+  /** `swarmctl join <token>` on this node's data dir (works with or without the daemon running). */
+  async join(token: string): Promise<void> {
+    await run(process.execPath, [SWARMCTL, '--data-dir', this.dataDir, 'join', token], {
+      timeout: 20_000,
+      env: this.env(),
+    });
+  }
+
+  /** Environment of this node's processes (its own HOME, so no real config is read). */
+  env(): NodeJS.ProcessEnv {
+    return { ...process.env, HOME: this.dir, XDG_CONFIG_HOME: join(this.dir, 'config') };
+  }
+
+  /** Index of this node's host in the LAN. */
+  get host(): number {
+    return this.index;
   }
 
   /** Kill everything this node started and remove its files. */

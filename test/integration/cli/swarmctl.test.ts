@@ -8,7 +8,15 @@ import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodesJson } from '../../../src/cli/json.js';
 import { loadServices } from '../../../src/rpc/proto.js';
-import { doctorReply, listModelsReply, listNodesReply, statusReply } from '../../unit/cli/fixtures.js';
+import type { RekeyReport, RemoveNodeRequest } from '../../../src/rpc/wire.js';
+import {
+  doctorReply,
+  listModelsReply,
+  listNodesReply,
+  removeReport,
+  rotateReport,
+  statusReply,
+} from '../../unit/cli/fixtures.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'swarmctl-it-'));
@@ -21,6 +29,8 @@ const env = {
   XDG_STATE_HOME: join(dir, 'state'),
 };
 let server: grpc.Server;
+/** The node of every RemoveNode request the fake daemon received. */
+const removeRequests: string[] = [];
 
 beforeAll(async () => {
   server = new grpc.Server();
@@ -33,6 +43,21 @@ beforeAll(async () => {
     ListNodes: reply(listNodesReply),
     ListModels: reply(listModelsReply),
     Doctor: reply(doctorReply),
+    RemoveNode: (
+      call: grpc.ServerUnaryCall<RemoveNodeRequest, RekeyReport>,
+      callback: grpc.sendUnaryData<RekeyReport>,
+    ) => {
+      removeRequests.push(call.request.node);
+      if (call.request.node === 'zulu') {
+        // As rpc/serve.ts sends a SwarmError: status, message, and the code in metadata.
+        const metadata = new grpc.Metadata();
+        metadata.set('swarm-error-code', 'SWARM_ERR_NODE_NOT_FOUND');
+        callback({ code: grpc.status.NOT_FOUND, details: 'no node "zulu" in this swarm', metadata });
+      } else {
+        callback(null, removeReport);
+      }
+    },
+    Rotate: reply(rotateReport),
   });
   await new Promise<void>((resolve, reject) =>
     server.bindAsync(`unix:${socket}`, grpc.ServerCredentials.createInsecure(), (err) =>
@@ -135,6 +160,45 @@ describe('swarmctl against a real control socket', () => {
     expect(result.code).toBe(3);
     expect(result.stderr).toContain(join(dir, 'state', 'swarmd', 'control.sock'));
     expect(JSON.parse(result.stdout).error.code).toBe('SWARM_ERR_CONTROL_UNREACHABLE');
+  });
+
+  it('nodes --json carries the swarm fields from the real wire', async () => {
+    const result = await swarmctl(['--socket', socket, 'nodes', '--json']);
+    const data = JSON.parse(result.stdout) as NodesJson;
+    expect(data).toMatchObject({ paired: true, swarm: '3fa2c1d0', epoch: 1, visible: [] });
+  });
+
+  it('remove sends the node over the socket, prints the report and exits 1 when a member missed it', async () => {
+    const result = await swarmctl(['--socket', socket, 'remove', 'boreas']);
+    expect(removeRequests).toContain('boreas');
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('Removed boreas (n-boreas) from the swarm for good');
+    expect(result.stdout).toContain('epoch 4, fingerprint c0ffee12');
+    expect(result.stdout).toContain('cronos (n-cronos): on it run `swarmctl join <token>`');
+    const json = await swarmctl(['--socket', socket, 'remove', 'n-boreas', '--json']);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toStrictEqual({
+      epoch: 4,
+      fingerprint: 'c0ffee12',
+      delivered: ['n-atlas'],
+      missed: ['n-cronos'],
+      removed: 'n-boreas',
+    });
+  });
+
+  it('remove of an unknown node exits 2 with the daemon reason and code', async () => {
+    const result = await swarmctl(['--socket', socket, 'remove', 'zulu', '--json']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe('swarmctl: no node "zulu" in this swarm\n');
+    expect(JSON.parse(result.stdout).error.code).toBe('SWARM_ERR_NODE_NOT_FOUND');
+  });
+
+  it('rotate prints the report and exits 0 when nobody missed it', async () => {
+    const result = await swarmctl(['--socket', socket, 'rotate']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Rotated the swarm credentials: epoch 5, fingerprint abad1dea.');
+    const json = await swarmctl(['--socket', socket, 'rotate', '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ epoch: 5, missed: [], removed: null });
   });
 
   it('exits 2 on an unknown command', async () => {

@@ -9,18 +9,22 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.js';
+import { loadOrCreateNodeId } from '../../../src/node/identity.js';
+import { loadCredentials } from '../../../src/security/store.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const installSh = join(repo, 'install.sh');
 const entry = join(repo, 'dist', 'src', 'bin', 'swarmd.js');
 const defaultFileModule = join(repo, 'dist', 'src', 'config', 'default-file.js');
+const swarmctlEntry = join(repo, 'dist', 'src', 'bin', 'swarmctl.js');
 
 let root: string;
 let home: string;
@@ -41,10 +45,13 @@ function writeStub(name: string, body: string) {
   chmodSync(path, 0o755);
 }
 
-function install(...args: string[]): Run {
+function install(...params: (string | { input: string })[]): Run {
+  const args = params.filter((p): p is string => typeof p === 'string');
+  const input = params.find((p): p is { input: string } => typeof p !== 'string')?.input ?? '';
   const result = spawnSync('bash', [installSh, ...args], {
     cwd: root,
     encoding: 'utf8',
+    input,
     timeout: 60_000,
     env: {
       PATH: `${stubs}:${dirname(process.execPath)}:${process.env.PATH ?? '/usr/bin:/bin'}`,
@@ -69,14 +76,36 @@ function callIndex(log: string[], pattern: RegExp): number {
 }
 
 const configFile = () => join(configHome, 'swarmd', 'config.yaml');
+const dataDir = () => join(home, 'state', 'swarmd');
+const TOKEN_LINE = /^ {4}Join token \(keep it secret\): (swarmd1_[A-Za-z0-9_-]+)$/m;
+
+async function swarmIdOf(dir: string): Promise<string | undefined> {
+  return (await loadCredentials(dir, await loadOrCreateNodeId(dir)))?.swarmId;
+}
 const unitFile = () => join(configHome, 'systemd', 'user', 'swarmd.service');
 
+/** Every .ts file under dir (relative to the repo). */
+function sources(dir: string): string[] {
+  return readdirSync(join(repo, dir), { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.ts'))
+    .map((file) => join(dir, file));
+}
+
+/** True when a source install.sh runs (swarmd, swarmctl and what they import) is newer than its build. */
+function distStale(): boolean {
+  return sources('src').some((file) => {
+    const built = join(repo, 'dist', file.replace(/\.ts$/, '.js'));
+    return !existsSync(built) || statSync(built).mtimeMs < statSync(join(repo, file)).mtimeMs;
+  });
+}
+
 beforeAll(() => {
-  if (existsSync(defaultFileModule) && existsSync(entry)) return;
+  if (!distStale()) return;
   // Others may be mid-edit: tsc still emits when some file has type errors.
   spawnSync('npx', ['tsc', '-p', '.'], { cwd: repo, stdio: 'ignore', timeout: 300_000 });
-  expect(existsSync(defaultFileModule), `${defaultFileModule} after npx tsc -p .`).toBe(true);
-  expect(existsSync(entry), `${entry} after npx tsc -p .`).toBe(true);
+  for (const built of [defaultFileModule, entry, swarmctlEntry]) {
+    expect(existsSync(built), `${relative(repo, built)} after npx tsc -p .`).toBe(true);
+  }
 }, 320_000);
 
 beforeEach(() => {
@@ -219,12 +248,106 @@ describe('install.sh', () => {
   it('lists its options with --help and rejects unknown ones', () => {
     const help = install('--help');
     expect(help.status).toBe(0);
-    for (const option of ['--skip-build', '--no-start', '--uninstall', '--help']) {
+    for (const option of ['--init', '--join TOKEN', '--skip-build', '--no-start', '--uninstall', '--help']) {
       expect(help.stdout).toContain(option);
     }
     const bad = install('--frobnicate');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('--frobnicate');
     expect(bad.stderr).toContain('Usage');
+  });
+});
+
+describe('install.sh --init / --join', () => {
+  it('--init starts a swarm before the service starts and prints the token', async () => {
+    const run = install('--skip-build', '--init');
+    expect(run.status, run.stderr).toBe(0);
+    const credentials = join(dataDir(), 'swarm', 'credentials.json');
+    expect(statSync(credentials).mode & 0o777).toBe(0o600);
+    const token = TOKEN_LINE.exec(run.stdout)?.[1];
+    expect(token, run.stdout).toMatch(/^swarmd1_/);
+    expect(run.stdout).toContain('./install.sh --join <token>');
+    expect(run.stdout).not.toContain('not in a swarm yet');
+    // The token is the one swarmctl token prints, and the identity exists before the restart.
+    const swarmctl = spawnSync(process.execPath, [swarmctlEntry, '--data-dir', dataDir(), 'token'], {
+      encoding: 'utf8',
+    });
+    expect(swarmctl.stdout.trim()).toBe(token);
+    expect(run.stdout.indexOf('Join token')).toBeLessThan(run.stdout.indexOf('Starting swarmd'));
+    expect(calls()).toContain('systemctl --user restart swarmd.service');
+  });
+
+  it('--init on a box already in a swarm keeps it and prints its token', () => {
+    const first = install('--skip-build', '--init');
+    const token = TOKEN_LINE.exec(first.stdout)?.[1];
+    const again = install('--skip-build', '--init');
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).toContain('already in a swarm');
+    expect(TOKEN_LINE.exec(again.stdout)?.[1]).toBe(token);
+  });
+
+  it('--join <token> on a second home makes it a member of the same swarm', async () => {
+    const first = install('--skip-build', '--init');
+    const token = TOKEN_LINE.exec(first.stdout)?.[1];
+    const firstData = dataDir();
+    // A second box: a fresh HOME next to the first.
+    home = join(root, 'home2');
+    configHome = join(root, 'config2');
+    mkdirSync(home);
+    const second = install('--skip-build', '--join', token!);
+    expect(second.status, second.stderr).toBe(0);
+    expect(second.stdout).toMatch(/joined swarm [0-9a-f]{8} /);
+    expect(dataDir()).not.toBe(firstData);
+    expect(await swarmIdOf(dataDir())).toBe(await swarmIdOf(firstData));
+    expect(await swarmIdOf(dataDir())).toMatch(/^[0-9a-f]{16}$/);
+    // The token went to swarmctl on stdin, never on a command line the stubs could log.
+    expect(calls().some((line) => line.includes(token!))).toBe(false);
+  });
+
+  it('--join - reads the token from stdin', async () => {
+    const token = TOKEN_LINE.exec(install('--skip-build', '--init').stdout)?.[1];
+    const firstData = dataDir();
+    home = join(root, 'home2');
+    configHome = join(root, 'config2');
+    mkdirSync(home);
+    const run = install('--skip-build', '--join', '-', { input: `${token}\n` });
+    expect(run.status, run.stderr).toBe(0);
+    expect(await swarmIdOf(dataDir())).toBe(await swarmIdOf(firstData));
+  });
+
+  it('--join garbage fails with a clear message before anything is built or started', () => {
+    const run = install('--skip-build', '--join', 'garbage');
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain('not a join token');
+    expect(run.stderr).toContain('swarmd1_');
+    expect(existsSync(unitFile())).toBe(false);
+    expect(calls()).toEqual([]);
+  });
+
+  it('--join with a damaged token fails with swarmctl naming the problem, and starts nothing', () => {
+    const run = install('--skip-build', '--join', 'swarmd1_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(/swarmctl: join token is cut short/);
+    expect(run.stderr).toContain('the service was not installed or restarted');
+    expect(existsSync(unitFile())).toBe(false);
+    expect(calls().filter((line) => /enable|restart|start/.test(line))).toEqual([]);
+    expect(existsSync(join(dataDir(), 'swarm'))).toBe(false);
+  });
+
+  it('refuses --init with --join, and --join without a token', () => {
+    const both = install('--init', '--join', 'swarmd1_x');
+    expect(both.status).toBe(2);
+    expect(both.stderr).toContain('give one of them');
+    const bare = install('--join');
+    expect(bare.status).toBe(2);
+    expect(bare.stderr).toContain('--join needs the join token');
+  });
+
+  it('says how to pair when installed without --init or --join', () => {
+    const run = install('--skip-build');
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain('This box is not in a swarm yet');
+    expect(run.stdout).toContain('./install.sh --init');
+    expect(existsSync(join(dataDir(), 'swarm'))).toBe(false);
   });
 });

@@ -63,6 +63,35 @@ describe('mapControlError', () => {
     expect(err.message).toContain('ListModels');
   });
 
+  it('passes on the reason when the daemon refuses a request', () => {
+    for (const code of [status.NOT_FOUND, status.INVALID_ARGUMENT, status.FAILED_PRECONDITION]) {
+      const err = mapControlError(
+        grpcError(code, 'no node called "zulu" in this swarm'),
+        present,
+        'RemoveNode',
+      );
+      expect(err.code).toBe(ErrorCodes.CONTROL_FAILED);
+      expect(err.message).toBe('swarmd refused RemoveNode: no node called "zulu" in this swarm');
+    }
+  });
+
+  it("keeps the daemon's own error code and message when it sends one", () => {
+    const refusal = grpcError(status.NOT_FOUND, 'no node "zulu" in this swarm: see `swarmctl nodes`');
+    refusal.metadata.set('swarm-error-code', 'SWARM_ERR_NODE_NOT_FOUND');
+    const err = mapControlError(refusal, present, 'RemoveNode');
+    expect(err.code).toBe(ErrorCodes.NODE_NOT_FOUND);
+    expect(err.message).toBe('no node "zulu" in this swarm: see `swarmctl nodes`');
+    // An unknown code (newer daemon) falls back to the status.
+    const newer = grpcError(status.FAILED_PRECONDITION, 'something new');
+    newer.metadata.set('swarm-error-code', 'SWARM_ERR_FROM_THE_FUTURE');
+    expect(mapControlError(newer, present, 'Rotate').code).toBe(ErrorCodes.CONTROL_FAILED);
+  });
+
+  it('says how long it waited for a rekey', () => {
+    const err = mapControlError(grpcError(status.DEADLINE_EXCEEDED, ''), present, 'Rotate', 20_000);
+    expect(err.message).toContain('did not answer Rotate within 20s');
+  });
+
   it('keeps the status and details of other daemon failures', () => {
     const err = mapControlError(grpcError(status.INTERNAL, 'boom'), present, 'Status');
     expect(err.code).not.toBe(ErrorCodes.CONTROL_UNREACHABLE);

@@ -4,11 +4,13 @@ import type {
   DoctorResponse,
   ListModelsResponse,
   ListNodesResponse,
+  RekeyReport,
   StatusResponse,
   WireBackend,
   WireGpu,
   WireNodeInfo,
   WirePeerView,
+  WireVisibleNode,
 } from '../../../src/rpc/wire.js';
 
 /** Wall-clock instant the fixtures pretend it is. */
@@ -204,6 +206,65 @@ export const listNodesReply: ListNodesResponse = {
   epoch: 1,
   visible: [],
   nodes: [selfView, boreasView, cronosView, deltaView, echoView, foxtrotView, golfView],
+};
+
+/** Swarm ids as the adverts carry them. */
+export const SWARM_A = '3fa2c1d0e5f60718';
+export const SWARM_B = '9b8a7c6d5e4f3a2b';
+
+function visible(id: string, endpoint: string, swarm: string, epoch: number): WireVisibleNode {
+  return { id, endpoints: [endpoint], swarm, epoch, lastSeenMs: NOW - 2_000 };
+}
+
+/** What an unpaired atlas sees on the LAN: three nodes of swarm A, one of swarm B, one unpaired. */
+export const strangers: WireVisibleNode[] = [
+  visible('1111111111111111', '10.203.0.1:8766', SWARM_A, 2),
+  visible('2222222222222222', '10.203.0.2:8766', SWARM_A, 2),
+  visible('5555555555555555', '10.203.0.5:8766', '', 0),
+  visible('3333333333333333', '10.203.0.3:8766', SWARM_A, 2),
+  visible('4444444444444444', '10.203.0.4:8766', SWARM_B, 1),
+];
+
+/** ListNodes of an unpaired atlas: only itself in the table, strangers on the LAN. */
+export const unpairedNodesReply: ListNodesResponse = {
+  selfId: 'n-atlas',
+  paired: false,
+  swarm: '',
+  epoch: 0,
+  visible: strangers,
+  nodes: [selfView],
+};
+
+/** ListNodes of atlas in swarm A at epoch 3, seeing a member left on epoch 2 and two strangers. */
+export const pairedWithStrangersReply: ListNodesResponse = {
+  selfId: 'n-atlas',
+  paired: true,
+  swarm: SWARM_A,
+  epoch: 3,
+  visible: [
+    visible('6666666666666666', '10.203.0.6:8766', SWARM_A, 2),
+    visible('4444444444444444', '10.203.0.4:8766', SWARM_B, 1),
+    visible('5555555555555555', '10.203.0.5:8766', '', 0),
+  ],
+  nodes: [selfView, boreasView],
+};
+
+/** Remove boreas: atlas took the new credentials, cronos was offline. */
+export const removeReport: RekeyReport = {
+  epoch: 4,
+  fingerprint: 'c0ffee12',
+  delivered: ['n-atlas'],
+  missed: ['n-cronos'],
+  removed: 'n-boreas',
+};
+
+/** Rotate with every member online. */
+export const rotateReport: RekeyReport = {
+  epoch: 5,
+  fingerprint: 'abad1dea',
+  delivered: ['n-atlas', 'n-boreas'],
+  missed: [],
+  removed: '',
 };
 
 /** The model catalogue across atlas and boreas. */

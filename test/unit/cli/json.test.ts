@@ -3,9 +3,12 @@ import {
   activityJson,
   doctorJson,
   errorJson,
+  initJson,
+  joinJson,
   modelsJson,
   nodeJson,
   nodesJson,
+  rekeyJson,
   statusJson,
 } from '../../../src/cli/json.js';
 import {
@@ -19,8 +22,14 @@ import {
   listModelsReply,
   listNodesReply,
   NOW,
+  pairedWithStrangersReply,
+  removeReport,
+  rotateReport,
+  SWARM_A,
+  SWARM_B,
   selfView,
   statusReply,
+  unpairedNodesReply,
 } from './fixtures.js';
 
 describe('nodeJson', () => {
@@ -177,6 +186,83 @@ describe('nodesJson', () => {
       'golf',
     ]);
     expect(data.nodes.filter((n) => n.self).map((n) => n.id)).toEqual(['n-atlas']);
+  });
+});
+
+describe('nodesJson swarm fields', () => {
+  it('keeps every earlier top-level field first and only adds the swarm ones', () => {
+    expect(Object.keys(nodesJson(listNodesReply))).toEqual([
+      'self',
+      'nodes',
+      'paired',
+      'swarm',
+      'epoch',
+      'visible',
+    ]);
+  });
+
+  it('names the swarm and epoch of a paired node', () => {
+    const data = nodesJson(listNodesReply);
+    expect(data).toMatchObject({ paired: true, swarm: '3fa2c1d0', epoch: 1, visible: [] });
+  });
+
+  it('gives null swarm and epoch when unpaired, and lists what it sees on the LAN', () => {
+    const data = nodesJson(unpairedNodesReply);
+    expect(data.paired).toBe(false);
+    expect(data.swarm).toBeNull();
+    expect(data.epoch).toBeNull();
+    expect(data.visible).toHaveLength(5);
+    expect(data.visible[0]).toStrictEqual({
+      id: '1111111111111111',
+      endpoints: ['10.203.0.1:8766'],
+      swarm: SWARM_A,
+      epoch: 2,
+      lastSeen: NOW - 2_000,
+    });
+    // An unpaired stranger: no swarm, so no epoch either (never "" or 0).
+    expect(data.visible.find((v) => v.id === '5555555555555555')).toMatchObject({ swarm: null, epoch: null });
+    expect(data.visible.find((v) => v.id === '4444444444444444')).toMatchObject({ swarm: SWARM_B, epoch: 1 });
+  });
+
+  it('reads a reply without the swarm fields (older daemon) as unpaired with nothing visible', () => {
+    const { selfId, nodes } = listNodesReply;
+    const data = nodesJson({ selfId, nodes } as typeof listNodesReply);
+    expect(data).toMatchObject({ paired: false, swarm: null, epoch: null, visible: [] });
+  });
+
+  it('keeps the swarm of a paired node seeing strangers', () => {
+    const data = nodesJson(pairedWithStrangersReply);
+    expect(data).toMatchObject({ paired: true, swarm: SWARM_A, epoch: 3 });
+    expect(data.visible.map((v) => v.epoch)).toEqual([2, 1, null]);
+  });
+});
+
+describe('rekeyJson', () => {
+  it('pins the RekeyJson shape of remove', () => {
+    expect(rekeyJson(removeReport)).toStrictEqual({
+      epoch: 4,
+      fingerprint: 'c0ffee12',
+      delivered: ['n-atlas'],
+      missed: ['n-cronos'],
+      removed: 'n-boreas',
+    });
+  });
+
+  it('gives removed: null for rotate', () => {
+    expect(rekeyJson(rotateReport).removed).toBeNull();
+  });
+});
+
+describe('initJson and joinJson', () => {
+  const creds = { swarmId: SWARM_A, fingerprint: '7c279f92', epoch: 1 };
+  it('pin the documented shapes', () => {
+    expect(joinJson(creds)).toStrictEqual({ swarm: SWARM_A, fingerprint: '7c279f92', epoch: 1 });
+    expect(initJson('swarmd1_x', creds)).toStrictEqual({
+      token: 'swarmd1_x',
+      swarm: SWARM_A,
+      fingerprint: '7c279f92',
+      epoch: 1,
+    });
   });
 });
 

@@ -3,9 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ControlClient } from '../../../src/cli/control-client.js';
-import { COMMANDS, exitCodeFor, runCli } from '../../../src/cli/program.js';
+import { COMMANDS, exitCodeFor, LOCAL_COMMANDS, runCli } from '../../../src/cli/program.js';
 import { ConfigError, ErrorCodes, SwarmError } from '../../../src/errors.js';
-import { doctorReply, listModelsReply, listNodesReply, statusReply } from './fixtures.js';
+import {
+  doctorReply,
+  listModelsReply,
+  listNodesReply,
+  removeReport,
+  rotateReport,
+  statusReply,
+} from './fixtures.js';
 
 const home = mkdtempSync(join(tmpdir(), 'swarmctl-unit-'));
 afterAll(() => rmSync(home, { recursive: true, force: true }));
@@ -29,6 +36,8 @@ function fakeClient(overrides: Partial<ControlClient> = {}): Fake {
       listNodes: async () => listNodesReply,
       listModels: async () => listModelsReply,
       doctor: async () => doctorReply,
+      removeNode: async () => removeReport,
+      rotate: async () => rotateReport,
       close: () => {
         fake.closed++;
       },
@@ -141,9 +150,10 @@ describe('runCli', () => {
   it('lists every command with its description in --help and exits 0', async () => {
     const result = await run(['--help']);
     expect(result.code).toBe(0);
-    for (const spec of COMMANDS)
-      expect(result.out).toMatch(new RegExp(`^  ${spec.name}\\s+${spec.summary.slice(0, 20)}`, 'm'));
+    for (const spec of [...COMMANDS, ...LOCAL_COMMANDS])
+      expect(result.out).toMatch(new RegExp(`^  ${spec.name}\\b.*\\s${spec.summary.slice(0, 20)}`, 'm'));
     expect(result.out).toContain('--socket <path>');
+    expect(result.out).toContain('--data-dir <dir>');
     expect(result.out).toContain('--json');
   });
 

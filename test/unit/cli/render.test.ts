@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { doctorJson, modelsJson, nodeJson, nodesJson, statusJson } from '../../../src/cli/json.js';
+import { doctorJson, modelsJson, nodeJson, nodesJson, rekeyJson, statusJson } from '../../../src/cli/json.js';
 import {
   contextLabel,
   gpuLabel,
@@ -7,6 +7,7 @@ import {
   renderDoctor,
   renderModels,
   renderNodes,
+  renderRekey,
   renderStatus,
   stateLabel,
 } from '../../../src/cli/render.js';
@@ -20,8 +21,14 @@ import {
   golfView,
   listModelsReply,
   listNodesReply,
+  pairedWithStrangersReply,
+  removeReport,
+  rotateReport,
+  SWARM_A,
+  SWARM_B,
   selfView,
   statusReply,
+  unpairedNodesReply,
 } from './fixtures.js';
 
 /** The table row of the node called name (rows start with the name). */
@@ -70,8 +77,10 @@ describe('cell labels', () => {
 describe('renderNodes', () => {
   const table = renderNodes(nodesJson(listNodesReply));
 
-  it('has the header and one row per node', () => {
-    const [header] = table.split('\n');
+  it('starts with the swarm and epoch, then the table header and one row per node', () => {
+    const [swarm, blank, header] = table.split('\n');
+    expect(swarm).toBe('swarm 3fa2c1d0, credential epoch 1');
+    expect(blank).toBe('');
     expect(header?.split(/\s{2,}/)).toEqual([
       'NAME',
       'STATE',
@@ -140,12 +149,120 @@ describe('renderNodes', () => {
         ],
       },
     });
-    expect(row(renderNodes({ self: 'x', nodes: [many] }), 'boreas')).toContain('a, b, c, +2 more');
+    const data = { self: 'x', nodes: [many], paired: true, swarm: 's', epoch: 1, visible: [] };
+    expect(row(renderNodes(data), 'boreas')).toContain('a, b, c, +2 more');
   });
 
   it('has no trailing spaces and no colour codes', () => {
     expect(table).not.toMatch(/ $/m);
     expect(table).not.toContain('\u001b[');
+  });
+});
+
+describe('renderNodes and the swarm', () => {
+  it('when unpaired: the table, then the LAN grouped by swarm, then how to join', () => {
+    const text = renderNodes(nodesJson(unpairedNodesReply));
+    const lines = text.split('\n');
+    expect(lines[0]).toMatch(/^NAME\s+STATE/);
+    expect(row(text, 'atlas')).toMatch(/^atlas \*\s+alive/);
+    const at = lines.indexOf('This node is not in a swarm. Nodes seen on the LAN:');
+    expect(at).toBeGreaterThan(1);
+    expect(lines.slice(at + 1)).toEqual([
+      `  swarm ${SWARM_A}: 3 nodes (10.203.0.1:8766, 10.203.0.2:8766, 10.203.0.3:8766)`,
+      `  swarm ${SWARM_B}: 1 node (10.203.0.4:8766)`,
+      '  unpaired: 1 node (10.203.0.5:8766)',
+      'To join a swarm: on a member run `swarmctl token`, then here `swarmctl join <token>`; ' +
+        'to start a new swarm: `swarmctl init`',
+    ]);
+    expect(text).not.toMatch(/^swarm /m);
+  });
+
+  it('cuts a long endpoint list', () => {
+    const data = nodesJson(unpairedNodesReply);
+    const many = Array.from({ length: 5 }, (_, i) => ({
+      id: `${i}`.repeat(16),
+      endpoints: [`10.0.0.${i}:8766`],
+      swarm: SWARM_A,
+      epoch: 1,
+      lastSeen: 0,
+    }));
+    expect(renderNodes({ ...data, visible: many })).toContain(
+      `swarm ${SWARM_A}: 5 nodes (10.0.0.0:8766, 10.0.0.1:8766, 10.0.0.2:8766, +2 more)`,
+    );
+  });
+
+  it('when unpaired and alone: says so and how to start or join', () => {
+    const text = renderNodes({ ...nodesJson(unpairedNodesReply), visible: [] });
+    const lines = text.split('\n');
+    expect(lines.at(-2)).toBe('This node is not in a swarm, and sees no other swarmd on the LAN.');
+    expect(lines.at(-1)).toContain('`swarmctl init`');
+  });
+
+  it('when paired: swarm and epoch on top, stale members and a one-line note about strangers below', () => {
+    const text = renderNodes(nodesJson(pairedWithStrangersReply));
+    const lines = text.split('\n');
+    expect(lines[0]).toBe(`swarm ${SWARM_A}, credential epoch 3`);
+    expect(lines[2]).toMatch(/^NAME\s+STATE/);
+    expect(text).not.toContain('This node is not in a swarm');
+    const stale = lines.find((l) => l.startsWith('6666666666666666'));
+    expect(stale).toBe(
+      '6666666666666666 (10.203.0.6:8766) holds epoch 2 of this swarm (now 3): unless it was removed, ' +
+        'it missed a credential change; ' +
+        'on it run `swarmctl join <token>` (`swarmctl token` here prints the token)',
+    );
+    expect(lines.at(-1)).toMatch(/^2 other nodes on the LAN are not in this swarm \(/);
+    expect(text).not.toMatch(/ $/m);
+  });
+
+  it('when paired behind the others: tells this node to re-join', () => {
+    const data = nodesJson({ ...pairedWithStrangersReply, epoch: 1 });
+    const text = renderNodes(data);
+    expect(text).toContain(
+      '6666666666666666 (10.203.0.6:8766) holds epoch 2 of this swarm but this node holds 1: this node missed',
+    );
+    expect(text).toContain('then here `swarmctl join <token>`');
+  });
+
+  it('when paired with a single stranger: singular note', () => {
+    const data = nodesJson(pairedWithStrangersReply);
+    const text = renderNodes({ ...data, visible: data.visible.slice(2) });
+    expect(text.split('\n').at(-1)).toMatch(/^1 other node on the LAN is not in this swarm/);
+  });
+
+  it('when paired with nothing else visible: no note', () => {
+    const text = renderNodes(nodesJson(listNodesReply));
+    expect(text.split('\n').at(-1)).toBe('* = this node / loaded model, ! = backend unhealthy');
+  });
+});
+
+describe('renderRekey', () => {
+  const names = new Map([
+    ['n-atlas', 'atlas'],
+    ['n-boreas', 'boreas'],
+    ['n-cronos', 'cronos'],
+  ]);
+
+  it('names the removed node, the new epoch and fingerprint, who took them and who must re-join', () => {
+    const lines = renderRekey(rekeyJson(removeReport), names).split('\n');
+    expect(lines[0]).toBe(
+      'Removed boreas (n-boreas) from the swarm for good; new swarm credentials: epoch 4, fingerprint c0ffee12.',
+    );
+    expect(lines[1]).toBe('Took the new credentials: atlas (n-atlas)');
+    expect(lines).toContain('  cronos (n-cronos): on it run `swarmctl join <token>`');
+    expect(lines.at(-1)).toBe('Print the new token on this box with `swarmctl token`.');
+  });
+
+  it('shows ids when names are unknown, and nothing about re-joining when nobody missed', () => {
+    const text = renderRekey(rekeyJson(rotateReport));
+    expect(text).toBe(
+      'Rotated the swarm credentials: epoch 5, fingerprint abad1dea.\nTook the new credentials: n-atlas, n-boreas',
+    );
+  });
+
+  it('says when no other member was online', () => {
+    const text = renderRekey(rekeyJson({ ...rotateReport, delivered: [], missed: ['n-cronos'] }));
+    expect(text).toContain('No other member was online to take the new credentials.');
+    expect(text).toContain('1 member was offline');
   });
 });
 

@@ -108,6 +108,19 @@ describe('credential store', () => {
     expect(await codeOf(loadCredentials(dir, A))).toBe(ErrorCodes.SECURITY_CREDENTIALS_CORRUPT);
   });
 
+  it('init or join with --force replaces a damaged credentials file (the fix its error suggests)', async () => {
+    const dir = await dataDir();
+    const { token } = await initSwarm(await dataDir(), B);
+    await initSwarm(dir, A);
+    await writeFile(credentialsPath(dir), '{ not json');
+    expect(await codeOf(joinSwarm(dir, A, token))).toBe(ErrorCodes.SECURITY_CREDENTIALS_CORRUPT);
+    const joined = await joinSwarm(dir, A, token, { force: true });
+    expect((await loadCredentials(dir, A))?.swarmId).toBe(joined.swarmId);
+    await writeFile(credentialsPath(dir), '{ not json');
+    await initSwarm(dir, A, { force: true });
+    expect(await loadCredentials(dir, A)).not.toBeNull();
+  });
+
   it('re-issues the node certificate when the data dir was copied to another node', async () => {
     const original = await dataDir();
     const copy = await dataDir();

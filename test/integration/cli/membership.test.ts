@@ -1,0 +1,138 @@
+// swarmctl init / join / token as real child processes on temp data dirs: no daemon anywhere.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadOrCreateNodeId } from '../../../src/node/identity.js';
+import { loadCredentials } from '../../../src/security/store.js';
+
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'swarmctl-membership-it-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** No config file and the default data dir under the temp dir. */
+const env = {
+  PATH: process.env.PATH ?? '',
+  HOME: dir,
+  XDG_CONFIG_HOME: join(dir, 'config'),
+  XDG_STATE_HOME: join(dir, 'state'),
+};
+const TOKEN_LINE = /^swarmd1_[A-Za-z0-9_-]+$/;
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function swarmctl(args: string[], stdin?: string): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/bin/swarmctl.ts', ...args], {
+      cwd: root,
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin ?? '');
+  });
+}
+
+async function swarmIdOf(dataDir: string): Promise<string | undefined> {
+  return (await loadCredentials(dataDir, await loadOrCreateNodeId(dataDir)))?.swarmId;
+}
+
+describe('swarmctl membership commands (real processes, no daemon)', () => {
+  const first = join(dir, 'first');
+  const second = join(dir, 'second');
+  let token = '';
+
+  it('init prints exactly one token line on stdout and writes 0600 files', async () => {
+    const result = await swarmctl(['--data-dir', first, 'init']);
+    expect(result.code, result.stderr).toBe(0);
+    const lines = result.stdout.split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toBe('');
+    expect(lines[0]).toMatch(TOKEN_LINE);
+    token = lines[0]!;
+    expect(result.stderr).toContain('swarmctl join <token>');
+    expect(result.stderr).not.toContain(token);
+    expect(statSync(join(first, 'swarm', 'credentials.json')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(first, 'swarm')).mode & 0o777).toBe(0o700);
+    expect(statSync(join(first, 'node-id')).mode & 0o777).toBe(0o600);
+  });
+
+  it('token prints the same token', async () => {
+    const result = await swarmctl(['--data-dir', first, 'token']);
+    expect(result).toStrictEqual({ code: 0, stdout: `${token}\n`, stderr: '' });
+    const json = await swarmctl(['--data-dir', first, 'token', '--json']);
+    expect(JSON.parse(json.stdout)).toStrictEqual({ token });
+  });
+
+  it('join on a second data dir makes it a member of the same swarm', async () => {
+    const result = await swarmctl(['--data-dir', second, 'join', token]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^joined swarm [0-9a-f]{8} /);
+    expect(await swarmIdOf(second)).toBe(await swarmIdOf(first));
+    expect(readFileSync(join(second, 'node-id'), 'utf8')).not.toBe(
+      readFileSync(join(first, 'node-id'), 'utf8'),
+    );
+  });
+
+  it('join - reads the token from stdin', async () => {
+    const third = join(dir, 'third');
+    const result = await swarmctl(['--data-dir', third, 'join', '-', '--json'], `${token}\n`);
+    expect(result.code, result.stderr).toBe(0);
+    const data = JSON.parse(result.stdout);
+    expect(data).toStrictEqual({ swarm: await swarmIdOf(first), fingerprint: expect.any(String), epoch: 1 });
+    expect(await swarmIdOf(third)).toBe(data.swarm);
+  });
+
+  it('join with garbage exits 2 with SWARM_ERR_SECURITY_TOKEN_INVALID', async () => {
+    const result = await swarmctl(['--data-dir', join(dir, 'garbage'), 'join', 'garbage', '--json']);
+    expect(result.code).toBe(2);
+    expect(JSON.parse(result.stdout).error.code).toBe('SWARM_ERR_SECURITY_TOKEN_INVALID');
+    expect(result.stderr).toMatch(/^swarmctl: join token /);
+    // A damaged token (one character changed) is named as such.
+    const i = token.length - 10;
+    const damaged = token.slice(0, i) + (token[i] === 'A' ? 'B' : 'A') + token.slice(i + 1);
+    const bad = await swarmctl(['--data-dir', join(dir, 'damaged'), 'join', damaged]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('damaged');
+    expect(bad.stderr).not.toContain(damaged);
+  });
+
+  it('init twice exits 2 (already a member) unless --force', async () => {
+    const again = await swarmctl(['--data-dir', first, 'init', '--json']);
+    expect(again.code).toBe(2);
+    expect(JSON.parse(again.stdout).error.code).toBe('SWARM_ERR_SECURITY_ALREADY_MEMBER');
+    const before = await swarmIdOf(first);
+    const forced = await swarmctl(['--data-dir', first, 'init', '--force']);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.stdout.trim()).toMatch(TOKEN_LINE);
+    expect(forced.stdout.trim()).not.toBe(token);
+    expect(await swarmIdOf(first)).not.toBe(before);
+  });
+
+  it('token on an unpaired data dir exits 2 with SWARM_ERR_SECURITY_UNPAIRED', async () => {
+    const result = await swarmctl(['--data-dir', join(dir, 'empty'), 'token', '--json']);
+    expect(result.code).toBe(2);
+    expect(JSON.parse(result.stdout).error.code).toBe('SWARM_ERR_SECURITY_UNPAIRED');
+  });
+
+  it('without --data-dir uses the data dir of the config', async () => {
+    const result = await swarmctl(['init']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(statSync(join(dir, 'state', 'swarmd', 'swarm', 'credentials.json')).isFile()).toBe(true);
+  });
+});

@@ -1,0 +1,366 @@
+// The real swarmd binary fed bad input: broken config, a corrupt node id, a second daemon
+// on the same data dir, an unreachable static peer, a peer on another protocol version,
+// garbage on the peer port, and shell metacharacters in an executable name. It must fail
+// fast with a stable code where it cannot run, and keep running (logging once) where it can.
+// Daemons run on loopback with mDNS off. Where a test needs peer traffic, the data dir is
+// put in a swarm before start (as `swarmctl init` does) and the test dials as another
+// member with its own certificate, so its calls get past mTLS to the checks under test.
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer, connect as tcpConnect } from 'node:net';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { DoctorJson, NodesJson, StatusJson } from '../../../src/cli/json.js';
+import { loadOrCreateNodeId } from '../../../src/node/identity.js';
+import { coordinationClient } from '../../../src/rpc/proto.js';
+import type { Credentials } from '../../../src/security/credentials.js';
+import { clientCredentials, peerChannelOptions } from '../../../src/security/grpc-credentials.js';
+import { initSwarm, joinSwarm } from '../../../src/security/store.js';
+import {
+  createSandbox,
+  ensureBuilt,
+  killAll,
+  loopbackFlags,
+  type Sandbox,
+  SwarmdProcess,
+  sleep,
+  swarmctl,
+  WARN,
+} from './swarmd-process.js';
+
+const sandboxes: Sandbox[] = [];
+
+async function sandbox(): Promise<Sandbox> {
+  const box = await createSandbox();
+  sandboxes.push(box);
+  return box;
+}
+
+beforeAll(() => ensureBuilt(), 120_000);
+
+afterEach(async () => {
+  await killAll();
+  await Promise.all(sandboxes.splice(0).map((box) => box.remove()));
+});
+
+/** Start a loopback daemon and wait until it is ready. */
+async function startDaemon(box: Sandbox, extra: string[] = []): Promise<SwarmdProcess> {
+  const daemon = new SwarmdProcess([...loopbackFlags(box), ...extra], box.env);
+  await daemon.ready();
+  return daemon;
+}
+
+function socketOf(box: Sandbox): string {
+  return join(box.dataDir, 'control.sock');
+}
+
+async function status(box: Sandbox): Promise<StatusJson> {
+  const result = await swarmctl(socketOf(box), ['status', '--json']);
+  expect(result.code, result.stderr).toBe(0);
+  return JSON.parse(result.stdout) as StatusJson;
+}
+
+/** A fatal start-up error: exit 2 within a few seconds, the code on stderr, no stack trace. */
+async function expectFatal(daemon: SwarmdProcess, code: string): Promise<string> {
+  const exit = await daemon.exit();
+  expect(exit.code, daemon.stderr).toBe(2);
+  expect(exit.ms).toBeLessThan(5_000);
+  expect(daemon.stderr).toContain(`[${code}]`);
+  expect(daemon.stderr).not.toMatch(/^\s+at /m);
+  expect(daemon.logs().some((line) => line.msg === 'swarmd ready')).toBe(false);
+  return daemon.stderr;
+}
+
+type Unary = (
+  request: unknown,
+  options: grpc.CallOptions,
+  callback: (error: grpc.ServiceError | null, response?: unknown) => void,
+) => void;
+
+/**
+ * Put the daemon's data dir in a new swarm before it starts (what `swarmctl init` does), so
+ * its peer port serves members and it dials its static peers. Returns its id and the token.
+ */
+async function pair(box: Sandbox): Promise<{ id: string; token: string }> {
+  const id = await loadOrCreateNodeId(box.dataDir);
+  const { token } = await initSwarm(box.dataDir, id);
+  return { id, token };
+}
+
+/** Another member of the swarm (its own node id and certificate), as `swarmctl join` makes one. */
+async function member(box: Sandbox, token: string): Promise<Credentials> {
+  const dir = join(box.dir, 'member');
+  return joinSwarm(dir, await loadOrCreateNodeId(dir), token);
+}
+
+/** A gRPC client of the peer service: mTLS as `creds` (a member), or plaintext (a stranger). */
+function peerClient(port: number, creds: Credentials | null, serverId?: string): grpc.Client {
+  const Client = coordinationClient();
+  return creds
+    ? new Client(`127.0.0.1:${port}`, clientCredentials(creds, serverId), peerChannelOptions(serverId))
+    : new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+}
+
+function registerNode(client: grpc.Client, request: unknown): Promise<grpc.ServiceError | null> {
+  const method = (client as unknown as Record<string, Unary>).registerNode!;
+  return new Promise((resolve) =>
+    method.call(client, request, { deadline: Date.now() + 5_000 }, (error) => resolve(error)),
+  );
+}
+
+/** A NodeInfo that is valid in every field, speaking protocol `major.minor`. */
+function nodeInfo(id: string, major: number, minor: number) {
+  return {
+    id,
+    name: 'from-the-future',
+    endpoints: ['127.0.0.1:1'],
+    protocol: { major, minor },
+    incarnation: Date.now(),
+    activity: 'ACTIVITY_ACTIVE',
+    gpus: [],
+    backends: [],
+    system: null,
+    softwareVersion: '9.0.0',
+    inflight: 0,
+    generation: 1,
+    activityReason: '',
+  };
+}
+
+/** A TCP port on loopback that nothing listens on (bound once by us, then closed). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (!address || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/** Write `payload` to a raw TCP connection, read what comes back for a moment, close. */
+function rawExchange(port: number, payload: Buffer | string): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = tcpConnect({ host: '127.0.0.1', port });
+    let received = '';
+    const done = () => {
+      socket.destroy();
+      resolve(received);
+    };
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+    });
+    socket.once('connect', () => socket.write(payload));
+    socket.once('error', done);
+    socket.once('close', done);
+    setTimeout(done, 1_000);
+  });
+}
+
+describe('a malformed config stops swarmd with exit 2 and names the option', () => {
+  const cases = [
+    {
+      what: 'invalid YAML',
+      yaml: 'version: 1\npeer:\n  port: [1, 2\n',
+      code: 'SWARM_ERR_CONFIG_PARSE',
+      names: null,
+    },
+    {
+      what: 'an unknown key',
+      yaml: 'version: 1\npeer:\n  prot: 9000\n',
+      code: 'SWARM_ERR_CONFIG_INVALID',
+      names: 'peer.prot',
+    },
+    {
+      what: 'peer.port out of range',
+      yaml: 'version: 1\npeer:\n  port: 70000\n',
+      code: 'SWARM_ERR_CONFIG_INVALID',
+      names: 'peer.port',
+    },
+    {
+      what: 'deadAfter shorter than suspectAfter',
+      yaml: 'version: 1\nmembership:\n  suspectAfter: 1.5s\n  deadAfter: 1s\n',
+      code: 'SWARM_ERR_CONFIG_INVALID',
+      names: 'membership.deadAfter',
+    },
+  ];
+
+  it.each(cases)('$what → $code', async ({ yaml, code, names }) => {
+    const box = await sandbox();
+    const file = join(box.dir, 'config.yaml');
+    await writeFile(file, yaml);
+    // No --port flag here: a flag would override the file's peer.port.
+    const daemon = new SwarmdProcess(['--config', file, ...loopbackFlags(box, { port: false })], box.env);
+    const stderr = await expectFatal(daemon, code);
+    expect(stderr).toContain(names ?? file);
+  });
+
+  it('names the flag when the bad value comes from a flag', async () => {
+    const box = await sandbox();
+    const daemon = new SwarmdProcess([...loopbackFlags(box), '--port', '70000'], box.env);
+    const stderr = await expectFatal(daemon, 'SWARM_ERR_CONFIG_INVALID');
+    expect(stderr).toContain('peer.port');
+    expect(stderr).toContain('--port');
+  });
+});
+
+describe('the data dir', () => {
+  it('a corrupt node-id stops swarmd with SWARM_ERR_NODE_ID_CORRUPT and is left as it was', async () => {
+    const box = await sandbox();
+    await mkdir(box.dataDir, { recursive: true });
+    const idFile = join(box.dataDir, 'node-id');
+    await writeFile(idFile, 'this is not a node id\n');
+    const daemon = new SwarmdProcess(loopbackFlags(box), box.env);
+    await expectFatal(daemon, 'SWARM_ERR_NODE_ID_CORRUPT');
+    expect(await readFile(idFile, 'utf8')).toBe('this is not a node id\n');
+  });
+
+  it('a second daemon on the same data dir exits with SWARM_ERR_CONTROL_SOCKET_BUSY; the first keeps serving', async () => {
+    const box = await sandbox();
+    const first = await startDaemon(box);
+    const before = await status(box);
+
+    const second = new SwarmdProcess(loopbackFlags(box), box.env);
+    await expectFatal(second, 'SWARM_ERR_CONTROL_SOCKET_BUSY');
+
+    expect(first.running).toBe(true);
+    expect(existsSync(socketOf(box))).toBe(true);
+    const after = await status(box);
+    expect(after.node.id).toBe(before.node.id);
+    expect(after.peerPort).toBe(before.peerPort);
+  });
+});
+
+describe('an unreachable static peer', () => {
+  it('keeps the daemon running, warns once naming it, and fails the doctor check', async () => {
+    const box = await sandbox();
+    await pair(box);
+    const endpoint = `127.0.0.1:${await closedPort()}`;
+    const daemon = await startDaemon(box, ['--peer', endpoint]);
+    // Dials back off 0.5 s, 1 s, 2 s: about three attempts in this window.
+    await sleep(3_500);
+    expect(daemon.running).toBe(true);
+    const warnings = daemon
+      .logs()
+      .filter((line) => line.level === WARN && JSON.stringify(line).includes(endpoint));
+    expect(warnings).toHaveLength(1);
+
+    const result = await swarmctl(socketOf(box), ['doctor', '--json']);
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.stdout) as DoctorJson;
+    const check = report.checks.find((c) => c.name === 'static peers');
+    expect(check?.status).toBe('fail');
+    expect(check?.detail).toContain(endpoint);
+  });
+});
+
+describe('the peer port', () => {
+  it('refuses a peer on protocol 2.0 with FAILED_PRECONDITION, warns once, and lists it as incompatible', async () => {
+    const box = await sandbox();
+    const { id: serverId, token } = await pair(box);
+    const peer = await member(box, token);
+    const daemon = await startDaemon(box);
+    const { peerPort } = await status(box);
+    // A member of the swarm (its certificate names the id it claims) on a newer protocol.
+    const client = peerClient(peerPort, peer, serverId);
+    const id = peer.nodeId;
+    try {
+      for (let i = 0; i < 5; i++) {
+        const error = await registerNode(client, { node: nodeInfo(id, 2, 0) });
+        expect(error?.code).toBe(grpc.status.FAILED_PRECONDITION);
+        expect(error?.details).toContain('2.0');
+      }
+    } finally {
+      client.close();
+    }
+    await sleep(200);
+    const warnings = daemon
+      .logs()
+      .filter((line) => line.level === WARN && JSON.stringify(line).includes('2.0'));
+    expect(warnings).toHaveLength(1);
+
+    const result = await swarmctl(socketOf(box), ['nodes', '--json']);
+    expect(result.code).toBe(0);
+    const view = JSON.parse(result.stdout) as NodesJson;
+    const stranger = view.nodes.find((node) => node.id === id);
+    expect(stranger).toMatchObject({ compatible: false, self: false });
+    expect(stranger?.problem).toContain('2.0');
+    expect(daemon.running).toBe(true);
+  });
+
+  it('survives raw garbage and HTTP/1.1, and refuses RegisterNode without a node with INVALID_ARGUMENT', async () => {
+    const box = await sandbox();
+    const { id: serverId, token } = await pair(box);
+    const peer = await member(box, token);
+    const daemon = await startDaemon(box);
+    const { peerPort } = await status(box);
+
+    await rawExchange(peerPort, randomBytes(64 * 1024));
+    // Something that looks like the HTTP/2 preface, then garbage frames.
+    await rawExchange(
+      peerPort,
+      Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), randomBytes(4096)]),
+    );
+    await rawExchange(peerPort, `GET / HTTP/1.1\r\nHost: 127.0.0.1:${peerPort}\r\nConnection: close\r\n\r\n`);
+    // Plaintext gRPC from a stranger is refused at the TLS layer.
+    const stranger = peerClient(peerPort, null);
+    try {
+      const error = await registerNode(stranger, { node: null });
+      expect(error?.code).toBe(grpc.status.UNAVAILABLE);
+    } finally {
+      stranger.close();
+    }
+    expect(daemon.running).toBe(true);
+
+    await sleep(300);
+    const warns = () => daemon.logs().filter((line) => line.level === WARN).length;
+    const warnsBefore = warns();
+    // Malformed messages from a member (authenticated: so they reach validation).
+    const client = peerClient(peerPort, peer, serverId);
+    try {
+      for (let i = 0; i < 3; i++) {
+        const error = await registerNode(client, { node: null });
+        expect(error?.code).toBe(grpc.status.INVALID_ARGUMENT);
+      }
+      await sleep(200);
+      // Refused and logged once per reason, not once per call.
+      expect(warns() - warnsBefore).toBe(1);
+      // A node id that is not 16 hex characters is refused the same way (another reason).
+      const error = await registerNode(client, { node: nodeInfo('../../etc/passwd', 1, 0) });
+      expect(error?.code).toBe(grpc.status.INVALID_ARGUMENT);
+    } finally {
+      client.close();
+    }
+    await sleep(200);
+    expect(warns() - warnsBefore).toBe(2);
+
+    expect(daemon.running).toBe(true);
+    const after = await status(box);
+    expect(after.peerPort).toBe(peerPort);
+    const nodes = JSON.parse((await swarmctl(socketOf(box), ['nodes', '--json'])).stdout) as NodesJson;
+    expect(nodes.nodes).toHaveLength(1);
+  });
+});
+
+describe('shell metacharacters in facts.nvidiaSmi', () => {
+  it.each([
+    ['a command list', (dir: string) => `nvidia-smi; touch ${join(dir, 'canary')} #`],
+    ['a command substitution', (dir: string) => `$(touch ${join(dir, 'canary')})`],
+  ])('%s is never run by a shell', async (_what, binary) => {
+    const box = await sandbox();
+    const canary = join(box.dir, 'canary');
+    const daemon = await startDaemon(box, [
+      '--facts.nvidiaSmi',
+      binary(box.dir),
+      '--facts.refreshInterval',
+      '200ms',
+    ]);
+    // Several refreshes, each of which runs the "executable".
+    await sleep(1_000);
+    expect(daemon.running).toBe(true);
+    const { node } = await status(box);
+    expect(node.gpus.filter((gpu) => gpu.vendor === 'nvidia')).toEqual([]);
+    expect(existsSync(canary)).toBe(false);
+  });
+});
