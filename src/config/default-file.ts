@@ -52,6 +52,10 @@ const OPTION_DOCS: Record<OptionPath, OptionDoc> = {
     allowed: 'an IP address; keep 127.0.0.1 unless API keys are set',
   },
   'gateway.port': { what: 'Port of the OpenAI-compatible endpoint (.../v1)', allowed: '0 to 65535' },
+  'gateway.apiKeys': {
+    what: 'API keys clients must send as Authorization: Bearer <key>; required when host is not loopback',
+    allowed: 'a list of strings of 16 or more characters; keep this file private (chmod 600)',
+  },
   'discovery.mdns.enabled': {
     what: 'Find peers with mDNS on the LAN (flag --no-mdns turns it off)',
     allowed: 'true or false; false finds static peers only',

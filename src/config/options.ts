@@ -27,6 +27,7 @@ export const OPTION_TYPES: Record<OptionPath, OptionType> = {
   'control.socket': 'string',
   'gateway.host': 'string',
   'gateway.port': 'int',
+  'gateway.apiKeys': 'list',
   'discovery.mdns.enabled': 'bool',
   'discovery.mdns.interface': 'string',
   'discovery.mdns.bind': 'string',

@@ -4,6 +4,11 @@ import { z } from 'zod';
 import { BACKEND_KINDS } from '../backends/types.js';
 import { parseDuration } from '../util/duration.js';
 
+/** True for addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 /** The config file format version this release writes and reads. */
 export const CONFIG_VERSION = 1;
 
@@ -91,8 +96,15 @@ export const configSchema = z.strictObject({
       host: z.string().default('127.0.0.1'),
       /** Port of the OpenAI-compatible endpoint. */
       port: port(8765),
+      /** API keys clients must send (Authorization: Bearer); required to listen beyond loopback. */
+      apiKeys: z.array(z.string().min(16, 'an API key must be at least 16 characters')).default([]),
     })
-    .prefault({}),
+    .prefault({})
+    .refine((gateway) => isLoopback(gateway.host) || gateway.apiKeys.length > 0, {
+      message:
+        'listening beyond loopback needs at least one API key in gateway.apiKeys (clients send it as Authorization: Bearer <key>); or keep host 127.0.0.1',
+      path: ['host'],
+    }),
   discovery: z
     .strictObject({
       mdns: z

@@ -136,3 +136,17 @@ describe('swarmctl membership commands (real processes, no daemon)', () => {
     expect(statSync(join(dir, 'state', 'swarmd', 'swarm', 'credentials.json')).isFile()).toBe(true);
   });
 });
+
+describe('swarmctl join with shell metacharacters in the token', () => {
+  it.each([
+    ['a command substitution', (canary: string) => `$(touch ${canary})`],
+    ['a command list', (canary: string) => `swarmd1_x; touch ${canary}`],
+    ['backticks', (canary: string) => `\`touch ${canary}\``],
+  ])('%s is refused as a bad token and runs nothing', async (_what, token) => {
+    const canary = join(dir, `canary-${Math.random().toString(36).slice(2)}`);
+    const result = await swarmctl(['--data-dir', join(dir, 'meta'), '--json', 'join', token(canary)]);
+    expect(result.code).toBe(2);
+    expect(JSON.parse(result.stdout).error.code).toBe('SWARM_ERR_SECURITY_TOKEN_INVALID');
+    expect(() => statSync(canary)).toThrow();
+  });
+});

@@ -364,3 +364,115 @@ describe('shell metacharacters in facts.nvidiaSmi', () => {
     expect(existsSync(canary)).toBe(false);
   });
 });
+
+function heartbeat(client: grpc.Client, request: unknown): Promise<grpc.ServiceError | null> {
+  const method = (client as unknown as Record<string, Unary>).heartbeat!;
+  return new Promise((resolve) =>
+    method.call(client, request, { deadline: Date.now() + 5_000 }, (error) => resolve(error)),
+  );
+}
+
+describe('hostile input from an authenticated member', () => {
+  it('refuses a message over peer.maxMessageBytes with RESOURCE_EXHAUSTED and keeps serving', async () => {
+    const box = await sandbox();
+    const { id: serverId, token } = await pair(box);
+    const peer = await member(box, token);
+    const daemon = await startDaemon(box, ['--peer.maxMessageBytes', '65536']);
+    const { peerPort } = await status(box);
+    const client = peerClient(peerPort, peer, serverId);
+    try {
+      const huge = nodeInfo(peer.nodeId, 1, 0);
+      const models = Array.from({ length: 2000 }, (_, i) => ({
+        id: `model-${i}-${'x'.repeat(40)}`,
+        loaded: false,
+      }));
+      const big = {
+        ...huge,
+        backends: [
+          {
+            id: 'ollama@127.0.0.1:11434',
+            kind: 'ollama',
+            url: 'http://127.0.0.1:11434',
+            healthy: true,
+            models,
+          },
+        ],
+      };
+      const error = await registerNode(client, { node: big });
+      expect(error?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+      // A normal-sized registration from the same member still works afterwards.
+      expect(await registerNode(client, { node: nodeInfo(peer.nodeId, 1, 0) })).toBeNull();
+    } finally {
+      client.close();
+    }
+    expect(daemon.running).toBe(true);
+  });
+
+  it('answers malformed protobuf with an error status and keeps serving', async () => {
+    const box = await sandbox();
+    const { id: serverId, token } = await pair(box);
+    const peer = await member(box, token);
+    const daemon = await startDaemon(box);
+    const { peerPort } = await status(box);
+    const client = peerClient(peerPort, peer, serverId);
+    try {
+      // A field header promising more bytes than follow: not a valid protobuf message.
+      const garbage = Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01, 0x02]);
+      const error = await new Promise<grpc.ServiceError | null>((resolve) =>
+        client.makeUnaryRequest(
+          '/swarm.v1.SwarmCoordination/RegisterNode',
+          (value: Buffer) => value,
+          (value: Buffer) => value,
+          garbage,
+          { deadline: Date.now() + 5_000 },
+          (err) => resolve(err),
+        ),
+      );
+      expect(error).not.toBeNull();
+      expect(error?.code).not.toBe(grpc.status.OK);
+      expect(await registerNode(client, { node: nodeInfo(peer.nodeId, 1, 0) })).toBeNull();
+    } finally {
+      client.close();
+    }
+    expect(daemon.running).toBe(true);
+  });
+
+  it('ignores a replayed heartbeat: it does not count as a sign of life', async () => {
+    const box = await sandbox();
+    const { id: serverId, token } = await pair(box);
+    const peer = await member(box, token);
+    await startDaemon(box);
+    const { peerPort } = await status(box);
+    const client = peerClient(peerPort, peer, serverId);
+    const info = nodeInfo(peer.nodeId, 1, 0);
+    const beat = (seq: number) => ({
+      nodeId: peer.nodeId,
+      incarnation: info.incarnation,
+      seq,
+      activity: 'ACTIVITY_ACTIVE',
+      generation: 1,
+      protocol: { major: 1, minor: 0 },
+    });
+    const age = async () => {
+      const view = JSON.parse((await swarmctl(socketOf(box), ['nodes', '--json'])).stdout) as NodesJson;
+      return view.nodes.find((node) => node.id === peer.nodeId)?.lastHeartbeatAgeMs ?? null;
+    };
+    try {
+      expect(await registerNode(client, { node: info })).toBeNull();
+      expect(await heartbeat(client, beat(5))).toBeNull();
+      const firstBeat = Date.now();
+      await sleep(1_000);
+      expect(await heartbeat(client, beat(5))).toBeNull(); // the same message again
+      expect(await heartbeat(client, beat(4))).toBeNull(); // an older one
+      // The daemon's clock still runs from the first beat: the replays were not news.
+      expect(await age()).toBeGreaterThanOrEqual(900);
+      const beforeFresh = Date.now();
+      expect(await heartbeat(client, beat(6))).toBeNull(); // a fresh one
+      const sinceFresh = await age();
+      expect(sinceFresh).toBeLessThanOrEqual(Date.now() - beforeFresh + 20);
+      expect(sinceFresh).toBeLessThan(Date.now() - firstBeat - 900);
+    } finally {
+      client.close();
+    }
+  });
+});

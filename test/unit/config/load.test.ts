@@ -48,7 +48,7 @@ describe('loadConfig defaults', () => {
     expect(config.node.dataDir).toBe(join(home, '.local', 'state', 'swarmd'));
     expect(config.control.socket).toBe(join(home, '.local', 'state', 'swarmd', 'control.sock'));
     expect(config.peer).toMatchObject({ host: '0.0.0.0', port: 8766, advertise: [] });
-    expect(config.gateway).toEqual({ host: '127.0.0.1', port: 8765 });
+    expect(config.gateway).toEqual({ host: '127.0.0.1', port: 8765, apiKeys: [] });
     expect(config.discovery.mdns.enabled).toBe(true);
     expect(config.discovery.peers).toEqual([]);
     expect(config.membership).toMatchObject({ heartbeatInterval: 1000, suspectAfter: 1500, deadAfter: 3000 });
@@ -318,5 +318,28 @@ describe('bad values', () => {
     expect(fromFlag.code).toBe(ErrorCodes.CONFIG_UNREADABLE);
     expect(fromFlag.message).toContain(missing);
     expect(loadError({ SWARMD_CONFIG: missing }).code).toBe(ErrorCodes.CONFIG_UNREADABLE);
+  });
+});
+
+describe('gateway exposure', () => {
+  it('refuses to listen beyond loopback without an API key, naming gateway.host', () => {
+    const error = loadError({ SWARMD_GATEWAY__HOST: '0.0.0.0' });
+    expect(error.code).toBe(ErrorCodes.CONFIG_INVALID);
+    expect(error.message).toContain('gateway.host');
+    expect(error.message).toContain('gateway.apiKeys');
+  });
+
+  it('allows the LAN with a key, and loopback addresses without one', () => {
+    const key = 'sk-local-0123456789abcdef';
+    expect(load({ SWARMD_GATEWAY__HOST: '0.0.0.0', SWARMD_GATEWAY__API_KEYS: key }).gateway.apiKeys).toEqual([
+      key,
+    ]);
+    expect(load({ SWARMD_GATEWAY__HOST: '127.0.0.2' }).gateway.host).toBe('127.0.0.2');
+    expect(load({}, ['--gateway.host', '::1']).gateway.host).toBe('::1');
+  });
+
+  it('refuses keys too short to be secret', () => {
+    const error = loadError({ SWARMD_GATEWAY__API_KEYS: 'short' });
+    expect(error.message).toContain('gateway.apiKeys');
   });
 });
