@@ -1,0 +1,93 @@
+// The contract between the OpenAI-compatible gateway, the scheduler and whatever runs a
+// request (a local backend, or a peer over RequestTask/SubmitResult). Wire shapes of
+// request and response bodies are OpenAI's own (see BACKENDS.md §6); these types name
+// only what swarmd itself adds around them.
+
+/** Where a request may be served. `local`: this box only; `lan`: any swarm node; `cloud`: cloud allowed. */
+export type Privacy = 'local' | 'lan' | 'cloud';
+export const PRIVACY_ORDER: readonly Privacy[] = ['local', 'lan', 'cloud'];
+
+/** Named groups of models, from fast and small to cloud. */
+export type Tier = 'fast' | 'deep' | 'reviewer' | 'cloud';
+export const TIERS: readonly Tier[] = ['fast', 'deep', 'reviewer', 'cloud'];
+
+/** How hard `auto` judges a request to be. */
+export type Complexity = 'simple' | 'moderate' | 'complex';
+
+/** The OpenAI routes the gateway serves. */
+export type InferenceKind = 'chat' | 'completions' | 'embeddings';
+
+/** A JSON object as it came off the wire. */
+export type JsonObject = Record<string, unknown>;
+
+/** One request as the gateway accepted it. */
+export interface InferenceRequest {
+  /** Unique per client request (also the task id); echoed in `x-request-id`. */
+  id: string;
+  kind: InferenceKind;
+  /** The OpenAI request body as received (`model` is the name the client asked for). */
+  body: JsonObject;
+  stream: boolean;
+  /** Effective privacy after header / alias / key / secret detection. */
+  privacy: Privacy;
+  /** Who asked (API key label or "local"), for the usage ledger. */
+  client: string;
+  /** Action type from `x-swarm-action` or `metadata.action` (e.g. "edit", "explain"). */
+  action: string | null;
+}
+
+/** Token counts as OpenAI reports them. */
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+}
+
+/** A concrete model on a concrete backend on a concrete node: one place a request can run. */
+export interface Target {
+  nodeId: string;
+  nodeName: string;
+  backendId: string;
+  /** Backend base URL (without /v1); for cloud, the provider's base URL. */
+  backendUrl: string;
+  backendKind: string;
+  model: string;
+  tier: Tier | null;
+  /** True when the target is this node (no peer hop). */
+  local: boolean;
+  /** True for a cloud provider. */
+  cloud: boolean;
+}
+
+/** What the gateway learns when a target starts answering (before the first chunk is sent). */
+export interface ServedBy {
+  target: Target;
+  /** 1-based count of attempts so far, fallbacks included. */
+  attempts: number;
+}
+
+/** The end of a request. */
+export interface InferenceOutcome {
+  servedBy: ServedBy;
+  /** Non-streaming: the full OpenAI response body. Streaming: null (chunks were delivered). */
+  body: JsonObject | null;
+  usage: Usage | null;
+  finishReason: string | null;
+  /** ms from dispatch to the first token (streaming) or to the reply (non-streaming). */
+  firstTokenMs: number | null;
+  latencyMs: number;
+}
+
+/** Callbacks a runner uses while a request is in flight. */
+export interface RunHooks {
+  signal: AbortSignal;
+  /** Called once, before the first chunk, when a target has admitted the request. */
+  onStart?: (servedBy: ServedBy) => void;
+  /** Streaming only: each OpenAI chunk object, in order (`chat.completion.chunk` / `text_completion`). */
+  onChunk?: (chunk: JsonObject) => void;
+}
+
+/** Runs a request somewhere and resolves with its outcome, or rejects with a SwarmError. */
+export interface Dispatcher {
+  dispatch(request: InferenceRequest, hooks: RunHooks): Promise<InferenceOutcome>;
+}
