@@ -12,7 +12,21 @@ import type {
   RegisterNodeResponse,
   RekeyRequest,
   RekeyResponse,
+  RequestTaskRequest,
+  RequestTaskResponse,
+  SubmitResultRequest,
+  SubmitResultResponse,
 } from './wire.js';
+
+/** The worker's end of a SubmitResult stream. */
+export interface ResultStream {
+  /** Send one message; false when the stream is already closed. */
+  write(message: SubmitResultRequest): boolean;
+  /** Finish the stream (after the final or error message). */
+  end(): void;
+  /** Settles when the coordinator answers; rejects when it ends the call (e.g. the client went away). */
+  done: Promise<SubmitResultResponse>;
+}
 
 /** Credentials for dialling a peer, or null when this node may not dial anyone. */
 export type ChannelProvider = (
@@ -77,6 +91,56 @@ export class PeerClientPool {
   /** Hand new swarm credentials to a member. */
   rekey(endpoint: string, request: RekeyRequest, timeoutMs: number, expectedId: string) {
     return this.call<RekeyRequest, RekeyResponse>(endpoint, expectedId, 'rekey', request, timeoutMs);
+  }
+
+  /** Ask a worker to run a task; it admits or refuses. */
+  requestTask(endpoint: string, request: RequestTaskRequest, timeoutMs: number, expectedId: string) {
+    return this.call<RequestTaskRequest, RequestTaskResponse>(
+      endpoint,
+      expectedId,
+      'requestTask',
+      request,
+      timeoutMs,
+    );
+  }
+
+  /** Open a result stream to a coordinator (no deadline: it lasts as long as generation). */
+  submitResult(endpoint: string, expectedId: string): ResultStream {
+    const client = this.client(endpoint, expectedId) as unknown as Record<
+      string,
+      (
+        callback: (error: grpc.ServiceError | null, response?: SubmitResultResponse) => void,
+      ) => grpc.ClientWritableStream<SubmitResultRequest>
+    > | null;
+    if (!client) {
+      const error = localError(
+        grpc.status.UNAVAILABLE,
+        'this node is not in a swarm (run swarmctl init or join)',
+      );
+      return { write: () => false, end: () => undefined, done: Promise.reject(error) };
+    }
+    let closed = false;
+    let call: grpc.ClientWritableStream<SubmitResultRequest> | undefined;
+    const done = new Promise<SubmitResultResponse>((resolve, reject) => {
+      call = client['submitResult']!.call(client, (error, response) => {
+        closed = true;
+        if (error) reject(error);
+        else resolve(response as SubmitResultResponse);
+      });
+    });
+    // The caller may never await `done` when it has nothing left to say: keep that quiet.
+    done.catch(() => undefined);
+    return {
+      write: (message) => {
+        if (closed || !call) return false;
+        call.write(message);
+        return true;
+      },
+      end: () => {
+        if (!closed) call?.end();
+      },
+      done,
+    };
   }
 
   /** Close the clients of one endpoint (they are re-made on next use). */

@@ -13,6 +13,10 @@ import type {
   RegisterNodeResponse,
   RekeyRequest,
   RekeyResponse,
+  RequestTaskRequest,
+  RequestTaskResponse,
+  SubmitResultRequest,
+  SubmitResultResponse,
 } from './wire.js';
 
 /** What the peer server delegates to. `call` carries the caller's verified TLS identity. */
@@ -23,6 +27,12 @@ export interface PeerHandlers {
   ): RegisterNodeResponse;
   heartbeat(request: HeartbeatRequest, call: grpc.ServerUnaryCall<unknown, unknown>): HeartbeatResponse;
   rekey?(request: RekeyRequest, call: grpc.ServerUnaryCall<unknown, unknown>): Promise<RekeyResponse>;
+  requestTask?(
+    request: RequestTaskRequest,
+    call: grpc.ServerUnaryCall<unknown, unknown>,
+  ): RequestTaskResponse | Promise<RequestTaskResponse>;
+  /** A worker's result stream (client streaming). */
+  submitResult?: grpc.handleClientStreamingCall<SubmitResultRequest, SubmitResultResponse>;
 }
 
 const MAX_REFUSAL_KEYS = 4096;
@@ -75,8 +85,22 @@ export class PeerServer {
       heartbeat: unary(this.logger, 'Heartbeat', (req: HeartbeatRequest, call) =>
         this.handlers.heartbeat(req, call as grpc.ServerUnaryCall<unknown, unknown>),
       ),
-      requestTask: notYet('RequestTask'),
-      submitResult: notYet('SubmitResult'),
+      requestTask: this.handlers.requestTask
+        ? unary(this.logger, 'RequestTask', (req: RequestTaskRequest, call) =>
+            this.handlers.requestTask!(req, call as grpc.ServerUnaryCall<unknown, unknown>),
+          )
+        : notYet('RequestTask'),
+      submitResult:
+        this.handlers.submitResult ??
+        ((
+          _call: grpc.ServerReadableStream<SubmitResultRequest, SubmitResultResponse>,
+          callback: grpc.sendUnaryData<SubmitResultResponse>,
+        ) =>
+          callback({
+            code: grpc.status.UNIMPLEMENTED,
+            details: 'SubmitResult is not served by this version of swarmd',
+            metadata: new grpc.Metadata(),
+          })),
       rekey: this.handlers.rekey
         ? unary(this.logger, 'Rekey', (req: RekeyRequest, call) =>
             this.handlers.rekey!(req, call as grpc.ServerUnaryCall<unknown, unknown>),

@@ -194,3 +194,53 @@ export interface WireDoctorCheck {
 export interface DoctorResponse {
   checks: WireDoctorCheck[];
 }
+
+export interface RequestTaskRequest {
+  taskId: string;
+  attempt: number;
+  coordinatorId: string;
+  kind: string;
+  body: Buffer;
+  stream: boolean;
+  backendId: string;
+  model: string;
+  leaseMs: number;
+  coordinatorIncarnation: number;
+}
+export interface RequestTaskResponse {
+  admitted: boolean;
+  reason: string;
+  retryAfterMs: number;
+}
+
+export interface WireTaskFinal {
+  body: Buffer;
+  promptTokens: number;
+  completionTokens: number;
+  finishReason: string;
+  firstTokenMs: number;
+}
+export interface WireTaskError {
+  code: string;
+  message: string;
+  retryable: boolean;
+  chunksDelivered: number;
+  retryAfterMs: number;
+}
+
+/** One message of a worker's result stream; exactly one payload field is set. */
+export interface SubmitResultRequest {
+  taskId: string;
+  attempt: number;
+  workerId: string;
+  workerIncarnation: number;
+  payload?: 'started' | 'chunk' | 'final' | 'error';
+  started?: boolean;
+  chunk?: Buffer;
+  final?: WireTaskFinal;
+  error?: WireTaskError;
+}
+export interface SubmitResultResponse {
+  accepted: boolean;
+  reason: string;
+}

@@ -5,7 +5,7 @@ import type { BackendStatus } from '../../src/backends/types.js';
 import { Membership } from '../../src/membership/membership.js';
 import { SelfNode } from '../../src/membership/self-node.js';
 import { PeerClientPool } from '../../src/rpc/peer-client.js';
-import { PeerServer } from '../../src/rpc/peer-server.js';
+import { type PeerHandlers, PeerServer } from '../../src/rpc/peer-server.js';
 import { silentLogger } from '../../src/util/logger.js';
 
 export interface PeerNodeOptions {
@@ -17,6 +17,12 @@ export interface PeerNodeOptions {
   heartbeatIntervalMs?: number;
   suspectAfterMs?: number;
   deadAfterMs?: number;
+  /** Extra peer handlers (task RPCs), given the node's parts once they exist. */
+  handlers?: (parts: {
+    self: SelfNode;
+    membership: Membership;
+    pool: PeerClientPool;
+  }) => Partial<PeerHandlers>;
 }
 
 export interface PeerNode {
@@ -25,6 +31,7 @@ export interface PeerNode {
   self: SelfNode;
   membership: Membership;
   server: PeerServer;
+  pool: PeerClientPool;
   /** Stop without telling anyone (like a crash). */
   crash(): Promise<void>;
   /** Leave cleanly, then stop. */
@@ -62,6 +69,7 @@ export async function startPeerNode(options: PeerNodeOptions = {}): Promise<Peer
       handlers: {
         registerNode: (request) => membership.handleRegister(request),
         heartbeat: (request) => membership.handleHeartbeat(request),
+        ...options.handlers?.({ self, membership, pool }),
       },
     },
     { host: '127.0.0.1', port: 0, maxMessageBytes: 4 * 1024 * 1024 },
@@ -83,6 +91,7 @@ export async function startPeerNode(options: PeerNodeOptions = {}): Promise<Peer
     self,
     membership,
     server,
+    pool,
     crash: halt,
     stop: async () => {
       if (!stopped) await membership.leave();

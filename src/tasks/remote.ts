@@ -1,0 +1,253 @@
+// The coordinator side of a peer task: RequestTask to the chosen worker, then wait for its
+// SubmitResult stream. Each attempt has a lease, renewed by every message; a worker that
+// dies, restarts, leaves, or goes silent past its lease fails the attempt (retryable when
+// nothing was sent to the client yet). Results of any other attempt are rejected.
+import * as grpc from '@grpc/grpc-js';
+import { ErrorCodes, errorMessage } from '../errors.js';
+import type { InferenceKind, JsonObject, Usage } from '../inference/types.js';
+import type { Membership } from '../membership/membership.js';
+import type { SelfNode } from '../membership/self-node.js';
+import type { PeerClientPool } from '../rpc/peer-client.js';
+import type { SubmitResultRequest, SubmitResultResponse } from '../rpc/wire.js';
+import type { Logger } from '../util/logger.js';
+import { TaskError } from './task-error.js';
+import type { BackendRunResult } from './worker.js';
+
+export interface RemoteTaskInit {
+  leaseMs: number;
+  requestTimeoutMs: number;
+}
+
+interface Pending {
+  workerId: string;
+  chunks: number;
+  lease: NodeJS.Timeout | undefined;
+  onChunk: ((chunk: JsonObject) => void) | undefined;
+  settle: (error: Error | null, result?: BackendRunResult) => void;
+  /** Ends the worker's SubmitResult call (cancels the work on the worker). */
+  endCall: ((status: grpc.status, details: string) => void) | undefined;
+}
+
+/** Runs tasks on peers. */
+export class RemoteTasks {
+  private readonly pending = new Map<string, Pending>();
+  private readonly logger: Logger;
+  private readonly pool: PeerClientPool;
+  private readonly membership: Membership;
+  private readonly self: SelfNode;
+  private readonly init: RemoteTaskInit;
+
+  constructor(
+    components: { logger: Logger; pool: PeerClientPool; membership: Membership; self: SelfNode },
+    init: RemoteTaskInit,
+  ) {
+    this.logger = components.logger;
+    this.pool = components.pool;
+    this.membership = components.membership;
+    this.self = components.self;
+    this.init = init;
+    // A worker that dies, leaves or restarts takes its attempts with it, at once.
+    this.membership.onChange((event) => {
+      if (event.to === 'dead' || event.to === 'left' || event.from === 'dead')
+        this.failWorker(event.id, `worker ${event.name} is ${event.to}`);
+    });
+  }
+
+  /** Attempts waiting on a worker now. */
+  get inflight(): number {
+    return this.pending.size;
+  }
+
+  /** Run one attempt of a task on a peer's backend. */
+  run(
+    worker: { nodeId: string; backendId: string; model: string },
+    task: { id: string; attempt: number; kind: InferenceKind; body: JsonObject; stream: boolean },
+    hooks: { signal: AbortSignal; onChunk?: (chunk: JsonObject) => void },
+  ): Promise<BackendRunResult> {
+    const key = `${task.id}#${task.attempt}`;
+    const address = this.membership.peer(worker.nodeId)?.address;
+    if (!address) {
+      return Promise.reject(
+        new TaskError(ErrorCodes.WORKER_LOST, `node ${worker.nodeId} has no known address`, {
+          retryable: true,
+        }),
+      );
+    }
+    return new Promise<BackendRunResult>((resolve, reject) => {
+      const entry: Pending = {
+        workerId: worker.nodeId,
+        chunks: 0,
+        lease: undefined,
+        onChunk: hooks.onChunk,
+        endCall: undefined,
+        settle: (error, result) => {
+          if (!this.pending.delete(key)) return;
+          clearTimeout(entry.lease);
+          hooks.signal.removeEventListener('abort', onAbort);
+          if (error) reject(error);
+          else resolve(result!);
+        },
+      };
+      const onAbort = () => {
+        entry.endCall?.(grpc.status.CANCELLED, 'the client went away');
+        entry.settle(Object.assign(new Error('aborted'), { name: 'AbortError' }));
+      };
+      if (hooks.signal.aborted) {
+        reject(Object.assign(new Error('aborted'), { name: 'AbortError' }));
+        return;
+      }
+      hooks.signal.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(key, entry);
+      this.renewLease(key, entry);
+      const body = { ...task.body, model: worker.model };
+      this.pool
+        .requestTask(
+          address,
+          {
+            taskId: task.id,
+            attempt: task.attempt,
+            coordinatorId: this.self.id,
+            kind: task.kind,
+            body: Buffer.from(JSON.stringify(body)),
+            stream: task.stream,
+            backendId: worker.backendId,
+            model: worker.model,
+            leaseMs: this.init.leaseMs,
+            coordinatorIncarnation: this.self.incarnation,
+          },
+          this.init.requestTimeoutMs,
+          worker.nodeId,
+        )
+        .then((reply) => {
+          if (!reply.admitted) {
+            entry.settle(
+              new TaskError(
+                ErrorCodes.TASK_REFUSED,
+                `node ${worker.nodeId} refused the task: ${reply.reason}`,
+                {
+                  retryable: true,
+                  retryAfterMs: reply.retryAfterMs,
+                },
+              ),
+            );
+          }
+        })
+        .catch((err: unknown) =>
+          entry.settle(
+            new TaskError(
+              ErrorCodes.WORKER_LOST,
+              `RequestTask to ${worker.nodeId} failed: ${errorMessage(err)}`,
+              {
+                retryable: true,
+                cause: err,
+              },
+            ),
+          ),
+        );
+    });
+  }
+
+  /** Serve a worker's SubmitResult stream (grpc-js client-streaming handler). */
+  handleSubmitResult(
+    call: grpc.ServerReadableStream<SubmitResultRequest, SubmitResultResponse>,
+    callback: grpc.sendUnaryData<SubmitResultResponse>,
+    authorize: (call: unknown, claimedId: string) => void,
+  ): void {
+    let answered = false;
+    const answer = (error: Partial<grpc.StatusObject> | null, reply?: SubmitResultResponse) => {
+      if (answered) return;
+      answered = true;
+      callback(error, reply);
+    };
+    let key: string | undefined;
+    call.on('data', (message: SubmitResultRequest) => {
+      if (answered) return;
+      const entryKey = `${message.taskId}#${message.attempt}`;
+      if (key === undefined) {
+        try {
+          authorize(call, message.workerId);
+        } catch (err) {
+          answer({
+            code: grpc.status.PERMISSION_DENIED,
+            details: errorMessage(err),
+            metadata: new grpc.Metadata(),
+          });
+          return;
+        }
+        key = entryKey;
+      }
+      const entry = this.pending.get(entryKey);
+      if (!entry || entry.workerId !== message.workerId || entryKey !== key) {
+        // A stale attempt (lease expired, re-dispatched) or a task we never gave: refuse it.
+        answer(null, { accepted: false, reason: 'no such task attempt here (stale or unknown)' });
+        return;
+      }
+      entry.endCall ??= (status, details) => answer({ code: status, details, metadata: new grpc.Metadata() });
+      this.renewLease(entryKey, entry);
+      if (message.chunk) {
+        entry.chunks++;
+        entry.onChunk?.(JSON.parse(message.chunk.toString('utf8')) as JsonObject);
+      } else if (message.final) {
+        const final = message.final;
+        const usage: Usage = {
+          promptTokens: final.promptTokens,
+          completionTokens: final.completionTokens,
+          totalTokens: final.promptTokens + final.completionTokens,
+        };
+        entry.settle(null, {
+          body: final.body.length > 0 ? (JSON.parse(final.body.toString('utf8')) as JsonObject) : null,
+          usage,
+          finishReason: final.finishReason || null,
+          firstTokenMs: final.firstTokenMs || null,
+        });
+        answer(null, { accepted: true, reason: '' });
+      } else if (message.error) {
+        const failure = message.error;
+        entry.settle(
+          new TaskError(failure.code, failure.message, {
+            retryable: failure.retryable && entry.chunks === 0,
+            chunksDelivered: entry.chunks,
+            retryAfterMs: failure.retryAfterMs,
+          }),
+        );
+        answer(null, { accepted: true, reason: '' });
+      }
+    });
+    call.on('end', () => answer(null, { accepted: true, reason: '' }));
+    call.on('error', () => {
+      if (key)
+        this.pending
+          .get(key)
+          ?.settle(
+            new TaskError(ErrorCodes.WORKER_LOST, 'the worker result stream broke', { retryable: true }),
+          );
+    });
+  }
+
+  private renewLease(key: string, entry: Pending): void {
+    clearTimeout(entry.lease);
+    entry.lease = setTimeout(() => {
+      this.logger.warn({ task: key, worker: entry.workerId }, 'task lease expired: the worker went silent');
+      entry.endCall?.(grpc.status.DEADLINE_EXCEEDED, 'lease expired');
+      entry.settle(
+        new TaskError(ErrorCodes.WORKER_LOST, `worker ${entry.workerId} went silent past its lease`, {
+          retryable: entry.chunks === 0,
+          chunksDelivered: entry.chunks,
+        }),
+      );
+    }, this.init.leaseMs);
+  }
+
+  private failWorker(workerId: string, why: string): void {
+    for (const entry of [...this.pending.values()]) {
+      if (entry.workerId !== workerId) continue;
+      entry.endCall?.(grpc.status.UNAVAILABLE, why);
+      entry.settle(
+        new TaskError(ErrorCodes.WORKER_LOST, why, {
+          retryable: entry.chunks === 0,
+          chunksDelivered: entry.chunks,
+        }),
+      );
+    }
+  }
+}

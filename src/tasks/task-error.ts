@@ -1,0 +1,21 @@
+// A task that failed, with what a dispatcher needs to decide whether to try elsewhere.
+import { type ErrorCode, SwarmError } from '../errors.js';
+
+/** A failed attempt: `retryable` when another target may succeed and nothing was sent yet. */
+export class TaskError extends SwarmError {
+  readonly retryable: boolean;
+  readonly chunksDelivered: number;
+  readonly retryAfterMs: number;
+
+  constructor(
+    code: ErrorCode | string,
+    message: string,
+    details: { retryable: boolean; chunksDelivered?: number; retryAfterMs?: number; cause?: unknown },
+  ) {
+    super(code as ErrorCode, message, { cause: details.cause });
+    this.name = 'TaskError';
+    this.retryable = details.retryable;
+    this.chunksDelivered = details.chunksDelivered ?? 0;
+    this.retryAfterMs = details.retryAfterMs ?? 0;
+  }
+}

@@ -1,0 +1,176 @@
+// The worker side of a peer task: admit or refuse a RequestTask from this node's own live
+// capacity, run it on the local backend, and stream the result back to the coordinator
+// with SubmitResult. The coordinator ending that stream is how cancellation arrives.
+import type { BackendStatus } from '../backends/types.js';
+import { errorMessage } from '../errors.js';
+import type { InferenceKind, JsonObject, Usage } from '../inference/types.js';
+import type { Membership } from '../membership/membership.js';
+import type { SelfNode } from '../membership/self-node.js';
+import type { PeerClientPool } from '../rpc/peer-client.js';
+import type { RequestTaskRequest, RequestTaskResponse, SubmitResultRequest } from '../rpc/wire.js';
+import type { Logger } from '../util/logger.js';
+import type { Slots } from './slots.js';
+
+/** What running a request on a backend returns (see backends/invoke.ts). */
+export interface BackendRunResult {
+  body: JsonObject | null;
+  usage: Usage | null;
+  finishReason: string | null;
+  firstTokenMs: number | null;
+}
+
+/** Runs one request on one local backend. */
+export type RunOnBackend = (
+  backend: BackendStatus,
+  model: string,
+  request: { kind: InferenceKind; body: JsonObject; stream: boolean },
+  hooks: { signal: AbortSignal; onChunk?: (chunk: JsonObject) => void },
+) => Promise<BackendRunResult>;
+
+const KINDS = new Set<InferenceKind>(['chat', 'completions', 'embeddings']);
+
+/** Serves RequestTask for peers. */
+export class TaskWorker {
+  private readonly logger: Logger;
+  private readonly self: SelfNode;
+  private readonly membership: Membership;
+  private readonly pool: PeerClientPool;
+  private readonly slots: Slots;
+  private readonly backends: () => BackendStatus[];
+  private readonly run: RunOnBackend;
+  private readonly running = new Set<AbortController>();
+
+  constructor(components: {
+    logger: Logger;
+    self: SelfNode;
+    membership: Membership;
+    pool: PeerClientPool;
+    slots: Slots;
+    backends: () => BackendStatus[];
+    run: RunOnBackend;
+  }) {
+    this.logger = components.logger;
+    this.self = components.self;
+    this.membership = components.membership;
+    this.pool = components.pool;
+    this.slots = components.slots;
+    this.backends = components.backends;
+    this.run = components.run;
+  }
+
+  /** Tasks running for peers now. */
+  get active(): number {
+    return this.running.size;
+  }
+
+  /** Admit or refuse; an admitted task starts at once and reports through SubmitResult. */
+  handleRequestTask(request: RequestTaskRequest): RequestTaskResponse {
+    const refuse = (reason: string, retryAfterMs = 0): RequestTaskResponse => ({
+      admitted: false,
+      reason,
+      retryAfterMs,
+    });
+    if (this.self.activity !== 'ACTIVITY_ACTIVE')
+      return refuse(`this node is ${this.self.activity.slice(9).toLowerCase()}`);
+    if (!KINDS.has(request.kind as InferenceKind))
+      return refuse(`unknown task kind ${JSON.stringify(request.kind)}`);
+    const backend = this.backends().find(
+      (candidate) => candidate.id === request.backendId && candidate.healthy,
+    );
+    if (!backend) return refuse(`no healthy backend ${request.backendId} here`);
+    const model = backend.models.find((candidate) => candidate.id === request.model);
+    if (!model) return refuse(`backend ${backend.id} has no model ${request.model}`);
+    const coordinator = this.membership.peer(request.coordinatorId);
+    if (!coordinator?.address) return refuse('this node cannot reach the coordinator back');
+    let body: JsonObject;
+    try {
+      const parsed = JSON.parse(request.body.toString('utf8')) as unknown;
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+        return refuse('task body is not a JSON object');
+      body = parsed as JsonObject;
+    } catch {
+      return refuse('task body is not JSON');
+    }
+    const slot = this.slots.tryAcquire(backend.id, model.id, model.maxConcurrency);
+    if (!slot) return refuse('busy: every slot of that model is in use', 250);
+    const abort = new AbortController();
+    this.running.add(abort);
+    void this.execute(request, backend, body, coordinator.address, abort).finally(() => {
+      this.running.delete(abort);
+      slot.release();
+    });
+    return { admitted: true, reason: '', retryAfterMs: 0 };
+  }
+
+  /** Abort every running task (shutdown). */
+  abortAll(): void {
+    for (const abort of this.running) abort.abort();
+  }
+
+  private async execute(
+    request: RequestTaskRequest,
+    backend: BackendStatus,
+    body: JsonObject,
+    coordinatorAddress: string,
+    abort: AbortController,
+  ): Promise<void> {
+    const stream = this.pool.submitResult(coordinatorAddress, request.coordinatorId);
+    // The coordinator ends the call when its client goes away or the attempt is void.
+    stream.done.catch(() => abort.abort());
+    const tag = {
+      taskId: request.taskId,
+      attempt: request.attempt,
+      workerId: this.self.id,
+      workerIncarnation: this.self.incarnation,
+    };
+    const send = (payload: Partial<SubmitResultRequest>) =>
+      stream.write({ ...tag, ...payload } as SubmitResultRequest);
+    send({ started: true });
+    // Progress ticks renew the lease while a non-streaming generation runs silently.
+    const tick = setInterval(() => send({ started: true }), Math.max(200, Math.floor(request.leaseMs / 3)));
+    let chunks = 0;
+    try {
+      const result = await this.run(
+        backend,
+        request.model,
+        { kind: request.kind as InferenceKind, body, stream: request.stream },
+        {
+          signal: abort.signal,
+          onChunk: (chunk) => {
+            chunks++;
+            send({ chunk: Buffer.from(JSON.stringify(chunk)) });
+          },
+        },
+      );
+      send({
+        final: {
+          body: Buffer.from(result.body ? JSON.stringify(result.body) : ''),
+          promptTokens: result.usage?.promptTokens ?? 0,
+          completionTokens: result.usage?.completionTokens ?? 0,
+          finishReason: result.finishReason ?? '',
+          firstTokenMs: result.firstTokenMs ?? 0,
+        },
+      });
+    } catch (err) {
+      const failure = err as { code?: string; retryable?: boolean; retryAfterMs?: number };
+      if (!abort.signal.aborted) {
+        send({
+          error: {
+            code: failure.code ?? 'SWARM_ERR_BACKEND_ERROR',
+            message: errorMessage(err),
+            retryable: failure.retryable ?? chunks === 0,
+            chunksDelivered: chunks,
+            retryAfterMs: failure.retryAfterMs ?? 0,
+          },
+        });
+      }
+      this.logger.debug(
+        { task: request.taskId, attempt: request.attempt, err: errorMessage(err) },
+        'task failed',
+      );
+    } finally {
+      clearInterval(tick);
+      stream.end();
+    }
+  }
+}

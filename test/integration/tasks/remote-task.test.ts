@@ -1,0 +1,195 @@
+// The peer task transport over real gRPC on loopback: RequestTask admits or refuses from the
+// worker's live capacity, results stream back with SubmitResult, the client going away
+// cancels the work on the worker, and a dead or silent worker fails the attempt.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { BackendStatus } from '../../../src/backends/types.js';
+import { ErrorCodes } from '../../../src/errors.js';
+import type { JsonObject } from '../../../src/inference/types.js';
+import { RemoteTasks } from '../../../src/tasks/remote.js';
+import { Slots } from '../../../src/tasks/slots.js';
+import type { TaskError } from '../../../src/tasks/task-error.js';
+import { type BackendRunResult, type RunOnBackend, TaskWorker } from '../../../src/tasks/worker.js';
+import { silentLogger } from '../../../src/util/logger.js';
+import { type PeerNode, startPeerNode, stateOf, waitFor } from '../../helpers/peer-node.js';
+
+const backend: BackendStatus = {
+  id: 'ollama@127.0.0.1:11434',
+  kind: 'ollama',
+  url: 'http://127.0.0.1:11434',
+  healthy: true,
+  version: '0.33.0',
+  error: null,
+  probedAt: 0,
+  models: [{ id: 'qwen3:8b', loaded: true, contextLength: 8192, maxConcurrency: 1, sizeVramBytes: null }],
+};
+
+const nodes: PeerNode[] = [];
+afterEach(async () => {
+  await Promise.all(nodes.splice(0).map((node) => node.crash()));
+});
+
+/** A coordinator and a worker that know each other both ways. */
+async function pair(run: RunOnBackend, leaseMs = 2000) {
+  let worker: TaskWorker | undefined;
+  let remote: RemoteTasks | undefined;
+  const slots = new Slots();
+  const w = await startPeerNode({
+    backends: [backend],
+    handlers: ({ self, membership, pool }) => {
+      worker = new TaskWorker({
+        logger: silentLogger,
+        self,
+        membership,
+        pool,
+        slots,
+        backends: () => [backend],
+        run,
+      });
+      return { requestTask: (request) => worker!.handleRequestTask(request) };
+    },
+  });
+  const c = await startPeerNode({
+    staticPeers: [w.endpoint],
+    handlers: ({ self, membership, pool }) => {
+      remote = new RemoteTasks(
+        { logger: silentLogger, pool, membership, self },
+        { leaseMs, requestTimeoutMs: 1000 },
+      );
+      return {
+        submitResult: (call, callback) => remote!.handleSubmitResult(call, callback, () => undefined),
+      };
+    },
+  });
+  nodes.push(w, c);
+  await waitFor(
+    () =>
+      stateOf(c, w.id) === 'alive' &&
+      stateOf(w, c.id) === 'alive' &&
+      c.membership.workers().some((r) => r.id === w.id),
+    5000,
+    'worker usable from coordinator',
+  );
+  return { worker: worker!, remote: remote!, slots, w, c };
+}
+
+const chunk = (text: string): JsonObject => ({
+  object: 'chat.completion.chunk',
+  choices: [{ index: 0, delta: { content: text } }],
+});
+const done: BackendRunResult = {
+  body: null,
+  usage: { promptTokens: 5, completionTokens: 3, totalTokens: 8 },
+  finishReason: 'stop',
+  firstTokenMs: 1,
+};
+const task = (attempt = 1) => ({
+  id: `t-${Math.random()}`,
+  attempt,
+  kind: 'chat' as const,
+  body: { messages: [] },
+  stream: true,
+});
+
+describe('peer tasks over gRPC', () => {
+  it('streams a worker result back to the coordinator, with usage', async () => {
+    const { remote, w } = await pair(async (_b, _m, _r, hooks) => {
+      for (const text of ['a', 'b', 'c']) hooks.onChunk?.(chunk(text));
+      return done;
+    });
+    const got: string[] = [];
+    const result = await remote.run({ nodeId: w.id, backendId: backend.id, model: 'qwen3:8b' }, task(), {
+      signal: new AbortController().signal,
+      onChunk: (c) => got.push(((c.choices as JsonObject[])[0]!.delta as { content: string }).content),
+    });
+    expect(got).toEqual(['a', 'b', 'c']);
+    expect(result.usage).toEqual({ promptTokens: 5, completionTokens: 3, totalTokens: 8 });
+    expect(result.finishReason).toBe('stop');
+  });
+
+  it('is refused (retryable) when the model has no free slot on the worker', async () => {
+    let release: () => void = () => undefined;
+    const { remote, w } = await pair(
+      (_b, _m, _r, hooks) =>
+        new Promise<BackendRunResult>((resolve) => {
+          release = () => resolve(done);
+          hooks.signal.addEventListener('abort', () => resolve(done));
+        }),
+    );
+    const target = { nodeId: w.id, backendId: backend.id, model: 'qwen3:8b' };
+    const first = remote.run(target, task(), { signal: new AbortController().signal });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const second = await remote
+      .run(target, task(), { signal: new AbortController().signal })
+      .catch((err: TaskError) => err);
+    expect((second as TaskError).code).toBe(ErrorCodes.TASK_REFUSED);
+    expect((second as TaskError).retryable).toBe(true);
+    release();
+    await first;
+  });
+
+  it('cancels the work on the worker when the coordinator aborts', async () => {
+    let workerAborted = false;
+    const { remote, w } = await pair(
+      (_b, _m, _r, hooks) =>
+        new Promise<BackendRunResult>((_resolve, reject) => {
+          hooks.onChunk?.(chunk('first'));
+          hooks.signal.addEventListener('abort', () => {
+            workerAborted = true;
+            reject(new Error('aborted'));
+          });
+        }),
+    );
+    const controller = new AbortController();
+    const running = remote.run({ nodeId: w.id, backendId: backend.id, model: 'qwen3:8b' }, task(), {
+      signal: controller.signal,
+      onChunk: () => controller.abort(),
+    });
+    await expect(running).rejects.toMatchObject({ name: 'AbortError' });
+    await waitFor(() => workerAborted, 3000, 'the worker to stop generating');
+  });
+
+  it('fails the attempt as retryable when the worker dies before sending anything', async () => {
+    const { remote, w } = await pair(() => new Promise<BackendRunResult>(() => undefined), 10_000);
+    const running = remote.run({ nodeId: w.id, backendId: backend.id, model: 'qwen3:8b' }, task(), {
+      signal: new AbortController().signal,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await w.crash();
+    const error = (await running.catch((err: TaskError) => err)) as TaskError;
+    expect(error.code).toBe(ErrorCodes.WORKER_LOST);
+    expect(error.retryable).toBe(true);
+  });
+
+  it('fails the attempt as retryable when an admitted task stays silent past its lease', async () => {
+    // A worker that admits and then never reports (a frozen laptop): only the lease can tell.
+    const w = await startPeerNode({
+      backends: [backend],
+      handlers: () => ({ requestTask: () => ({ admitted: true, reason: '', retryAfterMs: 0 }) }),
+    });
+    let remote: RemoteTasks | undefined;
+    const c = await startPeerNode({
+      staticPeers: [w.endpoint],
+      handlers: ({ self, membership, pool }) => {
+        remote = new RemoteTasks(
+          { logger: silentLogger, pool, membership, self },
+          { leaseMs: 700, requestTimeoutMs: 1000 },
+        );
+        return {
+          submitResult: (call, callback) => remote!.handleSubmitResult(call, callback, () => undefined),
+        };
+      },
+    });
+    nodes.push(w, c);
+    await waitFor(() => stateOf(c, w.id) === 'alive', 5000, 'worker alive');
+    const started = Date.now();
+    const error = (await remote!
+      .run({ nodeId: w.id, backendId: backend.id, model: 'qwen3:8b' }, task(), {
+        signal: new AbortController().signal,
+      })
+      .catch((err: TaskError) => err)) as TaskError;
+    expect(error.code).toBe(ErrorCodes.WORKER_LOST);
+    expect(error.retryable).toBe(true);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(650);
+    expect(stateOf(c, w.id)).toBe('alive');
+  });
+});
