@@ -22,6 +22,8 @@ import { PeerServer } from './rpc/peer-server.js';
 import type { HeartbeatRequest, StatusResponse } from './rpc/wire.js';
 import { assertPeerIs, type HasAuthContext } from './security/grpc-credentials.js';
 import { SwarmTrust } from './security/trust.js';
+import { Serving } from './serving.js';
+import { Slots } from './tasks/slots.js';
 import { monotonicMs } from './util/clock.js';
 import type { Logger } from './util/logger.js';
 import { SOFTWARE_VERSION } from './version.js';
@@ -46,6 +48,7 @@ export class Daemon {
   private trust: SwarmTrust | undefined;
   private pool: PeerClientPool | undefined;
   private self: SelfNode | undefined;
+  private serving: Serving | undefined;
   private mdns: MdnsDiscovery | undefined;
 
   constructor(config: SwarmConfig, components: { logger: Logger }) {
@@ -100,6 +103,8 @@ export class Daemon {
     this.track('backends', backends);
     const backendsReady = backends.start();
 
+    // One count of running requests per backend model, whoever asked (our gateway or a peer).
+    const slots = new Slots();
     const self = new SelfNode({
       id: this.nodeId,
       name: config.node.name,
@@ -107,6 +112,10 @@ export class Daemon {
       endpoints: () => this.endpoints,
       facts: () => facts.current(),
       backends: () => backends.list(),
+      inflight: () => ({
+        total: slots.totalInflight(),
+        byModel: (backendId, model) => slots.count(backendId, model),
+      }),
     });
     this.self = self;
     facts.onChange(() => self.bump());
@@ -136,6 +145,7 @@ export class Daemon {
       },
     );
     this.membership = membership;
+    const serving = new Serving({ logger, config, self, membership, pool, slots, backends });
     const rotation = new CredentialRotation({
       logger: logger.child({ component: 'trust' }),
       trust,
@@ -152,6 +162,11 @@ export class Daemon {
           registerNode: (request, call) => membership.handleRegister(request, call),
           heartbeat: (request, call) => membership.handleHeartbeat(request, call),
           rekey: (request, call) => rotation.receive(request, call),
+          requestTask: (request, call) => {
+            authorize(call, request.coordinatorId);
+            return serving.worker.handleRequestTask(request);
+          },
+          submitResult: (call, callback) => serving.remote.handleSubmitResult(call, callback, authorize),
         },
       },
       {
@@ -194,6 +209,10 @@ export class Daemon {
     await control.start();
     this.track('control server', control);
 
+    await serving.start();
+    this.serving = serving;
+    this.track('serving', serving);
+
     membership.start();
     this.track('membership', membership);
 
@@ -231,7 +250,12 @@ export class Daemon {
     await Promise.all([factsReady, backendsReady]);
     self.bump();
     logger.info(
-      { node: this.nodeId, endpoints: this.endpoints, socket: config.control.socket },
+      {
+        node: this.nodeId,
+        endpoints: this.endpoints,
+        socket: config.control.socket,
+        gateway: `http://${config.gateway.host}:${serving.gatewayPort}/v1`,
+      },
       'swarmd ready',
     );
   }

@@ -116,6 +116,144 @@ const OPTION_DOCS: Record<OptionPath, OptionDoc> = {
     what: 'Log level (JSON to stdout; journald keeps it under systemd)',
     allowed: 'trace, debug, info, warn, error, fatal or silent',
   },
+  'usage.enabled': {
+    what: 'Record every request (tokens, latency, cost) in the usage ledger that swarmctl usage reads',
+    allowed: 'true or false; budgets need it on',
+  },
+  'usage.path': {
+    what: 'The usage ledger file (SQLite)',
+    allowed: 'a file path',
+    unset: { example: '/srv/swarmd/usage.sqlite', means: '<dataDir>/usage.sqlite' },
+  },
+  'usage.retention': {
+    what: 'How long ledger rows are kept',
+    allowed: 'a duration of 31d or more, e.g. 90d; 0 keeps every row forever',
+  },
+  'usage.budgets.daily.warnUsd': {
+    what: 'Cloud spend in USD today (local time) at which swarmd warns',
+    allowed: 'an amount of 0 or more, at most stopUsd',
+    unset: { example: '4', means: 'no warning' },
+  },
+  'usage.budgets.daily.stopUsd': {
+    what: 'Cloud spend in USD today (local time) past which cloud providers are skipped until midnight',
+    allowed: 'an amount of 0 or more (0 allows no cloud at all)',
+    unset: { example: '5', means: 'no limit' },
+  },
+  'usage.budgets.monthly.warnUsd': {
+    what: 'Cloud spend in USD this calendar month at which swarmd warns',
+    allowed: 'an amount of 0 or more, at most stopUsd',
+    unset: { example: '40', means: 'no warning' },
+  },
+  'usage.budgets.monthly.stopUsd': {
+    what: 'Cloud spend in USD this calendar month past which cloud providers are skipped until the 1st',
+    allowed: 'an amount of 0 or more (0 allows no cloud at all)',
+    unset: { example: '50', means: 'no limit' },
+  },
+  'routing.defaultPrivacy': {
+    what: 'Privacy of a request no header, alias or API key sets: local (this box), lan (any swarm node), cloud (cloud allowed)',
+    allowed: 'local, lan or cloud; prompts with secrets are kept to lan or stricter whatever is asked',
+  },
+  'routing.aliases': {
+    what: 'Model names clients may send, each standing for concrete models in preference order',
+    allowed:
+      'a mapping of name to {models, privacy}; not fast, deep, reviewer, cloud or auto; env and flag take JSON',
+    unset: {
+      example: '\n  coder:\n    models: [qwen2.5-coder:32b, qwen2.5-coder:7b]\n    privacy: lan',
+      means: 'no aliases',
+    },
+  },
+  'routing.tiers.fast': {
+    what: 'Small quick models for easy requests, in preference order',
+    allowed:
+      'a list of model ids as backends report them, e.g. [qwen3:8b, llama3.2:3b]; [] means every model',
+  },
+  'routing.tiers.deep': {
+    what: 'Larger models for harder requests, in preference order',
+    allowed: 'a list of model ids, e.g. [qwen3:32b]; [] means every model',
+  },
+  'routing.tiers.reviewer': {
+    what: 'Models that review work (model: reviewer), in preference order',
+    allowed: 'a list of model ids; [] means every model',
+  },
+  'routing.tiers.cloud': {
+    what: 'Cloud models, in preference order (only used when privacy and budget allow)',
+    allowed: 'a list of model ids offered by cloud.providers; [] means every model they offer',
+  },
+  'routing.fallback': {
+    what: 'Tiers tried in turn once the requested model, alias or tier has failed',
+    allowed: 'a list of fast, deep, reviewer, cloud, each at most once',
+  },
+  'routing.maxAttempts': {
+    what: 'Attempts per request, fallbacks and quality-gate escalations included',
+    allowed: '1 to 20',
+  },
+  'routing.cooldownAfter': {
+    what: 'Consecutive failures after which a node or backend is left alone for a while',
+    allowed: 'a whole number of 1 or more',
+  },
+  'routing.cooldown': {
+    what: 'First cooldown; it doubles with each further failure up to cooldownMax and ends on a success',
+    allowed: DURATION,
+  },
+  'routing.cooldownMax': { what: 'Longest cooldown', allowed: 'a duration of at least cooldown' },
+  'routing.actions': {
+    what: 'Complexity that model auto gives each action type (x-swarm-action header or metadata.action)',
+    allowed:
+      'a mapping of action to simple, moderate or complex; env and flag take action=complexity pairs, comma-separated',
+  },
+  'routing.keywords.simple': {
+    what: 'Words in the last user message that make auto lean to the fast tier',
+    allowed: 'a list of words or phrases (whole words, any case)',
+  },
+  'routing.keywords.complex': {
+    what: 'Words in the last user message that make auto pick the deep tier (and cloud when allowed)',
+    allowed: 'a list of words or phrases (whole words, any case)',
+  },
+  'routing.qualityGate.enabled': {
+    what: 'Check each non-streamed reply before returning it; a failed check tries the next tier',
+    allowed: 'true or false',
+  },
+  'routing.qualityGate.json': {
+    what: 'Reject a reply that is not valid JSON when response_format asked for JSON',
+    allowed: 'true or false',
+  },
+  'routing.qualityGate.empty': {
+    what: 'Reject a reply with no text and no tool call',
+    allowed: 'true or false',
+  },
+  'routing.qualityGate.truncated': {
+    what: 'Reject a reply cut off by the token limit (finish_reason length)',
+    allowed: 'true or false',
+  },
+  'routing.qualityGate.refusal': {
+    what: 'Reject a short reply that opens with a refusal (I cannot help with that...)',
+    allowed: 'true or false',
+  },
+  'cloud.providers': {
+    what: 'OpenAI-compatible cloud APIs, used only when privacy and budget allow',
+    allowed:
+      'a list of {name, baseUrl, apiKeyEnv, models, prices}; openai, openrouter, groq, anthropic and gemini need no baseUrl or apiKeyEnv; prices in USD per million tokens; env and flag take JSON',
+    unset: {
+      example:
+        '\n  - name: groq\n    models: [llama-3.3-70b-versatile]\n    prices:\n      llama-3.3-70b-versatile: { inputPerMTok: 0.59, outputPerMTok: 0.79 }',
+      means: 'none, the swarm works fully offline',
+    },
+  },
+  'cloud.reference.model': {
+    what: 'Cloud model every request is compared with to report savings',
+    allowed: 'a model id',
+    unset: { example: 'gpt-4o', means: 'no comparison' },
+  },
+  'cloud.reference.inputPerMTok': {
+    what: 'Its price in USD per million prompt tokens',
+    allowed: 'an amount of 0 or more',
+    unset: { example: '2.5', means: 'no comparison' },
+  },
+  'cloud.reference.outputPerMTok': {
+    what: 'Its price in USD per million completion tokens',
+    allowed: 'an amount of 0 or more',
+    unset: { example: '10', means: 'no comparison' },
+  },
 };
 
 const SECTION_NOTES: Record<string, string> = {
@@ -128,6 +266,10 @@ const SECTION_NOTES: Record<string, string> = {
   backends: 'Model servers on this box (Ollama, llama-swap, vLLM, llama.cpp, LM Studio) or elsewhere.',
   facts: 'Hardware facts shared with peers.',
   log: 'Logging.',
+  routing:
+    'How each request picks a model and a node: privacy, aliases, tiers, auto, fallback, quality gate.',
+  cloud: 'Cloud providers. With none configured the swarm works fully offline.',
+  usage: 'Usage ledger and cloud budgets. Both are per node: each box records and limits its own requests.',
 };
 
 const HEADER = [
@@ -171,7 +313,9 @@ export function defaultConfigYaml(): string {
 
 function formatValue(path: OptionPath, value: unknown): string {
   if (OPTION_TYPES[path] === 'duration') return formatDuration(value as number);
-  if (Array.isArray(value)) return stringify(value, { flow: true }).trim();
+  // Lists and mappings on one line (flow style), never folded: the key is on the same line.
+  if (value !== null && typeof value === 'object')
+    return stringify(value, { flow: true, lineWidth: 0 }).trim();
   return stringify(value).trim();
 }
 

@@ -4,14 +4,28 @@
 import type { ParsedConfig } from './schema.js';
 
 /** How a string from a flag or the environment becomes a config value. */
-export type OptionType = 'string' | 'int' | 'bool' | 'duration' | 'list' | 'backends';
+export type OptionType =
+  | 'string'
+  | 'int'
+  | 'number'
+  | 'bool'
+  | 'duration'
+  | 'list'
+  | 'backends'
+  /** `key=value,key=value` into a mapping (routing.actions). */
+  | 'map'
+  /** A JSON value, for options made of objects (routing.aliases, cloud.providers). */
+  | 'json';
 
 type Leaves<T, Prefix extends string = ''> = {
   [K in keyof T & string]-?: NonNullable<T[K]> extends readonly unknown[]
     ? `${Prefix}${K}`
-    : NonNullable<T[K]> extends Record<string, unknown>
-      ? Leaves<NonNullable<T[K]>, `${Prefix}${K}.`>
-      : `${Prefix}${K}`;
+    : // A mapping keyed by names the user picks (routing.aliases) is one option, not a section.
+      string extends keyof NonNullable<T[K]>
+      ? `${Prefix}${K}`
+      : NonNullable<T[K]> extends Record<string, unknown>
+        ? Leaves<NonNullable<T[K]>, `${Prefix}${K}.`>
+        : `${Prefix}${K}`;
 }[keyof T & string];
 
 /** Every settable option path, e.g. "gateway.port". */
@@ -46,6 +60,36 @@ export const OPTION_TYPES: Record<OptionPath, OptionType> = {
   'facts.refreshInterval': 'duration',
   'facts.nvidiaSmi': 'string',
   'log.level': 'string',
+  'usage.enabled': 'bool',
+  'usage.path': 'string',
+  'usage.retention': 'duration',
+  'usage.budgets.daily.warnUsd': 'number',
+  'usage.budgets.daily.stopUsd': 'number',
+  'usage.budgets.monthly.warnUsd': 'number',
+  'usage.budgets.monthly.stopUsd': 'number',
+  'routing.defaultPrivacy': 'string',
+  'routing.aliases': 'json',
+  'routing.tiers.fast': 'list',
+  'routing.tiers.deep': 'list',
+  'routing.tiers.reviewer': 'list',
+  'routing.tiers.cloud': 'list',
+  'routing.fallback': 'list',
+  'routing.maxAttempts': 'int',
+  'routing.cooldownAfter': 'int',
+  'routing.cooldown': 'duration',
+  'routing.cooldownMax': 'duration',
+  'routing.actions': 'map',
+  'routing.keywords.simple': 'list',
+  'routing.keywords.complex': 'list',
+  'routing.qualityGate.enabled': 'bool',
+  'routing.qualityGate.json': 'bool',
+  'routing.qualityGate.empty': 'bool',
+  'routing.qualityGate.truncated': 'bool',
+  'routing.qualityGate.refusal': 'bool',
+  'cloud.providers': 'json',
+  'cloud.reference.model': 'string',
+  'cloud.reference.inputPerMTok': 'number',
+  'cloud.reference.outputPerMTok': 'number',
 };
 
 /** Short flags people type often, mapped to the option they set. */
@@ -76,6 +120,10 @@ export function convertOption(type: OptionType, raw: string): unknown {
       if (!/^-?\d+$/.test(raw.trim())) throw new Error('expected a whole number');
       return Number(raw.trim());
     }
+    case 'number': {
+      if (!/^-?\d+(\.\d+)?$/.test(raw.trim())) throw new Error('expected a number such as 5 or 2.50');
+      return Number(raw.trim());
+    }
     case 'bool': {
       const text = raw.trim().toLowerCase();
       if (['true', '1', 'yes', 'on'].includes(text)) return true;
@@ -93,5 +141,23 @@ export function convertOption(type: OptionType, raw: string): unknown {
         .map((item) => item.trim())
         .filter((item) => item.length > 0)
         .map((url) => ({ url }));
+    case 'map': {
+      const entries = raw
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item.length > 0)
+        .map((item) => {
+          const eq = item.indexOf('=');
+          if (eq <= 0) throw new Error(`expected key=value pairs separated by commas, got "${item}"`);
+          return [item.slice(0, eq).trim(), item.slice(eq + 1).trim()] as const;
+        });
+      return Object.fromEntries(entries);
+    }
+    case 'json':
+      try {
+        return JSON.parse(raw) as unknown;
+      } catch {
+        throw new Error('expected JSON in the shape the config file uses (a mapping or a list)');
+      }
   }
 }

@@ -2,6 +2,7 @@
 // written "500ms", "30s", "2m" and parsed to milliseconds. Unknown keys are rejected.
 import { z } from 'zod';
 import { BACKEND_KINDS } from '../backends/types.js';
+import { TIERS } from '../inference/types.js';
 import { parseDuration } from '../util/duration.js';
 
 /** True for addresses only this machine can reach. */
@@ -27,6 +28,24 @@ const duration = (fallback: string) =>
 
 const bool = (fallback: boolean) => z.boolean().default(fallback);
 
+/** Shortest usage retention that still covers a whole month for the monthly budget. */
+export const MIN_USAGE_RETENTION_MS = 31 * 86_400_000;
+
+const usd = z.number().min(0, 'expected an amount in US dollars, 0 or more').nullable().default(null);
+
+const budgetLevels = z
+  .strictObject({
+    /** Cloud spend in USD at which a warning is logged and reported; null: never. */
+    warnUsd: usd,
+    /** Cloud spend in USD past which cloud providers are skipped; null: never. */
+    stopUsd: usd,
+  })
+  .prefault({})
+  .refine((b) => b.warnUsd === null || b.stopUsd === null || b.stopUsd >= b.warnUsd, {
+    message: 'stopUsd must be at least warnUsd (the warning comes before the stop)',
+    path: ['stopUsd'],
+  });
+
 const port = (fallback: number) =>
   z
     .number()
@@ -51,6 +70,126 @@ const backendServer = z.strictObject({
   /** Per-model overrides, by model id. */
   models: z.record(z.string(), z.strictObject({ maxConcurrency: z.number().int().positive() })).prefault({}),
 });
+
+// ---- routing and cloud (see src/scheduling/) ----
+
+const privacyLevel = z.enum(['local', 'lan', 'cloud'], { message: 'expected local, lan or cloud' });
+const tierName = z.enum(['fast', 'deep', 'reviewer', 'cloud'], {
+  message: `expected a tier: ${TIERS.join(', ')}`,
+});
+const complexity = z.enum(['simple', 'moderate', 'complex'], {
+  message: 'expected simple, moderate or complex',
+});
+const modelIds = z.array(z.string().min(1, 'expected a model id')).default([]);
+
+/** Names a request may use that are never aliases: the tiers and `auto`. */
+export const RESERVED_MODEL_NAMES: readonly string[] = [...TIERS, 'auto'];
+
+/** What `auto` makes of common action types (`x-swarm-action` / `metadata.action`). */
+export const DEFAULT_ACTIONS: Readonly<Record<string, 'simple' | 'moderate' | 'complex'>> = {
+  complete: 'simple',
+  explain: 'simple',
+  summarize: 'simple',
+  translate: 'simple',
+  commit: 'simple',
+  chat: 'moderate',
+  edit: 'moderate',
+  fix: 'moderate',
+  test: 'moderate',
+  review: 'moderate',
+  refactor: 'complex',
+  architect: 'complex',
+  plan: 'complex',
+  debug: 'complex',
+};
+
+/** Words in the last user message that make `auto` lean simple or complex. */
+export const DEFAULT_KEYWORDS = {
+  simple: [
+    'summarize',
+    'summarise',
+    'summary',
+    'translate',
+    'rephrase',
+    'reword',
+    'tl;dr',
+    'spell-check',
+    'typo',
+  ],
+  complex: [
+    'refactor',
+    'architecture',
+    'architect',
+    'design',
+    'prove',
+    'proof',
+    'optimize',
+    'optimise',
+    'debug',
+    'migrate',
+    'concurrency',
+    'race condition',
+    'security review',
+    'step by step',
+  ],
+} as const;
+
+const alias = z.strictObject({
+  /** Concrete models, in preference order. */
+  models: z.array(z.string().min(1, 'expected a model id')).min(1, 'an alias needs at least one model'),
+  /** Privacy for requests that name this alias (the x-swarm-privacy header still wins). */
+  privacy: privacyLevel.optional(),
+});
+
+const price = z.strictObject({
+  /** USD per million prompt tokens. */
+  inputPerMTok: z.number().min(0, 'expected USD per million tokens, 0 or more'),
+  /** USD per million completion tokens. */
+  outputPerMTok: z.number().min(0, 'expected USD per million tokens, 0 or more'),
+});
+
+/** Base URL and key variable of the cloud providers swarmd knows by name (OpenAI-compatible endpoints). */
+export const CLOUD_PROVIDER_PRESETS: Readonly<Record<string, { baseUrl: string; apiKeyEnv: string }>> = {
+  openai: { baseUrl: 'https://api.openai.com/v1', apiKeyEnv: 'OPENAI_API_KEY' },
+  openrouter: { baseUrl: 'https://openrouter.ai/api/v1', apiKeyEnv: 'OPENROUTER_API_KEY' },
+  groq: { baseUrl: 'https://api.groq.com/openai/v1', apiKeyEnv: 'GROQ_API_KEY' },
+  anthropic: { baseUrl: 'https://api.anthropic.com/v1', apiKeyEnv: 'ANTHROPIC_API_KEY' },
+  gemini: { baseUrl: 'https://generativelanguage.googleapis.com/v1beta/openai', apiKeyEnv: 'GEMINI_API_KEY' },
+};
+
+const cloudProvider = z
+  .strictObject({
+    /** Name in logs, headers and the usage ledger; a known name (openai, groq...) fills baseUrl and apiKeyEnv. */
+    name: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'expected a short lowercase name such as openai or groq'),
+    /** OpenAI-compatible base URL including its version path, e.g. https://api.openai.com/v1. */
+    baseUrl: z.url({ message: 'expected a URL such as https://api.openai.com/v1' }).optional(),
+    /** Environment variable holding the API key (never the key itself). */
+    apiKeyEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name such as OPENAI_API_KEY')
+      .optional(),
+    /** Models this provider may serve, by the id it expects. */
+    models: z
+      .array(z.string().min(1, 'expected a model id'))
+      .min(1, 'a cloud provider needs at least one model'),
+    /** USD per million tokens, by model id (used for cost and budgets). */
+    prices: z.record(z.string(), price).default({}),
+  })
+  .transform((provider, ctx) => {
+    const preset = CLOUD_PROVIDER_PRESETS[provider.name];
+    const baseUrl = (provider.baseUrl ?? preset?.baseUrl)?.replace(/\/+$/, '');
+    if (baseUrl === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['baseUrl'],
+        message: `provider "${provider.name}" needs a baseUrl (swarmd knows ${Object.keys(CLOUD_PROVIDER_PRESETS).join(', ')} by name)`,
+      });
+      return z.NEVER;
+    }
+    return { ...provider, baseUrl, apiKeyEnv: provider.apiKeyEnv ?? preset?.apiKeyEnv ?? null };
+  });
 
 export const configSchema = z.strictObject({
   /** Config format version, so later releases can migrate old files. */
@@ -159,6 +298,96 @@ export const configSchema = z.strictObject({
       servers: z.array(backendServer).default([]),
     })
     .prefault({}),
+  routing: z
+    .strictObject({
+      /** Privacy of a request that neither a header, its alias nor its API key sets. */
+      defaultPrivacy: privacyLevel.default('lan'),
+      /** Names clients may send as `model`, each a list of concrete models in preference order. */
+      aliases: z.record(z.string().min(1), alias).default({}),
+      /** Concrete models of each tier, in preference order; an empty tier means every model the swarm has. */
+      tiers: z
+        .strictObject({ fast: modelIds, deep: modelIds, reviewer: modelIds, cloud: modelIds })
+        .prefault({}),
+      /** Tiers tried, in order, after the requested model, alias or tier has failed. */
+      fallback: z
+        .array(tierName)
+        .default(['fast', 'deep', 'cloud'])
+        .refine((tiers) => new Set(tiers).size === tiers.length, 'a tier may appear only once'),
+      /** Attempts per request, fallbacks and quality-gate escalations included. */
+      maxAttempts: z.number().int().min(1).max(20).default(3),
+      /** Consecutive failures after which a node or backend cools down. */
+      cooldownAfter: z.number().int().min(1).default(3),
+      /** First cooldown; it doubles on each further failure up to cooldownMax, and resets on success. */
+      cooldown: duration('30s'),
+      /** Longest cooldown. */
+      cooldownMax: duration('5m'),
+      /** Complexity `auto` gives each action type, overriding its own judgement. */
+      actions: z.record(z.string().min(1), complexity).default({ ...DEFAULT_ACTIONS }),
+      /** Words or phrases in the last user message that make `auto` lean simple or complex. */
+      keywords: z
+        .strictObject({
+          simple: z.array(z.string().min(1)).default([...DEFAULT_KEYWORDS.simple]),
+          complex: z.array(z.string().min(1)).default([...DEFAULT_KEYWORDS.complex]),
+        })
+        .prefault({}),
+      /** Checks a non-streamed reply passes before it is returned; a failure escalates. */
+      qualityGate: z
+        .strictObject({
+          enabled: bool(true),
+          /** JSON was asked for (response_format): the reply must parse. */
+          json: bool(true),
+          /** No text and no tool call. */
+          empty: bool(true),
+          /** finish_reason "length". */
+          truncated: bool(true),
+          /** The reply opens with a refusal ("I can't help with that"). */
+          refusal: bool(true),
+        })
+        .prefault({}),
+    })
+    .prefault({})
+    .superRefine((routing, ctx) => {
+      for (const name of Object.keys(routing.aliases)) {
+        if (RESERVED_MODEL_NAMES.includes(name)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['aliases', name],
+            message: `"${name}" is a tier or auto and cannot be an alias; pick another name`,
+          });
+        }
+      }
+      if (routing.cooldownMax < routing.cooldown) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['cooldownMax'],
+          message: 'cooldownMax must be at least cooldown',
+        });
+      }
+    }),
+  cloud: z
+    .strictObject({
+      /** OpenAI-compatible cloud APIs, used only when privacy and budget allow; none: fully offline. */
+      providers: z.array(cloudProvider).default([]),
+      /** The cloud model every request's cost is compared with (savings); null: no comparison. */
+      reference: z
+        .strictObject({ model: z.string().min(1), ...price.shape })
+        .nullable()
+        .default(null),
+    })
+    .prefault({})
+    .superRefine((cloud, ctx) => {
+      const seen = new Set<string>();
+      cloud.providers.forEach((provider, index) => {
+        if (seen.has(provider.name)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['providers', index, 'name'],
+            message: `provider name "${provider.name}" is used twice; names must be unique`,
+          });
+        }
+        seen.add(provider.name);
+      });
+    }),
   facts: z
     .strictObject({
       /** How often GPU, CPU and memory facts are refreshed. */
@@ -167,6 +396,32 @@ export const configSchema = z.strictObject({
       nvidiaSmi: z.string().default('nvidia-smi'),
     })
     .prefault({}),
+  usage: z
+    .strictObject({
+      /** Record every request in the usage ledger (SQLite); budgets need it. */
+      enabled: bool(true),
+      /** The ledger file; defaults to <dataDir>/usage.sqlite. */
+      path: z.string().min(1).nullable().default(null),
+      /** How long ledger rows are kept; 0 keeps them forever. */
+      retention: duration('90d'),
+      /** Cloud spend limits of this node, per local calendar day and month. */
+      budgets: z.strictObject({ daily: budgetLevels, monthly: budgetLevels }).prefault({}),
+    })
+    .prefault({})
+    .refine((u) => u.retention === 0 || u.retention >= MIN_USAGE_RETENTION_MS, {
+      message:
+        'retention must be 0 (keep forever) or at least 31d, so the monthly budget sees the whole month',
+      path: ['retention'],
+    })
+    .refine(
+      (u) =>
+        u.enabled ||
+        [u.budgets.daily, u.budgets.monthly].every((b) => b.warnUsd === null && b.stopUsd === null),
+      {
+        message: 'budgets are counted from the usage ledger: set usage.enabled to true or remove the budgets',
+        path: ['budgets'],
+      },
+    ),
   log: z
     .strictObject({
       /** pino level: trace, debug, info, warn, error, fatal or silent. */
@@ -180,3 +435,9 @@ export type ConfigInput = z.input<typeof configSchema>;
 /** Config after validation, with every default applied (durations in ms). */
 export type ParsedConfig = z.output<typeof configSchema>;
 export type BackendServerConfig = z.output<typeof backendServer>;
+/** The routing section after validation (aliases, tiers, fallback, cooldown, auto, quality gate). */
+export type RoutingConfig = z.output<typeof configSchema>['routing'];
+/** One cloud provider after validation (baseUrl and apiKeyEnv filled from presets). */
+export type CloudProviderConfig = z.output<typeof cloudProvider>;
+/** The cloud section after validation. */
+export type CloudConfig = z.output<typeof configSchema>['cloud'];

@@ -1,8 +1,12 @@
 // Base of the fake model servers used by tests: a real node:http server on 127.0.0.1 with a
 // route table, mutable state, a request log, and stop()/start() that keep the same port so a
 // test can take a "server" down and bring it back where the code under test expects it.
+// It also keeps the generation bookkeeping every fake shares (generation/serve.ts): the script
+// set with behave(), requests in flight, the generation log, and TCP connections accepted.
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DEFAULT_SCRIPT, type GenerationRecord, type GenerationScript } from './generation/script.js';
+import type { GenerationHost } from './generation/serve.js';
 
 /** One request as the fake received it. */
 export interface LoggedRequest {
@@ -65,8 +69,17 @@ export function sendText(
 }
 
 /** Shared machinery; each fake adds its routes and its answer to unknown routes. */
-export abstract class FakeServer<S extends object> implements FakeBackend<S> {
+export abstract class FakeServer<S extends object> implements FakeBackend<S>, GenerationHost {
   readonly requests: LoggedRequest[] = [];
+  /** Every generation request, oldest first, updated as each one progresses and ends. */
+  readonly generations: GenerationRecord[] = [];
+  /** Generation requests being answered now. */
+  inflight = 0;
+  /** The most generation requests ever answered at once. */
+  maxInflightSeen = 0;
+  /** TCP connections accepted since construction (keep-alive reuse shows as few). */
+  connections = 0;
+  private currentScript: GenerationScript = { ...DEFAULT_SCRIPT };
   private current: S;
   private server: Server | null = null;
   private port = 0;
@@ -88,6 +101,44 @@ export abstract class FakeServer<S extends object> implements FakeBackend<S> {
 
   setState(patch: Partial<S>): void {
     this.current = { ...this.current, ...patch };
+  }
+
+  /** The generation script in force. */
+  get script(): GenerationScript {
+    return this.currentScript;
+  }
+
+  /** Merge a patch into the generation script (reply, delays, failures, hang). */
+  behave(patch: Partial<GenerationScript>): void {
+    this.currentScript = { ...this.currentScript, ...patch };
+  }
+
+  /** The scripted failure to apply to the request arriving now, counting down failTimes. */
+  takeFailure(): GenerationScript['failWith'] {
+    const { failWith, failTimes } = this.currentScript;
+    if (failWith === null) return null;
+    if (failTimes !== null) {
+      const left = failTimes - 1;
+      this.currentScript = {
+        ...this.currentScript,
+        failTimes: left,
+        ...(left <= 0 ? { failWith: null } : {}),
+      };
+    }
+    return failWith;
+  }
+
+  /** Count a generation in; returns how many are in flight with it. */
+  begin(record: GenerationRecord): number {
+    this.generations.push(record);
+    this.inflight += 1;
+    this.maxInflightSeen = Math.max(this.maxInflightSeen, this.inflight);
+    return this.inflight;
+  }
+
+  /** Count a generation out (it finished, failed, or its client left). */
+  end(_record: GenerationRecord): void {
+    this.inflight -= 1;
   }
 
   /** Requests received for one path (any method). */
@@ -113,6 +164,9 @@ export abstract class FakeServer<S extends object> implements FakeBackend<S> {
         this.requests.push(logged);
         void this.dispatch(logged, res);
       });
+    });
+    server.on('connection', () => {
+      this.connections += 1;
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -1,9 +1,18 @@
 // Fake llama-swap speaking BACKENDS.md §2: GET /health ("OK"), GET / (302 → /ui), GET /running,
-// GET /v1/models and /models. `shape: 'v170'` answers /running with ready processes only, each
-// just {model, state}, and /v1/models without `status`/`context_length` (before v236).
-// Proxied routes (/v1/chat/completions, /upstream/...) belong in routes() when tests need them.
+// GET /v1/models and /models, and the proxied OpenAI routes POST /v1/chat/completions,
+// /v1/completions, /v1/embeddings, answered as the upstream would (OpenAI shape; upstream
+// errors pass through in llama-server's format). `shape: 'v170'` answers /running with ready
+// processes only, each just {model, state}, /v1/models without `status`/`context_length`
+// (before v236), and its own errors as the old gin code did. More than `concurrencyLimit`
+// requests at once get 429 (with Retry-After: 1 on the current shape); `sendLoadingState` sends
+// llama-swap's id-less loading chunk before the upstream's own (§2.9).
+// /upstream/... belongs in routes() when tests need it.
 import type { ServerResponse } from 'node:http';
 import { type FakeRequest, FakeServer, type Routes, sendJson, sendText } from './fake-server.js';
+import { FAILURE_STATUS, failureMessage, serves, sseData } from './generation/errors.js';
+import type { ErrorReply, FailureKind } from './generation/script.js';
+import { type Dialect, type RefuseContext, serveGeneration } from './generation/serve.js';
+import { LLAMACPP_STREAM_ERROR, llamaCppContextError, llamaCppError } from './llamacpp.js';
 
 /** A model from the llama-swap config. */
 export interface FakeSwapModel {
@@ -26,12 +35,23 @@ export interface FakeLlamaSwapState {
   shape: 'current' | 'v170';
   models: FakeSwapModel[];
   running: FakeSwapProcess[];
+  /** Per-model concurrencyLimit (default 10): requests beyond it at once get 429. */
+  concurrencyLimit: number;
+  /** sendLoadingState: a reasoning_content loading chunk precedes the stream. */
+  sendLoadingState: boolean;
 }
 
 /** A fake llama-swap. */
 export class FakeLlamaSwap extends FakeServer<FakeLlamaSwapState> {
   constructor(state: Partial<FakeLlamaSwapState> = {}) {
-    super({ shape: 'current', models: [], running: [], ...state });
+    super({
+      shape: 'current',
+      models: [],
+      running: [],
+      concurrencyLimit: 10,
+      sendLoadingState: false,
+      ...state,
+    });
   }
 
   protected routes(): Routes {
@@ -44,7 +64,69 @@ export class FakeLlamaSwap extends FakeServer<FakeLlamaSwapState> {
       'GET /running': (_req, res) => sendJson(res, 200, this.running()),
       'GET /v1/models': (_req, res) => sendJson(res, 200, this.models()),
       'GET /models': (_req, res) => sendJson(res, 200, this.models()),
+      'POST /v1/chat/completions': (req, res) => serveGeneration(this, req, res, 'chat', this.dialect()),
+      'POST /v1/completions': (req, res) => serveGeneration(this, req, res, 'completions', this.dialect()),
+      'POST /v1/embeddings': (req, res) => serveGeneration(this, req, res, 'embeddings', this.dialect()),
     };
+  }
+
+  private dialect(): Dialect {
+    return {
+      style: 'openai',
+      fingerprint: null,
+      refuse: (ctx) => {
+        if (
+          !serves(
+            this.state.models.map((m) => m.id),
+            ctx.model,
+          )
+        )
+          return this.failure('model-not-found', ctx);
+        if (ctx.inflight > this.state.concurrencyLimit) return this.failure('overloaded', ctx);
+        return null;
+      },
+      failure: (kind, ctx) => this.failure(kind, ctx),
+      midStreamError: () => LLAMACPP_STREAM_ERROR,
+      preamble: (plan) =>
+        this.state.sendLoadingState
+          ? sseData({
+              choices: [{ delta: { reasoning_content: `llama-swap loading model: ${plan.model}\n` } }],
+            })
+          : '',
+    };
+  }
+
+  private failure(kind: FailureKind, ctx: RefuseContext): ErrorReply {
+    const v170 = this.state.shape === 'v170';
+    switch (kind) {
+      case 'model-not-found':
+        return v170
+          ? { status: 400, body: { error: `could not find real modelID for ${ctx.model}` } }
+          : { status: 404, body: { src: 'llama-swap', error: 'no local server found for requested model' } };
+      case 'overloaded':
+        return v170
+          ? { status: 429, body: 'Too many requests\n' }
+          : {
+              status: 429,
+              headers: { 'retry-after': '1' },
+              body: {
+                src: 'llama-swap',
+                error: {
+                  message: 'Too many requests',
+                  type: 'rate_limit_error',
+                  param: null,
+                  code: 'concurrency_limit',
+                },
+              },
+            };
+      // The upstream llama-server answered: its body passes through unchanged.
+      case 'context-length':
+        return llamaCppContextError(ctx.promptTokens + 4096, 4096);
+      case 'server-error':
+        return { status: 502, body: { src: 'llama-swap', error: 'upstream command exited prematurely' } };
+      default:
+        return llamaCppError(FAILURE_STATUS[kind], failureMessage(kind, ctx));
+    }
   }
 
   protected notFound(_req: FakeRequest, res: ServerResponse): void {

@@ -1,9 +1,52 @@
 // Fake llama.cpp llama-server speaking BACKENDS.md §4 (single-model mode): GET /health (and
-// /v1/health), /props, /v1/models (and /models), /slots. While `loading`, every route answers 503.
-// `shape: 'legacy'` uses the ≤mid-2024 health bodies and /v1/models without meta.n_ctx.
-// /v1/chat/completions and /metrics belong in routes() when tests need them.
+// /v1/health), /props, /v1/models (and /models), /slots, and POST /v1/chat/completions,
+// /v1/completions, /v1/embeddings (§4.6-4.7). While `loading`, every route answers 503.
+// `shape: 'legacy'` uses the ≤mid-2024 health bodies, /v1/models without meta.n_ctx, and the
+// b6097-era stream with usage on the finish chunk (never a separate usage chunk). The request's
+// `model` is ignored (single-model mode) and echoed back; a prompt longer than the slot's n_ctx
+// gets 400 exceed_context_size_error.
+// /metrics belongs in routes() when tests need it.
 import type { ServerResponse } from 'node:http';
 import { type FakeRequest, FakeServer, type Routes, sendJson } from './fake-server.js';
+import { FAILURE_STATUS, failureMessage, sseData } from './generation/errors.js';
+import type { ErrorReply, FailureKind } from './generation/script.js';
+import { type Dialect, type RefuseContext, serveGeneration } from './generation/serve.js';
+
+// format_error_response: error type by status.
+const ERROR_TYPES: Record<number, string> = {
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  501: 'not_supported_error',
+  503: 'unavailable_error',
+};
+
+/** llama-server's `{"error":{"code","message","type"}}` body. */
+export function llamaCppError(
+  status: number,
+  message: string,
+  extra: Record<string, unknown> = {},
+): ErrorReply {
+  return {
+    status,
+    body: { error: { code: status, message, type: ERROR_TYPES[status] ?? 'server_error', ...extra } },
+  };
+}
+
+/** llama-server's answer to a prompt longer than the slot context. */
+export function llamaCppContextError(promptTokens: number, nCtx: number): ErrorReply {
+  return llamaCppError(400, 'the request exceeds the available context size, try increasing it', {
+    type: 'exceed_context_size_error',
+    n_prompt_tokens: promptTokens,
+    n_ctx: nCtx,
+  });
+}
+
+/** What llama-server writes when a stream fails: an error data event. */
+export const LLAMACPP_STREAM_ERROR = sseData({
+  error: { code: 500, message: 'Failed to decode the batch', type: 'server_error' },
+});
 
 /** What the fake answers from. */
 export interface FakeLlamaCppState {
@@ -60,7 +103,28 @@ export class FakeLlamaCpp extends FakeServer<FakeLlamaCppState> {
       'GET /v1/models': models,
       'GET /models': models,
       'GET /slots': (_req, res) => sendJson(res, 200, this.slots()),
+      'POST /v1/chat/completions': (req, res) => serveGeneration(this, req, res, 'chat', this.dialect()),
+      'POST /v1/completions': (req, res) => serveGeneration(this, req, res, 'completions', this.dialect()),
+      'POST /v1/embeddings': (req, res) => serveGeneration(this, req, res, 'embeddings', this.dialect()),
     };
+  }
+
+  private dialect(): Dialect {
+    return {
+      style: this.state.shape === 'legacy' ? 'llamacpp-legacy' : 'llamacpp',
+      fingerprint: this.state.build,
+      refuse: (ctx) =>
+        ctx.promptTokens > this.state.nCtx ? llamaCppContextError(ctx.promptTokens, this.state.nCtx) : null,
+      failure: (kind, ctx) => this.failure(kind, ctx),
+      midStreamError: () => LLAMACPP_STREAM_ERROR,
+    };
+  }
+
+  private failure(kind: FailureKind, ctx: RefuseContext): ErrorReply {
+    if (kind === 'context-length') return llamaCppContextError(ctx.promptTokens, this.state.nCtx);
+    if (kind === 'overloaded') return llamaCppError(503, 'Loading model');
+    if (kind === 'unauthorized') return llamaCppError(401, 'Invalid API Key');
+    return llamaCppError(FAILURE_STATUS[kind], failureMessage(kind, ctx));
   }
 
   protected notFound(_req: FakeRequest, res: ServerResponse): void {

@@ -1,9 +1,14 @@
 // Fake LM Studio speaking BACKENDS.md §5: GET /v1/models, /api/v0/models (0.3.6+) and
-// /api/v1/models (0.4+), each native API switchable through `apis`. Like the real server it
-// answers unknown routes with 200 and an error body.
-// Chat routes (/v1/chat/completions, /api/v0/chat/completions) belong in routes() later.
+// /api/v1/models (0.4+), each native API switchable through `apis`, and the OpenAI routes
+// POST /v1/chat/completions, /v1/completions, /v1/embeddings. Like the real server it answers
+// unknown routes with 200 and an error body. An unknown model gets 0.3.x's 404 model_not_found,
+// or 0.4.x's 400 "Invalid model identifier" when the v1 API is served (any model passes while
+// none are downloaded).
 import type { ServerResponse } from 'node:http';
 import { type FakeRequest, FakeServer, type Routes, sendJson } from './fake-server.js';
+import { FAILURE_STATUS, failureMessage, openAiError, serves, sseData } from './generation/errors.js';
+import type { ErrorReply, FailureKind } from './generation/script.js';
+import { type Dialect, type RefuseContext, serveGeneration } from './generation/serve.js';
 
 /** A downloaded model. */
 export interface FakeLmStudioModel {
@@ -34,6 +39,9 @@ export class FakeLmStudio extends FakeServer<FakeLmStudioState> {
   protected routes(): Routes {
     const routes: Routes = {
       'GET /v1/models': (_req, res) => sendJson(res, 200, this.openAiModels()),
+      'POST /v1/chat/completions': (req, res) => serveGeneration(this, req, res, 'chat', this.dialect()),
+      'POST /v1/completions': (req, res) => serveGeneration(this, req, res, 'completions', this.dialect()),
+      'POST /v1/embeddings': (req, res) => serveGeneration(this, req, res, 'embeddings', this.dialect()),
     };
     if (this.state.apis.includes('v0'))
       routes['GET /api/v0/models'] = (_req, res) => sendJson(res, 200, this.v0());
@@ -46,6 +54,38 @@ export class FakeLmStudio extends FakeServer<FakeLmStudioState> {
     // The real server logs "Returning 200 anyway" (bug tracker #1879).
     sendJson(res, 200, {
       error: `Unexpected endpoint or method. (${req.method} ${req.path}). Returning 200 anyway`,
+    });
+  }
+
+  private dialect(): Dialect {
+    return {
+      style: 'lmstudio',
+      fingerprint: null,
+      refuse: (ctx) =>
+        serves(
+          this.state.models.map((m) => m.id),
+          ctx.model,
+        )
+          ? null
+          : this.failure('model-not-found', ctx),
+      failure: (kind, ctx) => this.failure(kind, ctx),
+      midStreamError: () =>
+        sseData({ error: { message: 'The model has crashed without additional information.' } }),
+    };
+  }
+
+  private failure(kind: FailureKind, ctx: RefuseContext): ErrorReply {
+    if (kind !== 'model-not-found') return openAiError(FAILURE_STATUS[kind], failureMessage(kind, ctx));
+    if (this.state.apis.includes('v1')) {
+      return openAiError(
+        400,
+        `Invalid model identifier "${ctx.model}". Please specify a valid downloaded model (e.g., qwen2.5-7b-instruct).`,
+        { param: 'model' },
+      );
+    }
+    return openAiError(404, `Model "${ctx.model}" not found. Please specify a valid model.`, {
+      param: 'model',
+      code: 'model_not_found',
     });
   }
 

@@ -1,10 +1,16 @@
 // Fake Ollama speaking BACKENDS.md §1: GET /, /api/version, /api/tags, /api/ps, POST /api/show,
-// GET /v1/models. `shape: 'legacy'` mimics servers before v0.9.7 (no context_length in /api/ps)
-// together with the null lists of an empty install (`"models": null`, `"data": null`).
-// Generation routes (/api/chat, /v1/chat/completions) belong in routes() when tests need them.
+// GET /v1/models, and the OpenAI routes POST /v1/chat/completions, /v1/completions,
+// /v1/embeddings (§1.8-1.9). `shape: 'legacy'` is an old server throughout: no context_length in
+// /api/ps (before v0.9.7), the null lists of an empty install (`"models": null`, `"data": null`),
+// and the ≤v0.32.5 stream (role on every chunk, finish_reason on the last content chunk, a
+// `created` per chunk). Unknown models get 404 (any model passes while none are installed);
+// more than `maxQueue` requests at once get 503 "server busy".
 import { createHash, randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { type FakeRequest, FakeServer, type Routes, sendJson, sendText } from './fake-server.js';
+import { FAILURE_STATUS, failureMessage, openAiError, sseData } from './generation/errors.js';
+import type { FailureKind } from './generation/script.js';
+import { type Dialect, type RefuseContext, serveGeneration } from './generation/serve.js';
 
 /** An installed model. */
 export interface FakeOllamaModel {
@@ -32,6 +38,8 @@ export interface FakeOllamaState {
   shape: 'current' | 'legacy';
   models: FakeOllamaModel[];
   loaded: FakeOllamaLoaded[];
+  /** OLLAMA_MAX_QUEUE: requests beyond it at once get 503 (default 512). */
+  maxQueue: number;
 }
 
 // Ollama writes timestamps with nanoseconds and the local offset.
@@ -45,7 +53,7 @@ export class FakeOllama extends FakeServer<FakeOllamaState> {
   private readonly salt = randomUUID();
 
   constructor(state: Partial<FakeOllamaState> = {}) {
-    super({ version: '0.33.0', shape: 'current', models: [], loaded: [], ...state });
+    super({ version: '0.33.0', shape: 'current', models: [], loaded: [], maxQueue: 512, ...state });
   }
 
   /** The digest this fake reports for a model name. */
@@ -61,7 +69,58 @@ export class FakeOllama extends FakeServer<FakeOllamaState> {
       'GET /api/ps': (_req, res) => sendJson(res, 200, this.ps()),
       'POST /api/show': (req, res) => this.show(req, res),
       'GET /v1/models': (_req, res) => sendJson(res, 200, this.openAiModels()),
+      'POST /v1/chat/completions': (req, res) => serveGeneration(this, req, res, 'chat', this.dialect()),
+      'POST /v1/completions': (req, res) => serveGeneration(this, req, res, 'completions', this.dialect()),
+      'POST /v1/embeddings': (req, res) => serveGeneration(this, req, res, 'embeddings', this.dialect()),
     };
+  }
+
+  private dialect(): Dialect {
+    return {
+      style: this.state.shape === 'legacy' ? 'ollama-legacy' : 'ollama',
+      fingerprint: 'fp_ollama',
+      refuse: (ctx) => {
+        if (!this.installed(ctx.model)) return this.failure('model-not-found', ctx);
+        if (ctx.inflight > this.state.maxQueue) return this.failure('overloaded', ctx);
+        return null;
+      },
+      failure: (kind, ctx) => this.failure(kind, ctx),
+      // The /v1 writer turns the native `{"error":…}` line into an empty chunk, then the body just
+      // ends: no finish_reason, no [DONE] (middleware/openai.go ChatWriter).
+      midStreamError: (plan) =>
+        sseData({
+          id: plan.id,
+          object: plan.route === 'chat' ? 'chat.completion.chunk' : 'text_completion',
+          created: plan.created,
+          model: plan.model,
+          system_fingerprint: 'fp_ollama',
+          choices: [
+            plan.route === 'chat'
+              ? { index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }
+              : { text: '', index: 0, finish_reason: null },
+          ],
+        }),
+    };
+  }
+
+  // openai.NewError: the type follows the status; code and param are always null.
+  private failure(kind: FailureKind, ctx: RefuseContext) {
+    const status = kind === 'quota' ? 429 : FAILURE_STATUS[kind];
+    const message =
+      kind === 'model-not-found'
+        ? `model "${ctx.model}" not found, try pulling it first`
+        : kind === 'overloaded'
+          ? 'server busy, please try again.  maximum pending requests exceeded'
+          : kind === 'context-length'
+            ? 'the input length exceeds the context length'
+            : failureMessage(kind, ctx);
+    const type = status === 400 ? 'invalid_request_error' : status === 404 ? 'not_found_error' : 'api_error';
+    return openAiError(status, message, { type });
+  }
+
+  private installed(model: string): boolean {
+    const names = this.state.models.map((m) => m.name);
+    return names.length === 0 || names.includes(model) || names.includes(`${model}:latest`);
   }
 
   protected notFound(_req: FakeRequest, res: ServerResponse): void {

@@ -1,9 +1,14 @@
 // Fake vLLM speaking BACKENDS.md §3: GET /health (200 empty; 503 empty when the engine died),
-// GET /version, GET /v1/models with max_model_len, optionally behind --api-key. Unknown routes
-// get FastAPI's 404.
-// /metrics and /v1/chat/completions belong in routes() when tests need them.
+// GET /version, GET /v1/models with max_model_len, optionally behind --api-key, and the OpenAI
+// routes POST /v1/chat/completions, /v1/completions, /v1/embeddings. Unknown models get 404 and
+// prompts longer than max_model_len get 400, in the error envelope of the fake's version (flat
+// `{"object":"error",…}` before v0.10.1). Unknown routes get FastAPI's 404.
+// /metrics belongs in routes() when tests need it.
 import type { ServerResponse } from 'node:http';
 import { type FakeRequest, FakeServer, type Routes, sendJson } from './fake-server.js';
+import { FAILURE_STATUS, failureMessage, sseData } from './generation/errors.js';
+import type { ErrorReply, FailureKind } from './generation/script.js';
+import { type Dialect, type RefuseContext, serveGeneration } from './generation/serve.js';
 
 /** A served model card; a LoRA adapter has `parent` and no max_model_len. */
 export interface FakeVllmModel {
@@ -46,7 +51,67 @@ export class FakeVllm extends FakeServer<FakeVllmState> {
       },
       'GET /version': (_req, res) => sendJson(res, 200, { version: this.state.version }),
       'GET /v1/models': (_req, res) => sendJson(res, 200, this.models()),
+      'POST /v1/chat/completions': (req, res) => serveGeneration(this, req, res, 'chat', this.dialect()),
+      'POST /v1/completions': (req, res) => serveGeneration(this, req, res, 'completions', this.dialect()),
+      'POST /v1/embeddings': (req, res) => serveGeneration(this, req, res, 'embeddings', this.dialect()),
     };
+  }
+
+  private dialect(): Dialect {
+    return {
+      style: 'vllm',
+      fingerprint: null,
+      refuse: (ctx) => {
+        const card = this.state.models.find((m) => m.id === ctx.model);
+        if (this.state.models.length > 0 && !card) return this.failure('model-not-found', ctx);
+        const limit = card?.maxModelLen ?? 32768;
+        const wanted = ctx.promptTokens + (ctx.maxTokens ?? 0);
+        if (wanted > limit) {
+          return this.error(
+            400,
+            `This model's maximum context length is ${limit} tokens. However, you requested ${wanted} tokens ` +
+              `(${ctx.promptTokens} in the messages, ${ctx.maxTokens ?? 0} in the completion). ` +
+              'Please reduce the length of the messages or completion.',
+          );
+        }
+        return null;
+      },
+      failure: (kind, ctx) => this.failure(kind, ctx),
+      // The serving layer yields the error as a data event, then still ends with [DONE].
+      midStreamError: () =>
+        `${sseData(this.errorBody(500, 'EngineCore encountered an issue.'))}data: [DONE]\n\n`,
+    };
+  }
+
+  private failure(kind: FailureKind, ctx: RefuseContext): ErrorReply {
+    if (kind === 'unauthorized') return { status: 401, body: { error: 'Unauthorized' } };
+    return this.error(
+      FAILURE_STATUS[kind],
+      failureMessage(kind, ctx),
+      kind === 'model-not-found' ? 'model' : null,
+    );
+  }
+
+  private error(status: number, message: string, param: string | null = null): ErrorReply {
+    return { status, body: this.errorBody(status, message, param) };
+  }
+
+  // Python class names as `type` and the integer status as `code`; flat before v0.10.1 (PR #22099).
+  private errorBody(status: number, message: string, param: string | null = null): unknown {
+    const type =
+      {
+        400: 'BadRequestError',
+        404: 'NotFoundError',
+        429: 'TooManyRequestsError',
+        503: 'ServiceUnavailableError',
+      }[status] ?? 'InternalServerError';
+    const [major = 0, minor = 0, patch = 0] = this.state.version
+      .split('.')
+      .map((n) => Number.parseInt(n, 10));
+    const old = major === 0 && (minor < 10 || (minor === 10 && patch < 1));
+    return old
+      ? { object: 'error', message, type, param, code: status }
+      : { error: { message, type, param, code: status } };
   }
 
   protected notFound(_req: FakeRequest, res: ServerResponse): void {

@@ -56,6 +56,9 @@ export function loopbackFlags(sandbox: Sandbox, opts: { port?: boolean } = {}): 
     '--peer.host',
     '127.0.0.1',
     ...(opts.port === false ? [] : ['--port', '0']),
+    // Several daemons share this machine in these tests: let each gateway take a free port.
+    '--gateway.port',
+    '0',
     '--data-dir',
     sandbox.dataDir,
     '--backends.autoDetect',

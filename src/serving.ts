@@ -1,0 +1,278 @@
+// Part of the composition root (with daemon.ts): builds what serves inference on this node —
+// the task worker peers call, the remote-task client, the dispatcher with its scheduler,
+// cooldowns, quality gate, usage ledger and budget, and the OpenAI-compatible gateway.
+import { invokeBackend } from './backends/invoke.js';
+import type { BackendMonitor } from './backends/monitor.js';
+import type { BackendStatus } from './backends/types.js';
+import type { SwarmConfig } from './config/load.js';
+import { buildCatalogue } from './control/catalogue.js';
+import { ErrorCodes } from './errors.js';
+import { GatewayServer } from './gateway/server.js';
+import type { ModelListEntry } from './gateway/types.js';
+import type { InferenceRequest, JsonObject, Target } from './inference/types.js';
+import type { Membership } from './membership/membership.js';
+import type { SelfNode } from './membership/self-node.js';
+import type { PeerClientPool } from './rpc/peer-client.js';
+import { CooldownTracker, cooldownKeys } from './scheduling/cooldown.js';
+import { decideRequestPrivacy, noCandidateError, planRequest } from './scheduling/plan.js';
+import { checkReply } from './scheduling/quality.js';
+import { type AttemptRecord, SwarmDispatcher } from './tasks/dispatcher.js';
+import { RemoteTasks } from './tasks/remote.js';
+import type { Slots } from './tasks/slots.js';
+import { TaskError } from './tasks/task-error.js';
+import { type RunOnBackend, TaskWorker } from './tasks/worker.js';
+import { BudgetGuard } from './usage/budget.js';
+import { ledgerPath, UsageLedger } from './usage/ledger.js';
+import { rowFromFailure, rowFromOutcome } from './usage/row.js';
+import type { Logger } from './util/logger.js';
+
+const QUEUE_SIZE = 256;
+const QUEUE_TIMEOUT_MS = 30_000;
+const TASK_LEASE_MS = 10_000;
+
+export interface ServingComponents {
+  logger: Logger;
+  config: SwarmConfig;
+  self: SelfNode;
+  membership: Membership;
+  pool: PeerClientPool;
+  slots: Slots;
+  backends: BackendMonitor;
+}
+
+/** Inference on this node: worker for peers, dispatcher and gateway for clients. */
+export class Serving {
+  readonly worker: TaskWorker;
+  readonly remote: RemoteTasks;
+  private gateway: GatewayServer | undefined;
+  private ledger: UsageLedger | null = null;
+  private budget: BudgetGuard | null = null;
+  private readonly c: ServingComponents;
+  private readonly cooldown: CooldownTracker;
+  private dispatcher: SwarmDispatcher | undefined;
+
+  constructor(components: ServingComponents) {
+    this.c = components;
+    const { logger, self, membership, pool, slots, backends, config } = components;
+    this.worker = new TaskWorker({
+      logger: logger.child({ component: 'worker' }),
+      self,
+      membership,
+      pool,
+      slots,
+      backends: () => backends.list(),
+      run: this.runOnBackend,
+    });
+    this.remote = new RemoteTasks(
+      { logger: logger.child({ component: 'tasks' }), pool, membership, self },
+      { leaseMs: TASK_LEASE_MS, requestTimeoutMs: config.membership.rpcTimeout * 2 },
+    );
+    this.cooldown = new CooldownTracker({
+      after: config.routing.cooldownAfter,
+      baseMs: config.routing.cooldown,
+      maxMs: config.routing.cooldownMax,
+    });
+    slots.onRelease(() => this.dispatcher?.wake());
+  }
+
+  /** The bound gateway port (0 before start). */
+  get gatewayPort(): number {
+    return this.gateway?.port ?? 0;
+  }
+
+  /** Open the ledger and start the gateway. */
+  async start(): Promise<void> {
+    const { config, logger } = this.c;
+    if (config.usage.enabled) {
+      this.ledger = UsageLedger.open(ledgerPath(config.usage, config.node.dataDir), {
+        onError: (err) => logger.error({ err }, 'usage ledger write failed'),
+      });
+      this.budget = new BudgetGuard(
+        { ledger: this.ledger },
+        {
+          budgets: config.usage.budgets,
+          onChange: (state) =>
+            logger.warn({ level: state.level }, state.reason ?? 'cloud budget back to normal'),
+        },
+      );
+    }
+    this.dispatcher = new SwarmDispatcher(
+      {
+        logger: logger.child({ component: 'dispatch' }),
+        plan: (request) => this.plan(request),
+        run: (target, request, attempt, hooks) => this.runAttempt(target, request, attempt, hooks),
+        quality: (request, result) =>
+          result.body
+            ? checkReply(request.body, result.body, result.finishReason, config.routing.qualityGate)
+            : { ok: true },
+        cooldown: {
+          failure: (target) => {
+            const now = Date.now();
+            this.cooldown.recordFailure(cooldownKeys.backend(target), now);
+            this.cooldown.recordFailure(cooldownKeys.node(target), now);
+          },
+          success: (target) => {
+            this.cooldown.recordSuccess(cooldownKeys.backend(target));
+            this.cooldown.recordSuccess(cooldownKeys.node(target));
+          },
+        },
+        record: (entry) => this.record(entry),
+      },
+      { maxAttempts: config.routing.maxAttempts, queueSize: QUEUE_SIZE, queueTimeoutMs: QUEUE_TIMEOUT_MS },
+    );
+    this.gateway = new GatewayServer(
+      {
+        logger: logger.child({ component: 'gateway' }),
+        dispatcher: this.dispatcher,
+        catalogue: () => this.catalogue(),
+        decidePrivacy: (input) =>
+          decideRequestPrivacy({ body: input.body, header: input.header }, config.routing),
+      },
+      {
+        host: config.gateway.host,
+        port: config.gateway.port,
+        apiKeys: [...config.gateway.apiKeys],
+        nodeName: this.c.self.name,
+        nodeId: this.c.self.id,
+      },
+    );
+    await this.gateway.start();
+  }
+
+  /** Stop the gateway, abort work run for peers, close the ledger. Safe to call twice. */
+  async stop(): Promise<void> {
+    await this.gateway?.stop();
+    this.gateway = undefined;
+    this.worker.abortAll();
+    this.budget?.stop();
+    this.ledger?.close();
+    this.ledger = null;
+  }
+
+  private plan(request: InferenceRequest): Target[] {
+    const { config, membership } = this.c;
+    const plan = planRequest({
+      request,
+      views: membership.views(),
+      routing: config.routing,
+      cloud: config.cloud.providers,
+      budgetAllowsCloud: (this.budget?.state().level ?? 'ok') !== 'stop',
+      cooldown: this.cooldown,
+      nowMs: Date.now(),
+    });
+    if (plan.targets.length === 0) throw noCandidateError(plan, request.privacy);
+    return plan.targets;
+  }
+
+  private runAttempt(
+    target: Target,
+    request: InferenceRequest,
+    attempt: number,
+    hooks: { signal: AbortSignal; onChunk?: (chunk: JsonObject) => void },
+  ) {
+    const task = { kind: request.kind, body: request.body, stream: request.stream };
+    if (target.cloud) {
+      const provider = this.c.config.cloud.providers.find((p) => `cloud:${p.name}` === target.backendId);
+      const apiKey = provider?.apiKeyEnv ? process.env[provider.apiKeyEnv] : undefined;
+      return invokeBackend(
+        { kind: 'cloud', baseUrl: target.backendUrl, model: target.model, ...(apiKey && { apiKey }) },
+        task,
+        { ...hooks, requestId: request.id },
+      );
+    }
+    if (target.local) {
+      const backend = this.c.backends.list().find((candidate) => candidate.id === target.backendId);
+      if (!backend)
+        return Promise.reject(
+          new TaskError(ErrorCodes.TASK_REFUSED, `backend ${target.backendId} is gone`, { retryable: true }),
+        );
+      const cap = backend.models.find((model) => model.id === target.model)?.maxConcurrency ?? 1;
+      const slot = this.c.slots.tryAcquire(backend.id, target.model, cap);
+      if (!slot)
+        return Promise.reject(
+          new TaskError(ErrorCodes.TASK_REFUSED, 'every local slot of that model is in use', {
+            retryable: true,
+          }),
+        );
+      return this.runOnBackend(backend, target.model, task, hooks).finally(() => slot.release());
+    }
+    return this.remote.run(
+      { nodeId: target.nodeId, backendId: target.backendId, model: target.model },
+      { id: request.id, attempt, ...task },
+      hooks,
+    );
+  }
+
+  private readonly runOnBackend: RunOnBackend = (backend: BackendStatus, model, request, hooks) => {
+    const server = this.c.config.backends.servers.find((s) => s.url.replace(/\/+$/, '') === backend.url);
+    const apiKey = server?.apiKeyEnv ? process.env[server.apiKeyEnv] : undefined;
+    return invokeBackend(
+      { kind: backend.kind, baseUrl: backend.url, model, ...(apiKey && { apiKey }) },
+      request,
+      hooks,
+    );
+  };
+
+  private record(entry: AttemptRecord): void {
+    if (!this.ledger) return;
+    const { config } = this.c;
+    const now = Date.now();
+    if (entry.outcome === 'ok' && entry.result) {
+      const provider = config.cloud.providers.find((p) => `cloud:${p.name}` === entry.target.backendId);
+      this.ledger.record(
+        rowFromOutcome(
+          entry.request,
+          {
+            servedBy: { target: entry.target, attempts: entry.attempt },
+            body: null,
+            usage: entry.result.usage,
+            finishReason: entry.result.finishReason,
+            firstTokenMs: entry.firstTokenMs,
+            latencyMs: entry.latencyMs,
+          },
+          { price: provider?.prices[entry.target.model] ?? null, reference: config.cloud.reference },
+          now,
+        ),
+      );
+    } else {
+      this.ledger.record(
+        rowFromFailure(
+          entry.request,
+          {
+            target: entry.target,
+            attempts: entry.attempt,
+            latencyMs: entry.latencyMs,
+            firstTokenMs: entry.firstTokenMs,
+            error: { code: entry.errorCode },
+          },
+          { nodeId: this.c.self.id, nodeName: this.c.self.name },
+          now,
+        ),
+      );
+    }
+  }
+
+  /** What `GET /v1/models` lists: every model in the swarm, cloud models, aliases, tiers, auto. */
+  private catalogue(): ModelListEntry[] {
+    const { config, membership } = this.c;
+    const entries: ModelListEntry[] = buildCatalogue(membership.views()).map((entry) => ({
+      id: entry.model,
+      kind: 'model',
+      nodes: entry.holders.map((holder) => holder.nodeName),
+      loaded: entry.holders.some((holder) => holder.loaded),
+      contextLength: Math.max(0, ...entry.holders.map((holder) => holder.contextLength)) || undefined,
+    }));
+    const listed = new Set(entries.map((entry) => entry.id));
+    for (const provider of config.cloud.providers) {
+      for (const model of provider.models) {
+        if (!listed.has(model)) entries.push({ id: model, kind: 'model', nodes: [`cloud:${provider.name}`] });
+        listed.add(model);
+      }
+    }
+    for (const alias of Object.keys(config.routing.aliases)) entries.push({ id: alias, kind: 'alias' });
+    for (const tier of ['fast', 'deep', 'reviewer', 'cloud'] as const)
+      entries.push({ id: tier, kind: 'tier' });
+    entries.push({ id: 'auto', kind: 'auto' });
+    return entries;
+  }
+}

@@ -1,0 +1,274 @@
+// The coordinator's attempt loop: take the ordered targets the scheduler proposes, run on
+// this node or hand to a peer, fall through to the next on a retryable failure (nothing
+// sent to the client yet), escalate when the quality gate rejects a reply, and when every
+// slot in the swarm is busy wait in a bounded queue instead of overloading a box.
+import { ErrorCodes, errorMessage, SwarmError } from '../errors.js';
+import type {
+  Dispatcher,
+  InferenceOutcome,
+  InferenceRequest,
+  JsonObject,
+  RunHooks,
+  Target,
+} from '../inference/types.js';
+import { monotonicMs } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
+import { TaskError } from './task-error.js';
+import type { BackendRunResult } from './worker.js';
+
+/** Runs one attempt on one target (this node or a peer). */
+export type RunAttempt = (
+  target: Target,
+  request: InferenceRequest,
+  attempt: number,
+  hooks: { signal: AbortSignal; onChunk?: (chunk: JsonObject) => void },
+) => Promise<BackendRunResult>;
+
+/** A reply the quality gate turned down, and why. */
+export type QualityVerdict = { ok: true } | { ok: false; reason: string };
+
+/** One finished attempt, for the usage ledger and logs. */
+export interface AttemptRecord {
+  request: InferenceRequest;
+  target: Target;
+  attempt: number;
+  outcome: 'ok' | 'error' | 'rejected';
+  errorCode: string | null;
+  result: BackendRunResult | null;
+  latencyMs: number;
+  firstTokenMs: number | null;
+}
+
+export interface DispatcherDeps {
+  logger: Logger;
+  /** Ordered candidates for a request (scheduler); throws MODEL_NOT_FOUND and the like. */
+  plan: (request: InferenceRequest) => Target[];
+  run: RunAttempt;
+  /** Judge a non-streaming reply; absent = accept all. */
+  quality?: (request: InferenceRequest, result: BackendRunResult) => QualityVerdict;
+  /** Failure bookkeeping per node+backend, so a failing one cools down. */
+  cooldown?: { failure(target: Target): void; success(target: Target): void };
+  /** Called once per request with its final attempt (usage ledger). */
+  record?: (entry: AttemptRecord) => void;
+}
+
+export interface DispatcherInit {
+  maxAttempts: number;
+  /** Requests waiting for a free slot anywhere, at most. */
+  queueSize: number;
+  /** How long one may wait before it is answered 429. */
+  queueTimeoutMs: number;
+}
+
+const CAPACITY_CODES = new Set<string>([ErrorCodes.TASK_REFUSED]);
+
+/** Runs requests across the swarm with fallback. */
+export class SwarmDispatcher implements Dispatcher {
+  private waiting = 0;
+  private readonly wakers = new Set<() => void>();
+  private readonly deps: DispatcherDeps;
+  private readonly init: DispatcherInit;
+
+  constructor(deps: DispatcherDeps, init: DispatcherInit) {
+    this.deps = deps;
+    this.init = init;
+  }
+
+  /** Some capacity freed somewhere: let queued requests try again. */
+  wake(): void {
+    for (const waker of [...this.wakers]) waker();
+  }
+
+  async dispatch(request: InferenceRequest, hooks: RunHooks): Promise<InferenceOutcome> {
+    const started = monotonicMs();
+    let attempts = 0;
+    let lastError: unknown = null;
+    let queuedSince: number | null = null;
+    for (;;) {
+      const targets = this.deps.plan(request);
+      if (targets.length === 0) {
+        throw new SwarmError(
+          ErrorCodes.NODE_NOT_FOUND,
+          `no node of the swarm can serve ${String(request.body.model)} right now`,
+        );
+      }
+      let allBusy = true;
+      for (const target of targets) {
+        if (attempts >= this.init.maxAttempts) break;
+        attempts++;
+        const attemptStart = monotonicMs();
+        let firstChunkAt: number | null = null;
+        let chunksSent = 0;
+        let announced = false;
+        const announce = () => {
+          if (announced) return;
+          announced = true;
+          hooks.onStart?.({ target, attempts });
+        };
+        try {
+          const result = await this.deps.run(target, request, attempts, {
+            signal: hooks.signal,
+            ...(request.stream && {
+              onChunk: (chunk: JsonObject) => {
+                if (firstChunkAt === null) firstChunkAt = monotonicMs();
+                announce();
+                chunksSent++;
+                hooks.onChunk?.(chunk);
+              },
+            }),
+          });
+          const verdict = request.stream
+            ? { ok: true as const }
+            : (this.deps.quality?.(request, result) ?? { ok: true as const });
+          if (!verdict.ok) {
+            // A poor reply escalates to the next candidate, and is recorded as such.
+            this.deps.logger.info(
+              { request: request.id, target: target.model, reason: verdict.reason },
+              'quality gate rejected a reply',
+            );
+            this.deps.record?.(
+              this.entry(
+                request,
+                target,
+                attempts,
+                'rejected',
+                `QUALITY_${verdict.reason.toUpperCase()}`,
+                result,
+                attemptStart,
+                firstChunkAt,
+              ),
+            );
+            lastError = new SwarmError(
+              ErrorCodes.BACKEND_BAD_RESPONSE,
+              `every candidate's reply failed the quality gate (last: ${verdict.reason})`,
+            );
+            allBusy = false;
+            continue;
+          }
+          announce();
+          this.deps.cooldown?.success(target);
+          const now = monotonicMs();
+          const outcome: InferenceOutcome = {
+            servedBy: { target, attempts },
+            body: request.stream ? null : result.body,
+            usage: result.usage,
+            finishReason: result.finishReason,
+            firstTokenMs:
+              firstChunkAt !== null ? firstChunkAt - started : (result.firstTokenMs ?? now - started),
+            latencyMs: now - started,
+          };
+          this.deps.record?.(
+            this.entry(request, target, attempts, 'ok', null, result, attemptStart, firstChunkAt),
+          );
+          return outcome;
+        } catch (err) {
+          if (hooks.signal.aborted) throw err;
+          lastError = err;
+          const failure = err as Partial<TaskError>;
+          const capacity = CAPACITY_CODES.has(failure.code ?? '');
+          if (!capacity) {
+            allBusy = false;
+            this.deps.cooldown?.failure(target);
+          } else {
+            attempts--; // a refusal for capacity is not a failed attempt
+          }
+          this.deps.logger.debug(
+            { request: request.id, target: target.nodeName, err: errorMessage(err) },
+            'attempt failed',
+          );
+          // After the first chunk reached the client there is no transparent retry.
+          if (chunksSent > 0 || failure.retryable === false) {
+            this.deps.record?.(
+              this.entry(
+                request,
+                target,
+                attempts,
+                'error',
+                failure.code ?? null,
+                null,
+                attemptStart,
+                firstChunkAt,
+              ),
+            );
+            throw err;
+          }
+        }
+      }
+      if (!allBusy || attempts >= this.init.maxAttempts) break;
+      // Every candidate refused for capacity: wait for a slot (bounded), then plan again.
+      queuedSince ??= monotonicMs();
+      await this.waitForCapacity(queuedSince, hooks.signal);
+    }
+    throw lastError instanceof Error
+      ? lastError
+      : new SwarmError(ErrorCodes.NODE_NOT_FOUND, 'no candidate could serve the request');
+  }
+
+  private async waitForCapacity(since: number, signal: AbortSignal): Promise<void> {
+    const left = this.init.queueTimeoutMs - (monotonicMs() - since);
+    if (left <= 0) {
+      throw new TaskError(
+        ErrorCodes.QUEUE_FULL,
+        `every slot in the swarm stayed busy for ${this.init.queueTimeoutMs} ms`,
+        {
+          retryable: true,
+          retryAfterMs: 1000,
+        },
+      );
+    }
+    if (this.waiting >= this.init.queueSize) {
+      throw new TaskError(
+        ErrorCodes.QUEUE_FULL,
+        `the request queue is full (${this.init.queueSize} waiting); try again shortly`,
+        {
+          retryable: true,
+          retryAfterMs: 1000,
+        },
+      );
+    }
+    this.waiting++;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        // Wake on a freed slot, and poll anyway: a peer's slot frees without telling us.
+        const timer = setTimeout(done, Math.min(left, 250));
+        function done() {
+          clearTimeout(timer);
+          wakers.delete(done);
+          signal.removeEventListener('abort', aborted);
+          resolve();
+        }
+        function aborted() {
+          done();
+          reject(Object.assign(new Error('aborted'), { name: 'AbortError' }));
+        }
+        const wakers = this.wakers;
+        wakers.add(done);
+        signal.addEventListener('abort', aborted, { once: true });
+      });
+    } finally {
+      this.waiting--;
+    }
+  }
+
+  private entry(
+    request: InferenceRequest,
+    target: Target,
+    attempt: number,
+    outcome: AttemptRecord['outcome'],
+    errorCode: string | null,
+    result: BackendRunResult | null,
+    attemptStart: number,
+    firstChunkAt: number | null,
+  ): AttemptRecord {
+    return {
+      request,
+      target,
+      attempt,
+      outcome,
+      errorCode,
+      result,
+      latencyMs: monotonicMs() - attemptStart,
+      firstTokenMs: firstChunkAt !== null ? firstChunkAt - attemptStart : (result?.firstTokenMs ?? null),
+    };
+  }
+}

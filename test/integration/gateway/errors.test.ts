@@ -1,0 +1,189 @@
+import OpenAI from 'openai';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ErrorCodes, SwarmError } from '../../../src/errors.js';
+import { aborted, chatChunk, type Harness, outcome, servedBy, sleep, startGateway } from './helpers.js';
+
+let h: Harness;
+afterEach(async () => {
+  await h?.gateway.stop();
+});
+
+const messages = [{ role: 'user' as const, content: 'hi' }];
+
+async function failure(promise: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof OpenAI.APIError) return err;
+    throw err;
+  }
+  throw new Error('expected the call to fail');
+}
+
+function failWith(err: unknown): (typeof h.dispatcher)['script'] {
+  return async () => {
+    throw err;
+  };
+}
+
+describe('gateway errors (openai client)', () => {
+  it('MODEL_NOT_FOUND → NotFoundError model_not_found, naming the model', async () => {
+    h = await startGateway();
+    h.dispatcher.script = failWith(new SwarmError(ErrorCodes.MODEL_NOT_FOUND, 'no node serves it'));
+    const err = await failure(h.client.chat.completions.create({ model: 'nope', messages }));
+    expect(err).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(err.status).toBe(404);
+    expect(err.code).toBe('model_not_found');
+    expect(err.type).toBe('invalid_request_error');
+    expect(err.message).toContain('`nope`');
+    expect(err.headers?.get('x-swarm-error-code')).toBe(ErrorCodes.MODEL_NOT_FOUND);
+    expect(err.headers?.get('x-request-id')).toMatch(/^req_/);
+    expect(err.headers?.get('x-swarm-node')).toBe('box-a');
+  });
+
+  it('QUEUE_FULL → RateLimitError with Retry-After and retry-after-ms', async () => {
+    h = await startGateway();
+    h.dispatcher.script = failWith(
+      Object.assign(new SwarmError(ErrorCodes.QUEUE_FULL, 'every queue is full'), { retryAfterMs: 1500 }),
+    );
+    const err = await failure(h.client.chat.completions.create({ model: 'coder', messages }));
+    expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+    expect(err.code).toBe('rate_limit_exceeded');
+    expect(err.headers?.get('retry-after')).toBe('2');
+    expect(err.headers?.get('retry-after-ms')).toBe('1500');
+  });
+
+  it.each([
+    [ErrorCodes.CONTEXT_LENGTH_EXCEEDED, OpenAI.BadRequestError, 400, 'context_length_exceeded'],
+    [ErrorCodes.BACKEND_BAD_REQUEST, OpenAI.BadRequestError, 400, null],
+    [ErrorCodes.PRIVACY_INVALID, OpenAI.BadRequestError, 400, 'invalid_privacy'],
+    [ErrorCodes.BACKEND_OVERLOADED, OpenAI.InternalServerError, 503, 'server_is_overloaded'],
+    [ErrorCodes.NO_CAPACITY, OpenAI.InternalServerError, 503, 'no_capacity'],
+    [ErrorCodes.PEER_UNREACHABLE, OpenAI.InternalServerError, 500, 'server_error'],
+  ])('%s → %o %i', async (code, errorClass, status, openaiCode) => {
+    h = await startGateway();
+    h.dispatcher.script = failWith(new SwarmError(code, 'it failed'));
+    const err = await failure(h.client.chat.completions.create({ model: 'coder', messages }));
+    expect(err).toBeInstanceOf(errorClass);
+    expect(err.status).toBe(status);
+    expect(err.code).toBe(openaiCode);
+    expect(err.headers?.get('x-swarm-error-code')).toBe(code);
+    if (status === 503) expect(Number(err.headers?.get('retry-after'))).toBeGreaterThanOrEqual(1);
+  });
+
+  it('an unexpected exception → 500 server_error that hides its message', async () => {
+    h = await startGateway();
+    h.dispatcher.script = failWith(new TypeError('cannot read /secret/path'));
+    const err = await failure(h.client.chat.completions.create({ model: 'coder', messages }));
+    expect(err).toBeInstanceOf(OpenAI.InternalServerError);
+    expect(err.type).toBe('server_error');
+    expect(err.message).not.toContain('secret');
+  });
+
+  it('a streaming request that fails before any chunk gets a normal JSON error', async () => {
+    h = await startGateway();
+    h.dispatcher.script = failWith(new SwarmError(ErrorCodes.MODEL_NOT_FOUND, 'no'));
+    const err = await failure(h.client.chat.completions.create({ model: 'nope', messages, stream: true }));
+    expect(err).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(err.code).toBe('model_not_found');
+  });
+
+  it('a failure after the first chunk arrives as an error in the stream', async () => {
+    h = await startGateway();
+    h.dispatcher.script = async (_request, hooks) => {
+      hooks.onStart?.(servedBy);
+      hooks.onChunk?.(chatChunk({ role: 'assistant', content: 'par' }));
+      await sleep(5);
+      throw new SwarmError(ErrorCodes.BACKEND_STREAM_BROKEN, 'the backend stopped mid-answer');
+    };
+    const stream = await h.client.chat.completions.create({ model: 'coder', messages, stream: true });
+    const texts: string[] = [];
+    const err = await failure(
+      (async () => {
+        for await (const chunk of stream) texts.push(chunk.choices[0]?.delta.content ?? '');
+      })(),
+    );
+    expect(texts).toEqual(['par']);
+    expect(err.code).toBe('server_error');
+    expect(err.message).toContain('the backend stopped mid-answer');
+  });
+
+  it('invalid requests → BadRequestError naming the param', async () => {
+    h = await startGateway();
+    const err = await failure(
+      h.client.chat.completions.create({
+        model: 'coder',
+      } as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming),
+    );
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(err.param).toBe('messages');
+    expect(err.code).toBe('missing_required_parameter');
+    const bad = await failure(
+      h.client.chat.completions.create(
+        { model: 'coder', messages },
+        { headers: { 'x-swarm-privacy': 'public' } },
+      ),
+    );
+    expect(bad.code).toBe('invalid_privacy');
+    expect(h.dispatcher.requests).toHaveLength(0);
+  });
+
+  it('aborting a non-streaming call aborts the dispatcher signal promptly', async () => {
+    h = await startGateway();
+    let abortedAt = 0;
+    h.dispatcher.script = async (_request, hooks) => {
+      await aborted(hooks.signal);
+      abortedAt = Date.now();
+      throw new SwarmError(ErrorCodes.BACKEND_ERROR, 'aborted');
+    };
+    const controller = new AbortController();
+    const call = h.client.chat.completions.create(
+      { model: 'coder', messages },
+      { signal: controller.signal },
+    );
+    await until(() => h.dispatcher.signals.length === 1);
+    const abortAt = Date.now();
+    controller.abort();
+    await expect(call).rejects.toBeInstanceOf(OpenAI.APIUserAbortError);
+    await until(() => abortedAt !== 0);
+    expect(abortedAt - abortAt).toBeLessThan(500);
+  });
+
+  it('aborting a stream mid-way aborts the dispatcher signal promptly', async () => {
+    h = await startGateway();
+    let abortedAt = 0;
+    h.dispatcher.script = async (_request, hooks) => {
+      hooks.onStart?.(servedBy);
+      hooks.onChunk?.(chatChunk({ role: 'assistant', content: 'first' }));
+      await aborted(hooks.signal);
+      abortedAt = Date.now();
+      return outcome(null);
+    };
+    const controller = new AbortController();
+    const stream = await h.client.chat.completions.create(
+      { model: 'coder', messages, stream: true },
+      { signal: controller.signal },
+    );
+    let abortAt = 0;
+    let received = 0;
+    // The SDK ends the iteration quietly (or throws APIUserAbortError) once its signal aborts.
+    await (async () => {
+      for await (const _chunk of stream) {
+        received++;
+        abortAt = Date.now();
+        controller.abort();
+      }
+    })().catch((err: unknown) => expect(err).toBeInstanceOf(OpenAI.APIUserAbortError));
+    expect(received).toBe(1);
+    await until(() => abortedAt !== 0);
+    expect(abortedAt - abortAt).toBeLessThan(500);
+  });
+});
+
+async function until(check: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(5);
+  }
+}

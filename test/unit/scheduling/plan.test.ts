@@ -1,0 +1,151 @@
+import { describe, expect, it } from 'vitest';
+import { configSchema } from '../../../src/config/schema.js';
+import { ErrorCodes, SwarmError } from '../../../src/errors.js';
+import type { Privacy } from '../../../src/inference/types.js';
+import {
+  decideRequestPrivacy,
+  noCandidateError,
+  type PlanInput,
+  planRequest,
+} from '../../../src/scheduling/plan.js';
+import { backend, model, view } from './views.js';
+
+const config = configSchema.parse({
+  routing: {
+    aliases: {
+      private: { models: ['qwen3:8b'], privacy: 'local' },
+      open: { models: ['qwen3:8b'], privacy: 'cloud' },
+    },
+    tiers: { fast: ['qwen3:8b'], deep: ['qwen3:32b'], cloud: ['gpt-4o-mini'] },
+  },
+  cloud: { providers: [{ name: 'openai', models: ['gpt-4o-mini'] }] },
+});
+
+const views = [
+  view('self', [backend([model('qwen3:8b', { loaded: true })])], { self: true }),
+  view('big', [backend([model('qwen3:32b', { contextLength: 32_768 })])]),
+];
+
+function plan(body: Record<string, unknown>, privacy: Privacy = 'lan', over: Partial<PlanInput> = {}) {
+  return planRequest({
+    request: { body, privacy, action: null },
+    views,
+    routing: config.routing,
+    cloud: config.cloud.providers,
+    budgetAllowsCloud: true,
+    nowMs: 0,
+    ...over,
+  });
+}
+const chat = (content: string, extra: Record<string, unknown> = {}) => ({
+  model: 'auto',
+  messages: [{ role: 'user', content }],
+  ...extra,
+});
+
+describe('decideRequestPrivacy', () => {
+  it('keeps a secret-bearing prompt asked as cloud on the LAN', () => {
+    const body = chat('why does this fail?\nOPENAI_API_KEY=sk-live-0123456789abcdefghijklmnop');
+    expect(decideRequestPrivacy({ body, header: 'cloud' }, config.routing)).toEqual({
+      privacy: 'lan',
+      reason: 'secret:openai-api-key',
+    });
+  });
+
+  it('takes the privacy of the alias the request names, below the header', () => {
+    expect(
+      decideRequestPrivacy({ body: { ...chat('hi'), model: 'private' }, header: null }, config.routing),
+    ).toEqual({
+      privacy: 'local',
+      reason: 'alias',
+    });
+    expect(
+      decideRequestPrivacy({ body: { ...chat('hi'), model: 'private' }, header: 'lan' }, config.routing),
+    ).toEqual({
+      privacy: 'lan',
+      reason: 'header',
+    });
+  });
+
+  it('uses the API key privacy, then the config default', () => {
+    expect(
+      decideRequestPrivacy({ body: chat('hi'), header: null, apiKeyPrivacy: 'cloud' }, config.routing),
+    ).toEqual({
+      privacy: 'cloud',
+      reason: 'api-key',
+    });
+    expect(decideRequestPrivacy({ body: chat('hi'), header: null }, config.routing)).toEqual({
+      privacy: 'lan',
+      reason: 'default',
+    });
+  });
+});
+
+describe('planRequest', () => {
+  it('sends a simple auto request to the fast tier first, then deep', () => {
+    const result = plan(chat('What is 2 + 2?'));
+    expect(result.classification?.complexity).toBe('simple');
+    expect(result.targets.map((t) => [t.model, t.tier, t.nodeName])).toEqual([
+      ['qwen3:8b', 'fast', 'self'],
+      ['qwen3:32b', 'deep', 'big'],
+    ]);
+  });
+
+  it('sends a complex auto request to deep, then to cloud only when privacy allows', () => {
+    const body = chat('Refactor the scheduler into smaller modules');
+    expect(plan(body, 'lan').targets.map((t) => t.model)).toEqual(['qwen3:32b']);
+    expect(plan(body, 'cloud').targets.map((t) => [t.model, t.cloud])).toEqual([
+      ['qwen3:32b', false],
+      ['gpt-4o-mini', true],
+    ]);
+    expect(plan(body, 'cloud', { budgetAllowsCloud: false }).targets.map((t) => t.model)).toEqual([
+      'qwen3:32b',
+    ]);
+  });
+
+  it('uses the action type from the request', () => {
+    const result = planRequest({
+      request: { body: chat('hi'), privacy: 'lan', action: 'architect' },
+      views,
+      routing: config.routing,
+      cloud: [],
+      budgetAllowsCloud: false,
+      nowMs: 0,
+    });
+    expect(result.classification).toEqual({ complexity: 'complex', reasons: ['action architect'] });
+    expect(result.targets[0]!.model).toBe('qwen3:32b');
+  });
+
+  it('routes a concrete model with the fallback behind it', () => {
+    const result = plan({ model: 'qwen3:8b', messages: [] });
+    expect(result.resolution.kind).toBe('model');
+    expect(result.targets.map((t) => t.model)).toEqual(['qwen3:8b', 'qwen3:32b']);
+  });
+
+  it('drops places whose context is too short and says so when none is left', () => {
+    const body = { model: 'qwen3:8b', prompt: 'x'.repeat(40_000), max_tokens: 4000 };
+    const result = plan(body, 'local');
+    expect(result.neededContext).toBe(14_000);
+    expect(result.targets).toEqual([]);
+    expect(noCandidateError(result, 'local').code).toBe(ErrorCodes.CONTEXT_LENGTH_EXCEEDED);
+  });
+
+  it('explains NO_CAPACITY with what stood in the way', () => {
+    const paused = [
+      view('self', [backend([model('qwen3:8b')])], { self: true, node: { activity: 'ACTIVITY_PAUSED' } }),
+    ];
+    const result = plan({ model: 'qwen3:8b', messages: [] }, 'local', { views: paused });
+    const err = noCandidateError(result, 'local');
+    expect(err.code).toBe(ErrorCodes.NO_CAPACITY);
+    expect(err.message).toContain('qwen3:8b on self: paused');
+  });
+
+  it('answers MODEL_NOT_FOUND for a name nothing stands for', () => {
+    expect(() => plan({ model: 'nope', messages: [] })).toThrow(SwarmError);
+    try {
+      plan({ model: 'nope', messages: [] });
+    } catch (err) {
+      expect((err as SwarmError).code).toBe(ErrorCodes.MODEL_NOT_FOUND);
+    }
+  });
+});

@@ -1,0 +1,166 @@
+import { describe, expect, it } from 'vitest';
+import { ErrorCodes } from '../../../src/errors.js';
+import type { InferenceRequest, JsonObject, Target } from '../../../src/inference/types.js';
+import { type AttemptRecord, type RunAttempt, SwarmDispatcher } from '../../../src/tasks/dispatcher.js';
+import { TaskError } from '../../../src/tasks/task-error.js';
+import type { BackendRunResult } from '../../../src/tasks/worker.js';
+import { silentLogger } from '../../../src/util/logger.js';
+
+const target = (name: string): Target => ({
+  nodeId: name.padEnd(16, '0'),
+  nodeName: name,
+  backendId: `ollama@${name}`,
+  backendUrl: 'http://127.0.0.1:11434',
+  backendKind: 'ollama',
+  model: 'm',
+  tier: 'fast',
+  local: false,
+  cloud: false,
+});
+
+const request = (stream = false): InferenceRequest => ({
+  id: 'req_1',
+  kind: 'chat',
+  body: { model: 'm', messages: [{ role: 'user', content: 'hi' }] },
+  stream,
+  privacy: 'lan',
+  client: 'local',
+  action: null,
+});
+
+const ok = (content = 'hello'): BackendRunResult => ({
+  body: { choices: [{ message: { content } }] },
+  usage: { promptTokens: 1, completionTokens: 1, totalTokens: 2 },
+  finishReason: 'stop',
+  firstTokenMs: 5,
+});
+
+const retryable = () => new TaskError(ErrorCodes.WORKER_LOST, 'gone', { retryable: true });
+const busy = () => new TaskError(ErrorCodes.TASK_REFUSED, 'busy', { retryable: true, retryAfterMs: 100 });
+const hooks = () => ({ signal: new AbortController().signal });
+
+function dispatcher(
+  run: RunAttempt,
+  targets = [target('a'), target('b'), target('c')],
+  extra: Partial<ConstructorParameters<typeof SwarmDispatcher>[0]> = {},
+  init = {},
+) {
+  const records: AttemptRecord[] = [];
+  const failures: string[] = [];
+  const d = new SwarmDispatcher(
+    {
+      logger: silentLogger,
+      plan: () => targets,
+      run,
+      record: (entry) => records.push(entry),
+      cooldown: { failure: (t) => failures.push(t.nodeName), success: () => undefined },
+      ...extra,
+    },
+    { maxAttempts: 3, queueSize: 2, queueTimeoutMs: 500, ...init },
+  );
+  return { d, records, failures };
+}
+
+describe('SwarmDispatcher', () => {
+  it('falls through to the next target on a retryable failure and reports the attempts', async () => {
+    const { d, failures, records } = dispatcher(async (t) => {
+      if (t.nodeName === 'a') throw retryable();
+      return ok();
+    });
+    const outcome = await d.dispatch(request(), hooks());
+    expect(outcome.servedBy).toMatchObject({ attempts: 2, target: { nodeName: 'b' } });
+    expect(failures).toEqual(['a']);
+    expect(records.at(-1)).toMatchObject({ outcome: 'ok', attempt: 2 });
+  });
+
+  it('stops at maxAttempts and surfaces the last error', async () => {
+    const tried: string[] = [];
+    const { d } = dispatcher(
+      async (t) => {
+        tried.push(t.nodeName);
+        throw retryable();
+      },
+      [target('a'), target('b'), target('c'), target('d')],
+    );
+    await expect(d.dispatch(request(), hooks())).rejects.toMatchObject({ code: ErrorCodes.WORKER_LOST });
+    expect(tried).toEqual(['a', 'b', 'c']);
+  });
+
+  it('does not retry a non-retryable error (a bad request is bad everywhere)', async () => {
+    const tried: string[] = [];
+    const { d } = dispatcher(async (t) => {
+      tried.push(t.nodeName);
+      throw new TaskError(ErrorCodes.BACKEND_BAD_RESPONSE, 'bad', { retryable: false });
+    });
+    await expect(d.dispatch(request(), hooks())).rejects.toMatchObject({
+      code: ErrorCodes.BACKEND_BAD_RESPONSE,
+    });
+    expect(tried).toEqual(['a']);
+  });
+
+  it('never retries a stream after its first chunk reached the client', async () => {
+    const tried: string[] = [];
+    const chunks: JsonObject[] = [];
+    const { d } = dispatcher(async (t, _r, _a, h) => {
+      tried.push(t.nodeName);
+      h.onChunk?.({ choices: [{ delta: { content: 'x' } }] });
+      throw retryable();
+    });
+    await expect(
+      d.dispatch(request(true), { ...hooks(), onChunk: (c) => chunks.push(c) }),
+    ).rejects.toMatchObject({
+      code: ErrorCodes.WORKER_LOST,
+    });
+    expect(tried).toEqual(['a']);
+    expect(chunks).toHaveLength(1);
+  });
+
+  it('escalates past a reply the quality gate rejects, and records the rejection', async () => {
+    const { d, records } = dispatcher(async (t) => ok(t.nodeName === 'a' ? '' : 'fine'), undefined, {
+      quality: (_req, result) =>
+        (result.body?.choices as { message: { content: string } }[])[0]!.message.content === ''
+          ? { ok: false, reason: 'empty' }
+          : { ok: true },
+    });
+    const outcome = await d.dispatch(request(), hooks());
+    expect(outcome.servedBy.target.nodeName).toBe('b');
+    expect(records.map((r) => r.outcome)).toEqual(['rejected', 'ok']);
+  });
+
+  it('queues when every slot is busy and runs once one frees', async () => {
+    let free = false;
+    const { d } = dispatcher(
+      async () => {
+        if (!free) throw busy();
+        return ok();
+      },
+      undefined,
+      {},
+      { queueTimeoutMs: 2000 },
+    );
+    const pending = d.dispatch(request(), hooks());
+    setTimeout(() => {
+      free = true;
+      d.wake();
+    }, 100);
+    const outcome = await pending;
+    expect(outcome.servedBy.attempts).toBe(1);
+  });
+
+  it('answers QUEUE_FULL when the queue is full or the wait runs out', async () => {
+    const { d } = dispatcher(
+      async () => {
+        throw busy();
+      },
+      undefined,
+      {},
+      { queueSize: 1, queueTimeoutMs: 300 },
+    );
+    const first = d.dispatch(request(), hooks()).catch((err: TaskError) => err);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const second = (await d.dispatch(request(), hooks()).catch((err: TaskError) => err)) as TaskError;
+    expect(second.code).toBe(ErrorCodes.QUEUE_FULL);
+    expect(second.retryAfterMs).toBeGreaterThan(0);
+    expect(((await first) as TaskError).code).toBe(ErrorCodes.QUEUE_FULL);
+  });
+});
