@@ -2,6 +2,7 @@
 // the task worker peers call, the remote-task client, the dispatcher with its scheduler,
 // cooldowns, quality gate, usage ledger and budget, and the OpenAI-compatible gateway.
 import { invokeBackend } from './backends/invoke.js';
+import { closeInvokeAgents } from './backends/invoke-http.js';
 import type { BackendMonitor } from './backends/monitor.js';
 import type { BackendStatus } from './backends/types.js';
 import type { SwarmConfig } from './config/load.js';
@@ -26,8 +27,6 @@ import { ledgerPath, UsageLedger } from './usage/ledger.js';
 import { rowFromFailure, rowFromOutcome } from './usage/row.js';
 import type { Logger } from './util/logger.js';
 
-const QUEUE_SIZE = 256;
-const QUEUE_TIMEOUT_MS = 30_000;
 const TASK_LEASE_MS = 10_000;
 
 export interface ServingComponents {
@@ -118,7 +117,11 @@ export class Serving {
         },
         record: (entry) => this.record(entry),
       },
-      { maxAttempts: config.routing.maxAttempts, queueSize: QUEUE_SIZE, queueTimeoutMs: QUEUE_TIMEOUT_MS },
+      {
+        maxAttempts: config.routing.maxAttempts,
+        queueSize: config.routing.queueSize,
+        queueTimeoutMs: config.routing.queueTimeout,
+      },
     );
     this.gateway = new GatewayServer(
       {
@@ -147,6 +150,7 @@ export class Serving {
     this.budget?.stop();
     this.ledger?.close();
     this.ledger = null;
+    closeInvokeAgents();
   }
 
   private plan(request: InferenceRequest): Target[] {

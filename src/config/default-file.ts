@@ -187,6 +187,14 @@ const OPTION_DOCS: Record<OptionPath, OptionDoc> = {
     what: 'Attempts per request, fallbacks and quality-gate escalations included',
     allowed: '1 to 20',
   },
+  'routing.queueSize': {
+    what: 'Requests that may wait here while every slot in the swarm is busy; more are answered 429 with Retry-After',
+    allowed: 'a whole number from 0 to 100000',
+  },
+  'routing.queueTimeout': {
+    what: 'How long a waiting request may wait for a slot before it is answered 429',
+    allowed: 'a duration (500ms, 30s, 2m, 1h)',
+  },
   'routing.cooldownAfter': {
     what: 'Consecutive failures after which a node or backend is left alone for a while',
     allowed: 'a whole number of 1 or more',

@@ -75,6 +75,8 @@ export const OPTION_TYPES: Record<OptionPath, OptionType> = {
   'routing.tiers.cloud': 'list',
   'routing.fallback': 'list',
   'routing.maxAttempts': 'int',
+  'routing.queueSize': 'int',
+  'routing.queueTimeout': 'duration',
   'routing.cooldownAfter': 'int',
   'routing.cooldown': 'duration',
   'routing.cooldownMax': 'duration',

@@ -315,6 +315,10 @@ export const configSchema = z.strictObject({
         .refine((tiers) => new Set(tiers).size === tiers.length, 'a tier may appear only once'),
       /** Attempts per request, fallbacks and quality-gate escalations included. */
       maxAttempts: z.number().int().min(1).max(20).default(3),
+      /** Requests that may wait at this coordinator while every slot in the swarm is busy. */
+      queueSize: z.number().int().min(0).max(100_000).default(256),
+      /** How long a queued request waits for a slot before it is answered 429. */
+      queueTimeout: duration('30s'),
       /** Consecutive failures after which a node or backend cools down. */
       cooldownAfter: z.number().int().min(1).default(3),
       /** First cooldown; it doubles on each further failure up to cooldownMax, and resets on success. */
