@@ -226,6 +226,7 @@ export class Membership {
     record.activity = request.activity;
     record.activityReason = request.activityReason;
     record.inflight = request.inflight;
+    record.modelInflight = request.modelInflight;
     if (request.gpus.length > 0) record.gpus = request.gpus;
     if (heard === 'restarted' || request.generation !== record.generation) reply.wantInfo = true;
     return reply;
@@ -355,6 +356,7 @@ export class Membership {
       heartbeatSeq: 0,
       lastInboundSeq: 0,
       note: null,
+      modelInflight: {},
     };
   }
 
@@ -528,7 +530,7 @@ export class Membership {
       gpus: [],
       activityReason: this.self.activityReason,
       protocol: { ...this.self.protocol },
-      modelInflight: {},
+      modelInflight: this.self.modelInflight(),
     };
   }
 

@@ -41,6 +41,8 @@ export interface PeerRecord {
   lastInboundSeq: number;
   /** Something to tell the user about this peer (removed, missed a credential rotation). */
   note: string | null;
+  /** Live requests per `backendId|modelId`, from its latest heartbeat. */
+  modelInflight: Record<string, number>;
 }
 
 /** Both directions confirmed within the dead timeout. */
@@ -104,6 +106,14 @@ export function toPeerView(
         inflight: record.inflight,
         gpus: record.gpus.length > 0 ? record.gpus : record.info.gpus,
         incarnation: record.live.incarnation,
+        // Load changes every request: take it from the latest heartbeat, not the cached NodeInfo.
+        backends: record.info.backends.map((backend) => ({
+          ...backend,
+          models: backend.models.map((model) => ({
+            ...model,
+            inflight: record.modelInflight[`${backend.id}|${model.id}`] ?? 0,
+          })),
+        })),
       }
     : null;
   return {

@@ -69,6 +69,20 @@ export class SelfNode {
     return this.init.inflight?.().total ?? 0;
   }
 
+  /** Requests running per `backendId|modelId`, only the non-zero ones (sent with every heartbeat). */
+  modelInflight(): Record<string, number> {
+    const counts = this.init.inflight?.();
+    const out: Record<string, number> = {};
+    if (!counts || counts.total === 0) return out;
+    for (const backend of this.init.backends()) {
+      for (const model of backend.models) {
+        const n = counts.byModel(backend.id, model.id);
+        if (n > 0) out[`${backend.id}|${model.id}`] = n;
+      }
+    }
+    return out;
+  }
+
   /** The full NodeInfo sent with RegisterNode. */
   info(): WireNodeInfo {
     const facts = this.init.facts();

@@ -17,6 +17,8 @@ export interface PeerNodeOptions {
   heartbeatIntervalMs?: number;
   suspectAfterMs?: number;
   deadAfterMs?: number;
+  /** Requests running now, in total and per backend model (SelfNode `inflight`). */
+  inflight?: () => { total: number; byModel: (backendId: string, modelId: string) => number };
   /** Extra peer handlers (task RPCs), given the node's parts once they exist. */
   handlers?: (parts: {
     self: SelfNode;
@@ -50,6 +52,7 @@ export async function startPeerNode(options: PeerNodeOptions = {}): Promise<Peer
     facts: () => null,
     backends: () => options.backends ?? [],
     ...(options.protocol && { protocol: options.protocol }),
+    ...(options.inflight && { inflight: options.inflight }),
   });
   const pool = new PeerClientPool({ logger: silentLogger }, { maxMessageBytes: 4 * 1024 * 1024 });
   const membership = new Membership(

@@ -55,6 +55,26 @@ describe('membership over real gRPC on loopback', () => {
     expect(b.membership.workers().map((w) => w.id)).toContain(a.id);
   });
 
+  it('carries each model’s live in-flight count in heartbeats, not only in NodeInfo', async () => {
+    let running = 0;
+    const a = await node({
+      backends: [ollama],
+      inflight: () => ({
+        total: running,
+        byModel: (b, m) => (b === ollama.id && m === 'qwen3:8b' ? running : 0),
+      }),
+    });
+    const b = await node({ staticPeers: [a.endpoint] });
+    await waitFor(() => stateOf(b, a.id) === 'alive', 5000, 'alive');
+    const modelLoad = () =>
+      b.membership.views().find((v) => v.node?.id === a.id)?.node?.backends[0]?.models[0]?.inflight;
+    expect(modelLoad()).toBe(0);
+    running = 2; // no NodeInfo change: only heartbeats can tell
+    await waitFor(() => modelLoad() === 2, 3000, 'load seen by the peer');
+    running = 0;
+    await waitFor(() => modelLoad() === 0, 3000, 'load back to zero');
+  });
+
   it('spreads peers through RegisterNode replies (c knows only a, learns b)', async () => {
     const a = await node();
     const b = await node({ staticPeers: [a.endpoint] });
