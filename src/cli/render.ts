@@ -1,7 +1,7 @@
 // Human output of swarmctl: plain tables and key: value blocks built from the --json shapes.
 // No colours, no I/O: every function returns the text to print (without a final newline).
-import Table from 'cli-table3';
 import { formatDuration } from '../util/duration.js';
+import { plainTable } from '../util/table.js';
 import type {
   DoctorJson,
   GpuJson,
@@ -27,38 +27,6 @@ export const MAX_ENDPOINTS_SHOWN = 3;
 export const JOIN_HINT =
   'To join a swarm: on a member run `swarmctl token`, then here `swarmctl join <token>`; ' +
   'to start a new swarm: `swarmctl init`';
-
-const BORDERLESS = {
-  top: '',
-  'top-mid': '',
-  'top-left': '',
-  'top-right': '',
-  bottom: '',
-  'bottom-mid': '',
-  'bottom-left': '',
-  'bottom-right': '',
-  left: '',
-  'left-mid': '',
-  mid: '',
-  'mid-mid': '',
-  right: '',
-  'right-mid': '',
-  middle: '  ',
-};
-
-function table(head: string[], rows: string[][]): string {
-  const t = new Table({
-    head,
-    chars: BORDERLESS,
-    style: { 'padding-left': 0, 'padding-right': 0, head: [], border: [] },
-  });
-  t.push(...rows);
-  return t
-    .toString()
-    .split('\n')
-    .map((line) => line.trimEnd())
-    .join('\n');
-}
 
 /** The STATE cell: membership state, or what an alive node is doing, plus compatibility and reachability. */
 export function stateLabel(node: NodeJson): string {
@@ -128,7 +96,7 @@ function renderTable(data: NodesJson): string[] {
     heartbeatLabel(node),
   ]);
   const lines = [
-    table(['NAME', 'STATE', 'ADDRESS', 'GPUS', 'BACKENDS', 'MODELS', 'LOAD', 'HEARTBEAT'], rows),
+    plainTable(['NAME', 'STATE', 'ADDRESS', 'GPUS', 'BACKENDS', 'MODELS', 'LOAD', 'HEARTBEAT'], rows),
   ];
   const problems = data.nodes.filter((n) => n.problem !== null).map((n) => `${n.name}: ${n.problem}`);
   if (problems.length > 0) lines.push('', ...problems);
@@ -233,7 +201,7 @@ export function renderModels(data: ModelsJson): string {
     loadedCell(model),
     contextLabel(model.maxContextLength),
   ]);
-  return table(['MODEL', 'NODES', 'LOADED', 'CONTEXT'], rows);
+  return plainTable(['MODEL', 'NODES', 'LOADED', 'CONTEXT'], rows);
 }
 
 /** The `swarmctl status` key: value block for this node. */

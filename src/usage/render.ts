@@ -19,32 +19,14 @@
 //   Money is USD at full precision (round for display); reference and savings are null when no
 //   reference cloud model is configured.
 // --jsonl: one UsageRow per line (usageRowJsonl), oldest recorded first.
-import Table from 'cli-table3';
 import { formatDuration } from '../util/duration.js';
+import { plainTable } from '../util/table.js';
 import { formatUsd } from './prices.js';
 import type { UsageRow } from './row.js';
 import type { NodeUsage, UsageGroup, UsageSummary, UsageTotals } from './summary.js';
 
 /** The --json output of `swarmctl usage` (see the contract above). */
 export type UsageJson = UsageSummary;
-
-const BORDERLESS = {
-  top: '',
-  'top-mid': '',
-  'top-left': '',
-  'top-right': '',
-  bottom: '',
-  'bottom-mid': '',
-  'bottom-left': '',
-  'bottom-right': '',
-  left: '',
-  'left-mid': '',
-  mid: '',
-  'mid-mid': '',
-  right: '',
-  'right-mid': '',
-  middle: '  ',
-};
 
 /** The stable --json object of a summary, fields in contract order. */
 export function usageJson(summary: UsageSummary): UsageJson {
@@ -94,7 +76,7 @@ export function renderUsage(summary: UsageSummary): string {
   const t = summary.totals;
   const lines = [`usage ${localTime(summary.since)} to ${localTime(summary.until)} (local time)`, ''];
   lines.push(
-    table(
+    plainTable(
       [],
       [
         ['requests', `${count(t.requests)} (${count(t.errors)} failed)`],
@@ -123,7 +105,7 @@ export function renderUsage(summary: UsageSummary): string {
 }
 
 function groupTable(by: string, groups: readonly UsageGroup[]): string {
-  return table(
+  return plainTable(
     [
       by.toUpperCase(),
       'REQUESTS',
@@ -154,7 +136,7 @@ function groupTable(by: string, groups: readonly UsageGroup[]): string {
 }
 
 function nodeTable(nodes: readonly NodeUsage[]): string {
-  return table(
+  return plainTable(
     ['NODE', 'REQUESTS', 'LOCAL', 'COST', 'SAVINGS', 'STATUS'],
     nodes.map((n) => [
       n.nodeName,
@@ -165,20 +147,6 @@ function nodeTable(nodes: readonly NodeUsage[]): string {
       n.ok ? 'counted' : `left out: ${n.error ?? 'no answer'}`,
     ]),
   );
-}
-
-function table(head: string[], rows: string[][]): string {
-  const t = new Table({
-    head,
-    chars: BORDERLESS,
-    style: { 'padding-left': 0, 'padding-right': 0, head: [], border: [] },
-  });
-  t.push(...rows);
-  return t
-    .toString()
-    .split('\n')
-    .map((line) => line.trimEnd())
-    .join('\n');
 }
 
 function totalsJson(t: UsageTotals): UsageTotals {

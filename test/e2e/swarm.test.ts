@@ -2,7 +2,7 @@
 // real mDNS, then one is SIGKILLed (dead), one SIGTERMed (left, not dead), one restarted.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeJson, NodesJson } from '../../src/cli/json.js';
-import { SwarmNode } from '../helpers/swarm-node.js';
+import { SwarmNode, untilView } from '../helpers/swarm-node.js';
 import { createTestLan, type TestLan } from '../helpers/testlan.js';
 
 let lan: TestLan;
@@ -10,25 +10,6 @@ const nodes: SwarmNode[] = [];
 
 function peer(view: NodesJson, id: string): NodeJson | undefined {
   return view.nodes.find((node) => node.id === id);
-}
-
-/** Poll `swarmctl nodes --json` on `observer` until `check` holds; returns the states seen. */
-async function until(
-  observer: SwarmNode,
-  check: (view: NodesJson) => boolean,
-  boundMs: number,
-  what: string,
-) {
-  const start = Date.now();
-  let last: NodesJson | undefined;
-  while (Date.now() - start < boundMs) {
-    last = await observer.nodes();
-    if (check(last)) return last;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(
-    `timed out after ${boundMs} ms waiting for ${what}; last view: ${JSON.stringify(last?.nodes.map((n) => [n.name, n.state]))}`,
-  );
 }
 
 beforeAll(async () => {
@@ -59,7 +40,7 @@ describe('a three-node swarm in a test LAN', () => {
   it('each node lists the others alive with GPUs, backends and models, over real mDNS', async () => {
     const ids = await Promise.all(nodes.map(async (node) => (await node.nodes()).self));
     for (const observer of nodes) {
-      const view = await until(
+      const view = await untilView(
         observer,
         (v) => ids.every((id) => peer(v, id)?.state === 'alive' && (peer(v, id)?.backends.length ?? 0) > 0),
         10_000,
@@ -93,15 +74,30 @@ describe('a three-node swarm in a test LAN', () => {
     const charlieId = (await charlie.nodes()).self;
     await charlie.signal('SIGKILL');
     const killedAt = Date.now();
-    const view = await until(nodes[0]!, (v) => peer(v, charlieId)?.state === 'dead', 15_000, 'charlie dead');
+    const view = await untilView(
+      nodes[0]!,
+      (v) => peer(v, charlieId)?.state === 'dead',
+      15_000,
+      'charlie dead',
+    );
     // The daemon's own timing: dead was declared after the suspect/dead timeouts, not instantly.
     expect(peer(view, charlieId)!.stateSince).toBeGreaterThanOrEqual(killedAt);
-    await until(nodes[1]!, (v) => peer(v, charlieId)?.state === 'dead', 15_000, 'bravo sees charlie dead');
+    await untilView(
+      nodes[1]!,
+      (v) => peer(v, charlieId)?.state === 'dead',
+      15_000,
+      'bravo sees charlie dead',
+    );
 
     await charlie.start();
     expect((await charlie.nodes()).self).toBe(charlieId);
-    await until(nodes[0]!, (v) => peer(v, charlieId)?.state === 'alive', 10_000, 'charlie alive again');
-    await until(nodes[1]!, (v) => peer(v, charlieId)?.state === 'alive', 10_000, 'bravo sees charlie again');
+    await untilView(nodes[0]!, (v) => peer(v, charlieId)?.state === 'alive', 10_000, 'charlie alive again');
+    await untilView(
+      nodes[1]!,
+      (v) => peer(v, charlieId)?.state === 'alive',
+      10_000,
+      'bravo sees charlie again',
+    );
   });
 
   it('marks a SIGTERMed node left without passing through suspect or dead', async () => {
@@ -125,6 +121,6 @@ describe('a three-node swarm in a test LAN', () => {
     expect([...seen].filter((state) => state === 'suspect' || state === 'dead')).toEqual([]);
     // Well before the 3 s dead timeout.
     expect(peer(view, bravoId)!.stateSince - stoppedAt).toBeLessThan(2_500);
-    await until(nodes[2]!, (v) => peer(v, bravoId)?.state === 'left', 5_000, 'charlie sees bravo left');
+    await untilView(nodes[2]!, (v) => peer(v, bravoId)?.state === 'left', 5_000, 'charlie sees bravo left');
   });
 });

@@ -2,11 +2,10 @@
 // another token on the same LAN is seen by none of them and cannot call them; plaintext
 // and certificate-less connections are refused (and logged once per peer); after
 // `swarmctl remove`, the rest keep working and the removed node is shut out.
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodesJson } from '../../src/cli/json.js';
-import { SwarmNode } from '../helpers/swarm-node.js';
+import { SwarmNode, untilView } from '../helpers/swarm-node.js';
 import { createTestLan, type TestLan } from '../helpers/testlan.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -16,24 +15,6 @@ const PERMISSION_DENIED = 7;
 let lan: TestLan;
 const nodes: SwarmNode[] = [];
 const ids: string[] = [];
-
-async function until(
-  observer: SwarmNode,
-  check: (view: NodesJson) => boolean,
-  boundMs: number,
-  what: string,
-) {
-  const start = Date.now();
-  let last: NodesJson | undefined;
-  while (Date.now() - start < boundMs) {
-    last = await observer.nodes();
-    if (check(last)) return last;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(
-    `timed out after ${boundMs} ms waiting for ${what}: ${JSON.stringify(last?.nodes.map((n) => [n.name, n.state, n.problem]))}`,
-  );
-}
 
 const state = (view: NodesJson, id: string) => view.nodes.find((node) => node.id === id)?.state;
 
@@ -98,7 +79,7 @@ describe('swarm trust in a test LAN', () => {
     const [a, b, c, d] = nodes as [SwarmNode, SwarmNode, SwarmNode, SwarmNode];
     for (const observer of [a, b, c]) {
       const others = ids.slice(0, 3).filter((id) => id !== ids[nodes.indexOf(observer)]);
-      const view = await until(
+      const view = await untilView(
         observer,
         (v) => others.every((id) => state(v, id) === 'alive'),
         10_000,
@@ -110,7 +91,7 @@ describe('swarm trust in a test LAN', () => {
     // The stranger is listed as visible on the LAN (not a member), never dialled.
     const fromA = await a.nodes();
     expect(fromA.visible.map((node) => node.id)).toContain(ids[3]);
-    const fromD = await until(
+    const fromD = await untilView(
       d,
       (v) => v.visible.length >= 3,
       10_000,
@@ -184,13 +165,13 @@ describe('swarm trust in a test LAN', () => {
 
     // alpha and bravo find each other again on the new credentials and stay alive.
     const rotatedAt = Date.now();
-    await until(
+    await untilView(
       a,
       (v) => state(v, ids[1]!) === 'alive' && v.epoch === 2,
       10_000,
       'bravo alive after rotation',
     );
-    await until(
+    await untilView(
       b,
       (v) => state(v, ids[0]!) === 'alive' && v.epoch === 2,
       10_000,

@@ -186,3 +186,21 @@ export class SwarmNode {
     await rm(this.dir, { recursive: true, force: true });
   }
 }
+
+/** Poll `swarmctl nodes --json` on `observer` until `check` holds; throws with the last view after the bound. */
+export async function untilView(
+  observer: SwarmNode,
+  check: (view: NodesJson) => boolean,
+  boundMs: number,
+  what: string,
+): Promise<NodesJson> {
+  const start = Date.now();
+  let last: NodesJson | undefined;
+  while (Date.now() - start < boundMs) {
+    last = await observer.nodes();
+    if (check(last)) return last;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const seen = last?.nodes.map((n) => [n.name, n.state, n.problem]);
+  throw new Error(`timed out after ${boundMs} ms waiting for ${what}; last view: ${JSON.stringify(seen)}`);
+}

@@ -118,7 +118,7 @@ describe('SwarmDispatcher', () => {
   it('escalates past a reply the quality gate rejects, and records the rejection', async () => {
     const { d, records } = dispatcher(async (t) => ok(t.nodeName === 'a' ? '' : 'fine'), undefined, {
       quality: (_req, result) =>
-        (result.body?.choices as { message: { content: string } }[])[0]!.message.content === ''
+        (result.body!.choices as { message: { content: string } }[])[0]!.message.content === ''
           ? { ok: false, reason: 'empty' }
           : { ok: true },
     });
