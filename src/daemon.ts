@@ -7,6 +7,7 @@ import type { SwarmConfig } from './config/load.js';
 import { buildCatalogue } from './control/catalogue.js';
 import { runDoctor } from './control/doctor.js';
 import { ControlServer } from './control/server.js';
+import { UsageService } from './control/usage.js';
 import { formatEndpoint, parseEndpoint, usableAddresses } from './discovery/addresses.js';
 import { MdnsDiscovery } from './discovery/mdns.js';
 import type { Advert } from './discovery/txt.js';
@@ -154,6 +155,17 @@ export class Daemon {
       self,
     });
     const adverts = new AdvertRouter({ logger: logger.child({ component: 'trust' }), trust, membership });
+    const usage = new UsageService(
+      {
+        logger: logger.child({ component: 'usage' }),
+        ledger: () => serving.ledgerHandle(),
+        self,
+        membership,
+        pool,
+        authorize,
+      },
+      { enabled: config.usage.enabled },
+    );
 
     const peerServer = new PeerServer(
       {
@@ -167,6 +179,7 @@ export class Daemon {
             return serving.worker.handleRequestTask(request);
           },
           submitResult: (call, callback) => serving.remote.handleSubmitResult(call, callback, authorize),
+          usageSummary: (request, call) => usage.answerPeer(request, call),
         },
       },
       {
@@ -202,6 +215,8 @@ export class Daemon {
           doctor: async () => ({ checks: await this.doctor() }),
           removeNode: (request) => rotation.rotate(request.node),
           rotate: () => rotation.rotate(),
+          usage: (request) => usage.summary(request),
+          usageRows: (request) => usage.rows(request),
         },
       },
       { socketPath: config.control.socket },
@@ -308,7 +323,17 @@ export class Daemon {
       controlSocket: this.config.control.socket,
       peerPort: this.peerServer?.port ?? 0,
       mdnsEnabled: this.config.discovery.mdns.enabled,
+      gatewayUrl: this.gatewayUrl(),
     };
+  }
+
+  /** The gateway as a client on this box reaches it: a wildcard bind is dialled on loopback. */
+  private gatewayUrl(): string {
+    const port = this.serving?.gatewayPort ?? 0;
+    if (port === 0) return '';
+    const host = this.config.gateway.host;
+    const local = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+    return `http://${formatEndpoint(local, port)}/v1`;
   }
 
   private doctor() {

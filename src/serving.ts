@@ -79,6 +79,11 @@ export class Serving {
     return this.gateway?.port ?? 0;
   }
 
+  /** The open usage ledger (for the usage RPCs); null before start, after stop, or with usage off. */
+  ledgerHandle(): UsageLedger | null {
+    return this.ledger;
+  }
+
   /** Open the ledger and start the gateway. */
   async start(): Promise<void> {
     const { config, logger } = this.c;
@@ -116,6 +121,12 @@ export class Serving {
           },
         },
         record: (entry) => this.record(entry),
+        notices: (): Record<string, string> => {
+          const state = this.budget?.state();
+          return state && state.level !== 'ok'
+            ? { 'x-swarm-budget': `${state.level}; ${state.reason ?? ''}` }
+            : {};
+        },
       },
       {
         maxAttempts: config.routing.maxAttempts,

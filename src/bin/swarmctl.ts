@@ -5,4 +5,6 @@ import { runCli } from '../cli/program.js';
 process.exitCode = await runCli(process.argv.slice(2), {
   out: (s) => process.stdout.write(`${s}\n`),
   err: (s) => process.stderr.write(`${s}\n`),
+  write: (s) => process.stdout.write(s),
+  styled: process.stderr.isTTY === true && !process.env.NO_COLOR,
 });

@@ -11,6 +11,10 @@ import type {
   ListNodesResponse,
   RekeyReport,
   StatusResponse,
+  UsageRequest,
+  UsageResponse,
+  UsageRowMessage,
+  UsageRowsRequest,
 } from '../rpc/wire.js';
 
 /** How long each control call may take before swarmctl gives up on the daemon. */
@@ -21,6 +25,12 @@ export const CONTROL_DEADLINE_MS = 5_000;
  * (each with its own peer RPC deadline) before it answers.
  */
 export const REKEY_DEADLINE_MS = 20_000;
+
+/** Deadline of Usage: with --swarm the daemon waits up to a few seconds for each member's answer. */
+export const USAGE_DEADLINE_MS = 15_000;
+
+/** Deadline of a whole UsageRows export (the rows stream as they are read, so this is generous). */
+export const EXPORT_DEADLINE_MS = 600_000;
 
 /** Options for one control call. */
 export interface CallOptions {
@@ -43,6 +53,10 @@ export interface ControlClient {
   removeNode(node: string, options?: CallOptions): Promise<RekeyReport>;
   /** New credentials for every member, nobody removed. */
   rotate(options?: CallOptions): Promise<RekeyReport>;
+  /** Usage totals (usageJson text) since a time, this node's or, with `swarm`, every member's. */
+  usage(request: UsageRequest, options?: CallOptions): Promise<UsageResponse>;
+  /** This node's ledger rows since a time, oldest first, one usageRowJsonl line each, as they stream in. */
+  usageRows(request: UsageRowsRequest, options?: CallOptions): AsyncIterable<string>;
   /** Close the channel; safe to call twice. */
   close(): void;
 }
@@ -53,6 +67,10 @@ export interface ConnectOptions {
   deadlineMs?: number;
   /** Deadline of RemoveNode and Rotate in ms (default REKEY_DEADLINE_MS). */
   rekeyDeadlineMs?: number;
+  /** Deadline of Usage in ms (default USAGE_DEADLINE_MS). */
+  usageDeadlineMs?: number;
+  /** Deadline of a whole UsageRows export in ms (default EXPORT_DEADLINE_MS). */
+  exportDeadlineMs?: number;
 }
 
 type UnaryMethod = (
@@ -60,6 +78,8 @@ type UnaryMethod = (
   options: grpc.CallOptions,
   callback: (err: grpc.ServiceError | null, value?: unknown) => void,
 ) => grpc.ClientUnaryCall;
+
+type StreamMethod = (request: object, options: grpc.CallOptions) => grpc.ClientReadableStream<unknown>;
 
 const HOW_TO_START =
   'is swarmd running? start it with `systemctl --user start swarmd` or run `swarmd` in a terminal; --socket PATH picks another daemon';
@@ -69,6 +89,8 @@ export function connectControl(socketPath: string, options: ConnectOptions = {})
   const path = resolve(socketPath);
   const deadlineMs = options.deadlineMs ?? CONTROL_DEADLINE_MS;
   const rekeyDeadlineMs = options.rekeyDeadlineMs ?? REKEY_DEADLINE_MS;
+  const usageDeadlineMs = options.usageDeadlineMs ?? USAGE_DEADLINE_MS;
+  const exportDeadlineMs = options.exportDeadlineMs ?? EXPORT_DEADLINE_MS;
   const Client = controlClient();
   const client = new Client(`unix:${path}`, grpc.credentials.createInsecure());
   let closed = false;
@@ -94,6 +116,28 @@ export function connectControl(socketPath: string, options: ConnectOptions = {})
       opts.signal?.addEventListener('abort', onAbort, { once: true });
     });
 
+  async function* usageRows(request: UsageRowsRequest, opts: CallOptions = {}): AsyncGenerator<string> {
+    if (opts.signal?.aborted)
+      throw unreachable(`the UsageRows call to ${path} was aborted`, opts.signal.reason);
+    const fn = (client as unknown as Record<string, StreamMethod>)['UsageRows']!;
+    const stream = fn.call(client, request, { deadline: Date.now() + exportDeadlineMs });
+    const onAbort = () => stream.cancel();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    let ended = false;
+    try {
+      for await (const message of stream) yield (message as UsageRowMessage).jsonl;
+      ended = true;
+    } catch (err) {
+      ended = true;
+      if (isServiceError(err)) throw mapControlError(err, path, 'UsageRows', exportDeadlineMs);
+      throw err;
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+      // The reader stopped early: tell the daemon to stop reading the ledger.
+      if (!ended) stream.cancel();
+    }
+  }
+
   return {
     socketPath: path,
     status: (opts) => call<StatusResponse>('Status', opts),
@@ -102,6 +146,8 @@ export function connectControl(socketPath: string, options: ConnectOptions = {})
     doctor: (opts) => call<DoctorResponse>('Doctor', opts),
     removeNode: (node, opts) => call<RekeyReport>('RemoveNode', opts, { node }, rekeyDeadlineMs),
     rotate: (opts) => call<RekeyReport>('Rotate', opts, {}, rekeyDeadlineMs),
+    usage: (request, opts) => call<UsageResponse>('Usage', opts, request, usageDeadlineMs),
+    usageRows,
     close() {
       if (closed) return;
       closed = true;
@@ -171,6 +217,10 @@ const KNOWN_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCodes));
 function daemonErrorCode(err: grpc.ServiceError): ErrorCode | null {
   const value = err.metadata?.get(ERROR_CODE_METADATA)[0];
   return typeof value === 'string' && KNOWN_CODES.has(value) ? (value as ErrorCode) : null;
+}
+
+function isServiceError(err: unknown): err is grpc.ServiceError {
+  return err instanceof Error && typeof (err as grpc.ServiceError).code === 'number';
 }
 
 function unreachable(what: string, cause: unknown): SwarmError {

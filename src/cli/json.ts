@@ -173,6 +173,8 @@ export interface StatusJson {
   controlSocket: string;
   peerPort: number;
   mdns: boolean;
+  /** The OpenAI-compatible endpoint as a client on this box reaches it; null before it listens. */
+  gatewayUrl: string | null;
 }
 
 /** Outcome of one doctor check. */
@@ -226,6 +228,23 @@ export interface InitJson extends JoinJson {
 export interface TokenJson {
   token: string;
 }
+
+/** Who served a `swarmctl chat` reply, from the gateway's x-swarm-* headers; null where one is missing. */
+export interface ServedJson {
+  /** Name of the node that ran it (x-swarm-node). */
+  node: string | null;
+  /** The concrete model that answered (x-swarm-model). */
+  model: string | null;
+  /** The tier it was routed through (x-swarm-tier); null when a model was named directly. */
+  tier: string | null;
+  /** Targets tried, fallbacks included (x-swarm-attempts). */
+  attempts: number | null;
+}
+
+/** `swarmctl chat --json`: the gateway's chat.completion object as it came, plus `swarm`. */
+export type ChatJson<Completion extends object = Record<string, unknown>> = Completion & {
+  swarm: ServedJson;
+};
 
 /** Printed on stdout with --json when a command fails. */
 export interface ErrorJson {
@@ -378,6 +397,7 @@ export function statusJson(reply: StatusResponse): StatusJson {
     controlSocket: reply.controlSocket,
     peerPort: reply.peerPort ?? 0,
     mdns: Boolean(reply.mdnsEnabled),
+    gatewayUrl: text(reply.gatewayUrl),
   };
 }
 
@@ -393,6 +413,25 @@ export function doctorJson(reply: DoctorResponse): DoctorJson {
     };
   });
   return { ok: checks.every((c) => c.status !== 'fail'), checks };
+}
+
+/** The x-swarm-* headers of a gateway reply → ServedJson. */
+export function servedJson(headers: { get(name: string): string | null }): ServedJson {
+  const attempts = Number.parseInt(headers.get('x-swarm-attempts') ?? '', 10);
+  return {
+    node: text(headers.get('x-swarm-node')),
+    model: text(headers.get('x-swarm-model')),
+    tier: text(headers.get('x-swarm-tier')),
+    attempts: Number.isFinite(attempts) && attempts >= 0 ? attempts : null,
+  };
+}
+
+/** A non-streaming completion and who served it → `chat --json` (the completion's fields first). */
+export function chatJson<Completion extends object>(
+  completion: Completion,
+  served: ServedJson,
+): ChatJson<Completion> {
+  return { ...completion, swarm: { ...served } };
 }
 
 /** The --json error body. */

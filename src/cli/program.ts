@@ -1,8 +1,11 @@
 // The swarmctl command line: global options, the command list, and how errors become exit codes.
 import { resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { loadConfig } from '../config/load.js';
+import { loadConfig, type SwarmConfig } from '../config/load.js';
 import { type ErrorCode, ErrorCodes, errorMessage, SwarmError } from '../errors.js';
+import { DEFAULT_SINCE } from '../usage/args.js';
+import { USAGE_GROUP_BY } from '../usage/summary.js';
+import { chatCommand } from './commands/chat.js';
 import { doctorCommand } from './commands/doctor.js';
 import { initCommand } from './commands/init.js';
 import { joinCommand } from './commands/join.js';
@@ -12,6 +15,7 @@ import { removeCommand } from './commands/remove.js';
 import { rotateCommand } from './commands/rotate.js';
 import { statusCommand } from './commands/status.js';
 import { tokenCommand } from './commands/token.js';
+import { usageCommand } from './commands/usage.js';
 import { type ControlClient, connectControl } from './control-client.js';
 import { errorJson } from './json.js';
 import { type CliIo, type DaemonCommand, ExitCodes, type LocalCommand, printJson } from './types.js';
@@ -32,6 +36,14 @@ export interface ArgumentSpec {
   description: string;
 }
 
+/** An option of one command, in commander syntax (`--since <when>`, `--no-stream`). */
+export interface OptionSpec {
+  flags: string;
+  description: string;
+  /** The value when the option is not given (shown by --help). */
+  default?: string;
+}
+
 /** One swarmctl command that asks the local daemon. */
 export interface CommandSpec {
   name: string;
@@ -39,6 +51,8 @@ export interface CommandSpec {
   summary: string;
   /** Positional arguments, passed to run as opts.args. */
   args?: readonly ArgumentSpec[];
+  /** The command's own options, passed to run as opts.options. */
+  options?: readonly OptionSpec[];
   run: DaemonCommand;
 }
 
@@ -55,8 +69,8 @@ export interface LocalCommandSpec {
 }
 
 /**
- * Every daemon command, in --help order. Commands later issues add go here: chat, pause,
- * resume, drain, usage, jobs.
+ * Every daemon command, in --help order. Commands later issues add go here: pause, resume,
+ * drain, jobs.
  */
 export const COMMANDS: readonly CommandSpec[] = [
   {
@@ -69,6 +83,42 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'models',
     summary: 'list the models the swarm offers and where they are loaded',
     run: modelsCommand,
+  },
+  {
+    name: 'chat',
+    summary: "send a prompt through this box's OpenAI-compatible gateway and print the reply",
+    args: [{ name: '<prompt>', description: 'the user message' }],
+    options: [
+      { flags: '--model <model>', description: 'model id, alias, tier or auto', default: 'auto' },
+      { flags: '--system <text>', description: 'a system message sent before the prompt' },
+      {
+        flags: '--privacy <level>',
+        description: 'local (this box only), lan or cloud (default: routing.defaultPrivacy)',
+      },
+      {
+        flags: '--no-stream',
+        description: 'wait for the whole reply instead of printing tokens as they come',
+      },
+    ],
+    run: chatCommand,
+  },
+  {
+    name: 'usage',
+    summary: 'show requests, tokens, local share, cloud cost and savings from the usage ledger',
+    options: [
+      {
+        flags: '--since <when>',
+        description: 'start of the window: 30m, 24h, 7d back, or a local date (2025-01-31)',
+        default: DEFAULT_SINCE,
+      },
+      { flags: '--by <key>', description: `group by ${USAGE_GROUP_BY.join(', ')}` },
+      { flags: '--jsonl', description: "print this node's ledger rows, one JSON object per line" },
+      {
+        flags: '--swarm',
+        description: "add up every reachable member's ledger (each counts what it coordinated)",
+      },
+    ],
+    run: usageCommand,
   },
   { name: 'doctor', summary: 'run the daemon self-checks and say how to fix what fails', run: doctorCommand },
   {
@@ -123,9 +173,10 @@ const LOCAL_GROUP = 'Membership (work with or without swarmd running):';
 
 const HELP_FOOTER = `
 Exit codes: 0 ok, 1 the daemon answered but something is wrong (remove/rotate: a member
-missed the new credentials), 2 usage, config, token or membership error, 3 swarmd
-unreachable. With --json, output is the documented JSON shape; on error
-{"error": {"code", "message"}} is printed instead.`;
+missed the new credentials; chat: the gateway refused or failed the request), 2 usage,
+config, token or membership error, 3 swarmd (or its gateway) unreachable. With --json,
+output is the documented JSON shape; on error {"error": {"code", "message"}} is printed
+instead.`;
 
 type Globals = { socket?: string; json?: boolean; dataDir?: string };
 
@@ -157,13 +208,25 @@ export function buildProgram(io: CliIo, deps: CliDeps, result: { exitCode: numbe
   for (const spec of COMMANDS) {
     const command = program.command(spec.name).description(spec.summary).helpGroup(DAEMON_GROUP);
     for (const arg of spec.args ?? []) command.argument(arg.name, arg.description);
+    for (const option of spec.options ?? []) command.option(option.flags, option.description, option.default);
     command.action(async (...params: unknown[]) => {
       const self = params.at(-1) as Command;
       const globals = self.optsWithGlobals<Globals>();
-      const socket = globals.socket ?? configFor(globals, env).control.socket;
+      let config: SwarmConfig | undefined;
+      const configOnce = () => {
+        config ??= configFor(globals, env);
+        return config;
+      };
+      const socket = globals.socket ?? configOnce().control.socket;
       const client = connect(socket);
       try {
-        const opts = { json: Boolean(globals.json), socket, args: self.processedArgs as string[] };
+        const opts = {
+          json: Boolean(globals.json),
+          socket,
+          args: self.processedArgs as string[],
+          options: self.opts<Record<string, string | boolean | undefined>>(),
+          config: configOnce,
+        };
         result.exitCode = await spec.run(client, opts, io);
       } finally {
         client.close();
@@ -210,7 +273,9 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
 /** The exit code of an error: 3 unreachable, 2 usage or config, 1 anything else. */
 export function exitCodeFor(err: unknown): number {
   if (err instanceof SwarmError) {
-    if (err.code === ErrorCodes.CONTROL_UNREACHABLE) return ExitCodes.UNREACHABLE;
+    if (err.code === ErrorCodes.CONTROL_UNREACHABLE || err.code === ErrorCodes.GATEWAY_UNREACHABLE) {
+      return ExitCodes.UNREACHABLE;
+    }
     if (USAGE_CODES.includes(err.code)) return ExitCodes.USAGE;
   }
   return ExitCodes.FAILED;

@@ -10,6 +10,7 @@ import type {
   NodeJson,
   NodesJson,
   RekeyJson,
+  ServedJson,
   StatusJson,
   VisibleNodeJson,
 } from './json.js';
@@ -233,6 +234,7 @@ export function renderStatus(data: StatusJson): string {
     ['socket', [data.controlSocket]],
     ['peer port', [String(data.peerPort)]],
     ['mDNS', [data.mdns ? 'on' : 'off']],
+    ['gateway', [data.gatewayUrl ?? '-']],
   ];
   if (node.problem !== null) entries.push(['problem', [node.problem]]);
   const width = Math.max(...entries.map(([key]) => key.length)) + 2;
@@ -265,6 +267,35 @@ export function renderDoctor(data: DoctorJson): string {
     );
   }
   return lines.join('\n');
+}
+
+/** What `swarmctl chat` knows at the end of a reply, for its footer. */
+export interface ChatFooterFacts {
+  served: ServedJson;
+  /** From the reply's usage; null when the gateway did not say. */
+  promptTokens: number | null;
+  completionTokens: number | null;
+  /** From sending the request to the last token. */
+  elapsedMs: number;
+}
+
+/**
+ * The one-line `swarmctl chat` footer (stderr, after the reply):
+ * `served by bravo (qwen3:8b, fast) · 1 attempt · 12 tokens (5 in, 7 out) · 1.4s`.
+ */
+export function renderChatFooter(facts: ChatFooterFacts): string {
+  const { served } = facts;
+  const detail = [served.model, served.tier].filter((part): part is string => part !== null);
+  const parts = [
+    `served by ${served.node ?? 'an unknown node'}${detail.length > 0 ? ` (${detail.join(', ')})` : ''}`,
+  ];
+  if (served.attempts !== null) parts.push(plural(served.attempts, 'attempt'));
+  const { promptTokens: input, completionTokens: output } = facts;
+  if (input !== null && output !== null)
+    parts.push(`${plural(input + output, 'token')} (${input} in, ${output} out)`);
+  else if (output !== null) parts.push(`${plural(output, 'token')} out`);
+  parts.push(formatDuration(Math.max(0, Math.round(facts.elapsedMs))));
+  return parts.join(' · ');
 }
 
 function modelsCell(node: NodeJson): string {

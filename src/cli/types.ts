@@ -1,10 +1,18 @@
 // Types every swarmctl command shares: where output goes and the global options.
+import type { SwarmConfig } from '../config/load.js';
 import type { ControlClient } from './control-client.js';
 
 /** Where a command writes; each call is one or more whole lines, without the final newline. */
 export interface CliIo {
   out: (s: string) => void;
   err: (s: string) => void;
+  /**
+   * Text for stdout as it arrives, no newline added (`swarmctl chat` streaming tokens). Where
+   * absent, such text is collected and written with `out` at the end.
+   */
+  write?: (s: string) => void;
+  /** stderr is a terminal that shows ANSI styles (the dim `chat` footer); plain text when absent. */
+  styled?: boolean;
 }
 
 /** Global options every command receives. */
@@ -15,6 +23,10 @@ export interface CommandOptions {
   socket: string;
   /** The positional arguments the command declares, in order (`remove <node>` → [node]). */
   args: readonly string[];
+  /** The command's own options by commander name (`--since 7d` → since, `--no-stream` → stream). */
+  options: Readonly<Record<string, string | boolean | undefined>>;
+  /** This box's config as swarmd would load it (read on first call; throws a ConfigError). */
+  config: () => SwarmConfig;
 }
 
 /** A command that talks to the local daemon; resolves to the process exit code. */

@@ -2,13 +2,17 @@
 // Remote peers can never reach it: it is not on the peer port.
 import * as grpc from '@grpc/grpc-js';
 import { loadServices } from '../rpc/proto.js';
-import { bindServer, shutdownServer, unary } from '../rpc/serve.js';
+import { bindServer, serverStream, shutdownServer, unary } from '../rpc/serve.js';
 import type {
   ListModelsResponse,
   ListNodesResponse,
   RekeyReport,
   RemoveNodeRequest,
   StatusResponse,
+  UsageRequest,
+  UsageResponse,
+  UsageRowMessage,
+  UsageRowsRequest,
   WireDoctorCheck,
 } from '../rpc/wire.js';
 import type { Logger } from '../util/logger.js';
@@ -22,6 +26,10 @@ export interface ControlHandlers {
   doctor(): Promise<{ checks: WireDoctorCheck[] }>;
   removeNode(request: RemoveNodeRequest): Promise<RekeyReport>;
   rotate(): Promise<RekeyReport>;
+  /** `swarmctl usage`: the summary as usageJson text. */
+  usage(request: UsageRequest): Promise<UsageResponse>;
+  /** `swarmctl usage --jsonl`: ledger rows, oldest first, produced as the client reads them. */
+  usageRows(request: UsageRowsRequest): Iterable<UsageRowMessage> | AsyncIterable<UsageRowMessage>;
 }
 
 /** gRPC SwarmControl on a 0600 Unix socket. */
@@ -50,6 +58,10 @@ export class ControlServer {
         this.handlers.removeNode(request),
       ),
       rotate: unary(this.logger, 'Rotate', () => this.handlers.rotate()),
+      usage: unary(this.logger, 'Usage', (request: UsageRequest) => this.handlers.usage(request)),
+      usageRows: serverStream(this.logger, 'UsageRows', (request: UsageRowsRequest) =>
+        this.handlers.usageRows(request),
+      ),
     });
     // Bind with a restrictive umask so the socket is never briefly open to others.
     const previous = process.umask(0o177);

@@ -66,6 +66,7 @@ export async function handleInference(
   res.on('close', onClose);
   let model: string | null = null;
   let privacy: Privacy | null = null;
+  let privacyReason = '';
   let writer: SseWriter | null = null;
   let served: ServedBy | null = null;
   try {
@@ -74,6 +75,7 @@ export async function handleInference(
     model = facts.model;
     const decision = decide(ctx.decidePrivacy, kind, body, req.headers['x-swarm-privacy'], meta.client);
     privacy = decision.privacy;
+    privacyReason = decision.reason;
     const actionHeader = req.headers['x-swarm-action'];
     const request: InferenceRequest = {
       id: meta.requestId,
@@ -98,7 +100,9 @@ export async function handleInference(
       });
       writer = sse;
       const open = () =>
-        sse.open(served ? servedHeaders(served, requestPrivacy, meta.requestId) : meta.headers);
+        sse.open(
+          served ? servedHeaders(served, requestPrivacy, meta.requestId, privacyReason) : meta.headers,
+        );
       outcome = await ctx.dispatcher.dispatch(request, {
         signal: controller.signal,
         onStart: (servedBy) => {
@@ -121,7 +125,12 @@ export async function handleInference(
         },
       });
       served = outcome.servedBy;
-      sendJson(res, 200, withUsage(outcome), servedHeaders(outcome.servedBy, requestPrivacy, meta.requestId));
+      sendJson(
+        res,
+        200,
+        withUsage(outcome),
+        servedHeaders(outcome.servedBy, requestPrivacy, meta.requestId, privacyReason),
+      );
     }
     ctx.logger.info(
       {
@@ -148,8 +157,10 @@ export async function handleInference(
       writer.fail(httpError.error);
       return;
     }
-    let headers: Headers = served && privacy ? servedHeaders(served, privacy, meta.requestId) : meta.headers;
-    if (privacy && !served) headers = { ...headers, 'x-swarm-privacy': privacy };
+    let headers: Headers =
+      served && privacy ? servedHeaders(served, privacy, meta.requestId, privacyReason) : meta.headers;
+    if (privacy && !served)
+      headers = { ...headers, 'x-swarm-privacy': privacy, 'x-swarm-privacy-reason': privacyReason };
     if (httpError.swarmCode === ErrorCodes.GATEWAY_BODY_TOO_LARGE)
       headers = { ...headers, connection: 'close' };
     sendError(res, httpError, headers);

@@ -8,7 +8,12 @@ import type { HttpError } from './error-map.js';
 export type Headers = Record<string, string>;
 
 /** The headers describing who served a request (x-swarm-node is the serving node). */
-export function servedHeaders(servedBy: ServedBy, privacy: Privacy, requestId: string): Headers {
+export function servedHeaders(
+  servedBy: ServedBy,
+  privacy: Privacy,
+  requestId: string,
+  privacyReason = '',
+): Headers {
   const { target } = servedBy;
   const headers: Headers = {
     'x-request-id': requestId,
@@ -20,7 +25,10 @@ export function servedHeaders(servedBy: ServedBy, privacy: Privacy, requestId: s
     'x-swarm-privacy': privacy,
   };
   if (target.tier !== null) headers['x-swarm-tier'] = target.tier;
-  return headers;
+  // Why privacy is what it is (e.g. "secret:aws-access-key" held it to lan).
+  if (privacyReason) headers['x-swarm-privacy-reason'] = privacyReason;
+  // Anything else the swarm wants the client to know (e.g. x-swarm-budget when cloud is off).
+  return { ...headers, ...servedBy.notices };
 }
 
 /** Send a JSON body with its length. */

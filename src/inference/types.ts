@@ -64,6 +64,8 @@ export interface ServedBy {
   target: Target;
   /** 1-based count of attempts so far, fallbacks included. */
   attempts: number;
+  /** Extra `x-swarm-*` response headers (e.g. `x-swarm-budget` when cloud was skipped for budget). */
+  notices?: Record<string, string>;
 }
 
 /** The end of a request. */

@@ -16,6 +16,8 @@ import type {
   RequestTaskResponse,
   SubmitResultRequest,
   SubmitResultResponse,
+  UsageSummaryRequest,
+  UsageSummaryResponse,
 } from './wire.js';
 
 /** The worker's end of a SubmitResult stream. */
@@ -99,6 +101,17 @@ export class PeerClientPool {
       endpoint,
       expectedId,
       'requestTask',
+      request,
+      timeoutMs,
+    );
+  }
+
+  /** Ask a member for its usage totals over a window. */
+  usageSummary(endpoint: string, request: UsageSummaryRequest, timeoutMs: number, expectedId: string) {
+    return this.call<UsageSummaryRequest, UsageSummaryResponse>(
+      endpoint,
+      expectedId,
+      'usageSummary',
       request,
       timeoutMs,
     );

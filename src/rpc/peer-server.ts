@@ -17,6 +17,8 @@ import type {
   RequestTaskResponse,
   SubmitResultRequest,
   SubmitResultResponse,
+  UsageSummaryRequest,
+  UsageSummaryResponse,
 } from './wire.js';
 
 /** What the peer server delegates to. `call` carries the caller's verified TLS identity. */
@@ -33,6 +35,11 @@ export interface PeerHandlers {
   ): RequestTaskResponse | Promise<RequestTaskResponse>;
   /** A worker's result stream (client streaming). */
   submitResult?: grpc.handleClientStreamingCall<SubmitResultRequest, SubmitResultResponse>;
+  /** A member asks for this node's usage totals (`swarmctl usage --swarm` there). */
+  usageSummary?(
+    request: UsageSummaryRequest,
+    call: grpc.ServerUnaryCall<unknown, unknown>,
+  ): UsageSummaryResponse | Promise<UsageSummaryResponse>;
 }
 
 const MAX_REFUSAL_KEYS = 4096;
@@ -106,6 +113,11 @@ export class PeerServer {
             this.handlers.rekey!(req, call as grpc.ServerUnaryCall<unknown, unknown>),
           )
         : notYet('Rekey'),
+      usageSummary: this.handlers.usageSummary
+        ? unary(this.logger, 'UsageSummary', (req: UsageSummaryRequest, call) =>
+            this.handlers.usageSummary!(req, call as grpc.ServerUnaryCall<unknown, unknown>),
+          )
+        : notYet('UsageSummary'),
     });
     this.health.addToServer(server);
     const host = this.init.host.includes(':') ? `[${this.init.host}]` : this.init.host;

@@ -1,5 +1,5 @@
-// Helpers shared by the peer and control servers: wrap handlers so a throw becomes a
-// gRPC status (the daemon never crashes on input), and bind with clear errors.
+// Helpers shared by the peer and control servers: wrap handlers (unary and server-streaming)
+// so a throw becomes a gRPC status (the daemon never crashes on input), and bind with clear errors.
 import * as grpc from '@grpc/grpc-js';
 import { ErrorCodes, errorMessage, SwarmError } from '../errors.js';
 import type { Logger } from '../util/logger.js';
@@ -16,25 +16,67 @@ export function unary<Req, Res>(
     Promise.resolve()
       .then(() => handler(call.request, call))
       .then((reply) => callback(null, reply))
-      .catch((err: unknown) => {
-        if (isServiceError(err)) {
-          callback(err);
-          return;
-        }
-        if (err instanceof SwarmError) {
-          // A deliberate refusal: say why, with the status a client can act on.
-          const metadata = new grpc.Metadata();
-          metadata.set('swarm-error-code', err.code);
-          callback({ code: statusFor(err.code), details: err.message, metadata });
-          return;
-        }
-        logger.error({ err, rpc: name }, 'handler failed');
-        callback({
-          code: grpc.status.INTERNAL,
-          details: `${name} failed: ${errorMessage(err)}`,
-          metadata: new grpc.Metadata(),
-        });
-      });
+      .catch((err: unknown) => callback(toStatus(logger, name, err)));
+  };
+}
+
+type StreamHandler<Req, Res> = (
+  request: Req,
+  call: grpc.ServerWritableStream<Req, Res>,
+) => Iterable<Res> | AsyncIterable<Res>;
+
+/**
+ * Turn a (request) => messages function into a grpc-js server-streaming handler that never
+ * throws: messages are written as the client takes them (backpressure), reading stops when the
+ * client cancels, and a throw ends the stream with the status unary() would give.
+ */
+export function serverStream<Req, Res>(
+  logger: Logger,
+  name: string,
+  handler: StreamHandler<Req, Res>,
+): grpc.handleServerStreamingCall<Req, Res> {
+  return (call) => {
+    (async () => {
+      for await (const message of handler(call.request, call)) {
+        if (call.cancelled || call.destroyed) return;
+        if (!call.write(message)) await drained(call);
+      }
+      if (!call.cancelled) call.end();
+    })().catch((err: unknown) => {
+      if (!call.cancelled) call.emit('error', toStatus(logger, name, err));
+    });
+  };
+}
+
+/** Resolves when the stream can take more, or has closed (cancelled, failed). */
+function drained(call: grpc.ServerWritableStream<unknown, unknown>): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      call.off('drain', done);
+      call.off('close', done);
+      call.off('cancelled', done);
+      resolve();
+    };
+    call.on('drain', done);
+    call.on('close', done);
+    call.on('cancelled', done);
+  });
+}
+
+/** The status a handler's throw becomes: its own, a SwarmError's (code in metadata), or INTERNAL. */
+function toStatus(logger: Logger, name: string, err: unknown): Partial<grpc.StatusObject> {
+  if (isServiceError(err)) return err;
+  if (err instanceof SwarmError) {
+    // A deliberate refusal: say why, with the status a client can act on.
+    const metadata = new grpc.Metadata();
+    metadata.set('swarm-error-code', err.code);
+    return { code: statusFor(err.code), details: err.message, metadata };
+  }
+  logger.error({ err, rpc: name }, 'handler failed');
+  return {
+    code: grpc.status.INTERNAL,
+    details: `${name} failed: ${errorMessage(err)}`,
+    metadata: new grpc.Metadata(),
   };
 }
 

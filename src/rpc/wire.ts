@@ -129,6 +129,8 @@ export interface StatusResponse {
   controlSocket: string;
   peerPort: number;
   mdnsEnabled: boolean;
+  /** The gateway as a local client reaches it (`http://127.0.0.1:8765/v1`); '' before it listens. */
+  gatewayUrl: string;
 }
 
 export interface WireVisibleNode {
@@ -157,6 +159,36 @@ export interface RekeyRequest {
 export interface RekeyResponse {
   accepted: boolean;
   reason: string;
+}
+
+export interface UsageSummaryRequest {
+  sinceMs: number;
+  untilMs: number;
+  /** A UsageGroupBy, or '' for totals only. */
+  by: string;
+  fromNodeId: string;
+}
+/** `json` is a usageJson object (src/usage/render.ts) as text. */
+export interface UsageSummaryResponse {
+  json: string;
+}
+
+export interface UsageRequest {
+  sinceMs: number;
+  /** A UsageGroupBy, or '' for totals only. */
+  by: string;
+  swarm: boolean;
+}
+/** `json` is a usageJson object (src/usage/render.ts) as text. */
+export interface UsageResponse {
+  json: string;
+}
+export interface UsageRowsRequest {
+  sinceMs: number;
+}
+/** One streamed ledger row: a usageRowJsonl line (src/usage/render.ts). */
+export interface UsageRowMessage {
+  jsonl: string;
 }
 
 export interface RemoveNodeRequest {

@@ -50,6 +50,8 @@ export interface DispatcherDeps {
   cooldown?: { failure(target: Target): void; success(target: Target): void };
   /** Called once per request with its final attempt (usage ledger). */
   record?: (entry: AttemptRecord) => void;
+  /** Extra response headers for every served request (e.g. the budget state). */
+  notices?: () => Record<string, string>;
 }
 
 export interface DispatcherInit {
@@ -103,7 +105,7 @@ export class SwarmDispatcher implements Dispatcher {
         const announce = () => {
           if (announced) return;
           announced = true;
-          hooks.onStart?.({ target, attempts });
+          hooks.onStart?.({ target, attempts, ...this.noticesNow() });
         };
         try {
           const result = await this.deps.run(target, request, attempts, {
@@ -149,7 +151,7 @@ export class SwarmDispatcher implements Dispatcher {
           this.deps.cooldown?.success(target);
           const now = monotonicMs();
           const outcome: InferenceOutcome = {
-            servedBy: { target, attempts },
+            servedBy: { target, attempts, ...this.noticesNow() },
             body: request.stream ? null : result.body,
             usage: result.usage,
             finishReason: result.finishReason,
@@ -202,6 +204,11 @@ export class SwarmDispatcher implements Dispatcher {
     throw lastError instanceof Error
       ? lastError
       : new SwarmError(ErrorCodes.NODE_NOT_FOUND, 'no candidate could serve the request');
+  }
+
+  private noticesNow(): { notices?: Record<string, string> } {
+    const notices = this.deps.notices?.();
+    return notices && Object.keys(notices).length > 0 ? { notices } : {};
   }
 
   private async waitForCapacity(since: number, signal: AbortSignal): Promise<void> {

@@ -313,6 +313,7 @@ export const statusReply: StatusResponse = {
   controlSocket: '/home/ada/.local/state/swarmd/control.sock',
   peerPort: 8766,
   mdnsEnabled: true,
+  gatewayUrl: 'http://127.0.0.1:8765/v1',
 };
 
 /** Doctor with one of each outcome. */

@@ -326,7 +326,7 @@ describe('statusJson', () => {
   it('builds the status shape', () => {
     const data = statusJson(statusReply);
     expect(Object.keys(data).sort()).toEqual(
-      ['configPath', 'controlSocket', 'dataDir', 'mdns', 'node', 'peerPort', 'uptimeMs'].sort(),
+      ['configPath', 'controlSocket', 'dataDir', 'gatewayUrl', 'mdns', 'node', 'peerPort', 'uptimeMs'].sort(),
     );
     expect(data).toMatchObject({
       uptimeMs: 3_600_000,
@@ -335,6 +335,7 @@ describe('statusJson', () => {
       controlSocket: '/home/ada/.local/state/swarmd/control.sock',
       peerPort: 8766,
       mdns: true,
+      gatewayUrl: 'http://127.0.0.1:8765/v1',
     });
     expect(data.node).toStrictEqual(nodeJson(selfView));
   });

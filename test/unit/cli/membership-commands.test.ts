@@ -44,6 +44,10 @@ function fakeClient(calls: Calls, overrides: Partial<ControlClient> = {}): Contr
       calls.rotated++;
       return rotateReport;
     },
+    usage: unused,
+    usageRows: () => {
+      throw new Error('not used');
+    },
     close: () => {},
     ...overrides,
   };

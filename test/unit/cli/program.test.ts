@@ -20,6 +20,10 @@ afterAll(() => rmSync(home, { recursive: true, force: true }));
 /** Environment with no config file and the data dir under the temp home. */
 const env = { HOME: home, XDG_CONFIG_HOME: join(home, 'config'), XDG_STATE_HOME: join(home, 'state') };
 
+async function* lines(...items: string[]): AsyncGenerator<string> {
+  yield* items;
+}
+
 interface Fake {
   client: ControlClient;
   sockets: string[];
@@ -38,6 +42,8 @@ function fakeClient(overrides: Partial<ControlClient> = {}): Fake {
       doctor: async () => doctorReply,
       removeNode: async () => removeReport,
       rotate: async () => rotateReport,
+      usage: async () => ({ json: '{}' }),
+      usageRows: () => lines(),
       close: () => {
         fake.closed++;
       },
@@ -179,6 +185,7 @@ describe('runCli', () => {
 describe('exitCodeFor', () => {
   it('maps error codes to exit codes', () => {
     expect(exitCodeFor(new SwarmError(ErrorCodes.CONTROL_UNREACHABLE, 'x'))).toBe(3);
+    expect(exitCodeFor(new SwarmError(ErrorCodes.GATEWAY_UNREACHABLE, 'x'))).toBe(3);
     expect(exitCodeFor(new ConfigError('x'))).toBe(2);
     expect(exitCodeFor(new SwarmError(ErrorCodes.NOT_IMPLEMENTED, 'x'))).toBe(1);
     expect(exitCodeFor(new Error('x'))).toBe(1);
