@@ -1,10 +1,25 @@
 // `npm run bench`: measure what the tests only bound, and print one table.
-// Needs root and iproute2 (it builds a private test LAN of network namespaces).
+// BENCH=membership|gateway|all (default all). The membership rows need root and iproute2 (they
+// build a private test LAN of network namespaces); the gateway rows run on loopback as any user.
+import { benchGateway, GATEWAY_REQUESTS } from './gateway.js';
 import { benchMembership } from './membership.js';
-import { renderTable } from './table.js';
+import { type BenchRow, renderTable } from './table.js';
 
+const which = process.env.BENCH ?? 'all';
+if (!['membership', 'gateway', 'all'].includes(which)) {
+  throw new Error(`BENCH must be membership, gateway or all, not ${JSON.stringify(which)}`);
+}
 const runs = Number(process.env.BENCH_RUNS ?? 3);
-const rows = await benchMembership(runs);
+const rows: BenchRow[] = [];
+const scope: string[] = [];
+if (which !== 'gateway') {
+  rows.push(...(await benchMembership(runs)));
+  scope.push(`membership ${runs} runs each`);
+}
+if (which !== 'membership') {
+  rows.push(...(await benchGateway()));
+  scope.push(`gateway ${GATEWAY_REQUESTS} requests a latency row`);
+}
 process.stdout.write(
-  `\nswarmd bench (${runs} runs each, ${new Date().toISOString()})\n\n${renderTable(rows)}\n`,
+  `\nswarmd bench (${scope.join('; ')}, ${new Date().toISOString()})\n\n${renderTable(rows)}\n`,
 );

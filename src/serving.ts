@@ -10,7 +10,7 @@ import { buildCatalogue } from './control/catalogue.js';
 import { ErrorCodes } from './errors.js';
 import { GatewayServer } from './gateway/server.js';
 import type { ModelListEntry } from './gateway/types.js';
-import type { InferenceRequest, JsonObject, Target } from './inference/types.js';
+import type { InferenceRequest, JsonObject, Privacy, Target } from './inference/types.js';
 import type { Membership } from './membership/membership.js';
 import type { SelfNode } from './membership/self-node.js';
 import type { PeerClientPool } from './rpc/peer-client.js';
@@ -140,12 +140,15 @@ export class Serving {
         dispatcher: this.dispatcher,
         catalogue: () => this.catalogue(),
         decidePrivacy: (input) =>
-          decideRequestPrivacy({ body: input.body, header: input.header }, config.routing),
+          decideRequestPrivacy(
+            { body: input.body, header: input.header, apiKeyPrivacy: this.keyPrivacy(input.client) },
+            config.routing,
+          ),
       },
       {
         host: config.gateway.host,
         port: config.gateway.port,
-        apiKeys: [...config.gateway.apiKeys],
+        apiKeys: config.gateway.apiKeys.map((entry) => entry.key),
         nodeName: this.c.self.name,
         nodeId: this.c.self.id,
       },
@@ -162,6 +165,12 @@ export class Serving {
     this.ledger?.close();
     this.ledger = null;
     closeInvokeAgents();
+  }
+
+  /** The privacy configured for the API key a request came with (gateway labels keys `key-<index>`). */
+  private keyPrivacy(client: string): Privacy | null {
+    const match = /^key-(\d+)$/.exec(client);
+    return match ? (this.c.config.gateway.apiKeys[Number(match[1])]?.privacy ?? null) : null;
   }
 
   private plan(request: InferenceRequest): Target[] {

@@ -54,7 +54,8 @@ const OPTION_DOCS: Record<OptionPath, OptionDoc> = {
   'gateway.port': { what: 'Port of the OpenAI-compatible endpoint (.../v1)', allowed: '0 to 65535' },
   'gateway.apiKeys': {
     what: 'API keys clients must send as Authorization: Bearer <key>; required when host is not loopback',
-    allowed: 'a list of strings of 16 or more characters; keep this file private (chmod 600)',
+    allowed:
+      "a list of keys (16 or more characters), or {key, privacy: local|lan|cloud} to set the privacy of that key's requests; keep this file private (chmod 600)",
   },
   'discovery.mdns.enabled': {
     what: 'Find peers with mDNS on the LAN (flag --no-mdns turns it off)',

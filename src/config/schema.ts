@@ -74,6 +74,17 @@ const backendServer = z.strictObject({
 // ---- routing and cloud (see src/scheduling/) ----
 
 const privacyLevel = z.enum(['local', 'lan', 'cloud'], { message: 'expected local, lan or cloud' });
+
+const keyText = z.string().min(16, 'an API key must be at least 16 characters');
+
+/** A gateway API key: the key alone, or {key, privacy} to give its requests a privacy level. */
+const apiKey = z
+  .union([keyText, z.strictObject({ key: keyText, privacy: privacyLevel.optional() })])
+  .transform((entry) =>
+    typeof entry === 'string'
+      ? { key: entry, privacy: null }
+      : { key: entry.key, privacy: entry.privacy ?? null },
+  );
 const tierName = z.enum(['fast', 'deep', 'reviewer', 'cloud'], {
   message: `expected a tier: ${TIERS.join(', ')}`,
 });
@@ -236,7 +247,7 @@ export const configSchema = z.strictObject({
       /** Port of the OpenAI-compatible endpoint. */
       port: port(8765),
       /** API keys clients must send (Authorization: Bearer); required to listen beyond loopback. */
-      apiKeys: z.array(z.string().min(16, 'an API key must be at least 16 characters')).default([]),
+      apiKeys: z.array(apiKey).default([]),
     })
     .prefault({})
     .refine((gateway) => isLoopback(gateway.host) || gateway.apiKeys.length > 0, {

@@ -95,8 +95,12 @@ export class SwarmDispatcher implements Dispatcher {
         );
       }
       let allBusy = true;
+      const firstStep = targets[0]!.tier;
       for (const target of targets) {
         if (attempts >= this.init.maxAttempts) break;
+        // Busy is not broken: while every refusal so far was for capacity, wait for the
+        // requested step's own models rather than hand the client another tier's model.
+        if (allBusy && target.tier !== firstStep) continue;
         attempts++;
         const attemptStart = monotonicMs();
         let firstChunkAt: number | null = null;

@@ -39,7 +39,7 @@ export const chatCommand: DaemonCommand = async (client, opts, io) => {
   const openai = await import('openai');
   const ai = new openai.OpenAI({
     baseURL,
-    apiKey: opts.config().gateway.apiKeys[0] ?? NO_KEY,
+    apiKey: opts.config().gateway.apiKeys[0]?.key ?? NO_KEY,
     maxRetries: 0,
   });
   const messages: ChatCompletionMessageParam[] = [

@@ -332,10 +332,24 @@ describe('gateway exposure', () => {
   it('allows the LAN with a key, and loopback addresses without one', () => {
     const key = 'sk-local-0123456789abcdef';
     expect(load({ SWARMD_GATEWAY__HOST: '0.0.0.0', SWARMD_GATEWAY__API_KEYS: key }).gateway.apiKeys).toEqual([
-      key,
+      { key, privacy: null },
     ]);
     expect(load({ SWARMD_GATEWAY__HOST: '127.0.0.2' }).gateway.host).toBe('127.0.0.2');
     expect(load({}, ['--gateway.host', '::1']).gateway.host).toBe('::1');
+  });
+
+  it('gives a key a privacy level when written as {key, privacy}', () => {
+    writeDefaultFile(
+      'version: 1\ngateway:\n  apiKeys:\n    - sk-plain-0123456789abcdef\n    - { key: sk-local-0123456789abcdef, privacy: local }\n',
+    );
+    expect(load().gateway.apiKeys).toEqual([
+      { key: 'sk-plain-0123456789abcdef', privacy: null },
+      { key: 'sk-local-0123456789abcdef', privacy: 'local' },
+    ]);
+    writeDefaultFile(
+      'version: 1\ngateway:\n  apiKeys:\n    - { key: sk-local-0123456789abcdef, privacy: everywhere }\n',
+    );
+    expect(loadError().message).toContain('gateway.apiKeys');
   });
 
   it('refuses keys too short to be secret', () => {

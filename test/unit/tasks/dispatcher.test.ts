@@ -147,6 +147,43 @@ describe('SwarmDispatcher', () => {
     expect(outcome.servedBy.attempts).toBe(1);
   });
 
+  it('waits for the requested model instead of switching to a fallback tier when it is only busy', async () => {
+    let free = false;
+    const tried: string[] = [];
+    const fallback = { ...target('z'), model: 'other', tier: 'deep' as const };
+    const { d } = dispatcher(
+      async (t) => {
+        tried.push(`${t.nodeName}:${t.model}`);
+        if (!free && t.model === 'm') throw busy();
+        return ok();
+      },
+      [{ ...target('a'), tier: null }, { ...target('b'), tier: null }, fallback],
+      {},
+      { queueTimeoutMs: 2000 },
+    );
+    const pending = d.dispatch(request(), hooks());
+    setTimeout(() => {
+      free = true;
+      d.wake();
+    }, 100);
+    const outcome = await pending;
+    expect(outcome.servedBy.target.model).toBe('m');
+    expect(tried).not.toContain('z:other');
+  });
+
+  it('still falls back to another tier when the requested model fails outright', async () => {
+    const fallback = { ...target('z'), model: 'other', tier: 'deep' as const };
+    const { d } = dispatcher(
+      async (t) => {
+        if (t.model === 'm') throw retryable();
+        return ok();
+      },
+      [{ ...target('a'), tier: null }, fallback],
+    );
+    const outcome = await d.dispatch(request(), hooks());
+    expect(outcome.servedBy.target.model).toBe('other');
+  });
+
   it('answers QUEUE_FULL when the queue is full or the wait runs out', async () => {
     const { d } = dispatcher(
       async () => {

@@ -1,0 +1,632 @@
+// What the OpenAI-compatible gateway costs on top of the model server, on loopback: two real
+// swarmd processes (A and B, paired, static peer, mDNS off) and fake Ollamas that answer "ok"
+// at once, in a child process of their own. Sequential keep-alive requests for the latency
+// rows (warm-up excluded), 8 in flight for the throughput rows, and the floors under them:
+// the fake itself, a bare grpc-js unary call between two processes, nginx when installed.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import * as grpc from '@grpc/grpc-js';
+import { service as healthService } from 'grpc-health-check';
+import { loadOrCreateNodeId } from '../src/node/identity.js';
+import { createSwarmCa } from '../src/security/ca.js';
+import { buildCredentials } from '../src/security/credentials.js';
+import { clientCredentials, peerChannelOptions } from '../src/security/grpc-credentials.js';
+import { initSwarm, joinSwarm } from '../src/security/store.js';
+import {
+  createSandbox,
+  ensureBuilt,
+  killAll,
+  loopbackFlags,
+  ROOT,
+  type Sandbox,
+  SwarmdProcess,
+  sleep,
+  swarmctl,
+} from '../test/integration/daemon/swarmd-process.js';
+import { type BenchRow, msFine, percentile } from './table.js';
+
+/** Measured requests per latency row (warm-up excluded). */
+export const GATEWAY_REQUESTS = Number(process.env.BENCH_REQUESTS ?? 300);
+const WARMUP = 50;
+const CONCURRENCY = 8;
+const THROUGHPUT_MS = 5_000;
+const THROUGHPUT_MAX = 2_000;
+const REQUEST_TIMEOUT_MS = 10_000;
+const PEER_TARGET = '< 1 ms added at p50 through a peer hop';
+
+const LOCAL_MODEL = 'bench-local:1b';
+const PEER_MODEL = 'bench-peer:8b';
+
+// ---------------------------------------------------------------- child processes
+
+interface Child<T> {
+  process: ChildProcess;
+  info: T;
+}
+
+/** Start a TypeScript child with tsx and wait (bounded) for the JSON line it prints when ready. */
+async function startChild<T>(file: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Child<T>> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, file), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    err += chunk.toString();
+  });
+  const info = await new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${file} did not start within 20 s: ${err}`)), 20_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const line = out
+        .slice(0, out.lastIndexOf('\n') + 1)
+        .split('\n')
+        .find((text) => text.startsWith('{'));
+      if (!line) return;
+      clearTimeout(timer);
+      resolve(JSON.parse(line) as T);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${file} exited (${code}) before it was ready: ${err}`));
+    });
+  });
+  return { process: child, info };
+}
+
+async function stopChild(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const late = setTimeout(() => child.kill('SIGKILL'), 3_000);
+  await exited;
+  clearTimeout(late);
+}
+
+// ---------------------------------------------------------------- HTTP
+
+interface Reply {
+  status: number;
+  /** x-swarm-node and x-swarm-model: who served it, with which model. */
+  node: string | undefined;
+  model: string | undefined;
+  /** Until the whole body arrived. */
+  ms: number;
+  /** Until the first `data:` event carrying content (streams only). */
+  ttftMs: number | null;
+  body: string;
+}
+
+function chatBody(model: string, stream: boolean): string {
+  return JSON.stringify({
+    model,
+    messages: [{ role: 'user', content: 'hi' }],
+    ...(stream ? { stream } : {}),
+  });
+}
+
+/** True when one SSE event carries non-empty content. */
+function hasContent(event: string): boolean {
+  for (const line of event.split('\n')) {
+    if (!line.startsWith('data:')) continue;
+    const data = line.slice(5).trim();
+    if (data === '[DONE]') return false;
+    try {
+      const chunk = JSON.parse(data) as { choices?: { delta?: { content?: unknown } }[] };
+      const content = chunk.choices?.[0]?.delta?.content;
+      if (typeof content === 'string' && content !== '') return true;
+    } catch {
+      // not JSON: no content
+    }
+  }
+  return false;
+}
+
+/** POST a JSON body over a keep-alive agent; times the whole reply and, for streams, the first token. */
+function post(agent: http.Agent, url: URL, body: string, stream: boolean): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const req = http.request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        let text = '';
+        let ttftMs: number | null = null;
+        let scanned = 0;
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          text += chunk;
+          if (!stream || ttftMs !== null) return;
+          // Look at every complete event not looked at yet.
+          for (let end = text.indexOf('\n\n', scanned); end >= 0; end = text.indexOf('\n\n', scanned)) {
+            const event = text.slice(scanned, end);
+            scanned = end + 2;
+            if (hasContent(event)) {
+              ttftMs = performance.now() - started;
+              break;
+            }
+          }
+        });
+        res.on('end', () => {
+          const { 'x-swarm-node': node, 'x-swarm-model': model } = res.headers;
+          resolve({
+            status: res.statusCode ?? 0,
+            node: typeof node === 'string' ? node : undefined,
+            model: typeof model === 'string' ? model : undefined,
+            ms: performance.now() - started,
+            ttftMs,
+            body: text,
+          });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`no answer from ${url} within 10 s`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+interface Target {
+  label: string;
+  url: URL;
+  model: string;
+  /** x-swarm-node the answer must name; undefined for the fake itself. */
+  node: string | undefined;
+}
+
+/** A 200 with content; `strict`: also served by the expected node with the model asked for. */
+function check(target: Target, reply: Reply, stream: boolean, strict = true): void {
+  if (reply.status !== 200)
+    throw new Error(`${target.label}: HTTP ${reply.status}: ${reply.body.slice(0, 300)}`);
+  if (strict && target.node !== undefined && (reply.node !== target.node || reply.model !== target.model)) {
+    throw new Error(
+      `${target.label}: served by ${reply.node} with ${reply.model}, expected ${target.node} with ${target.model}`,
+    );
+  }
+  if (stream ? reply.ttftMs === null : !reply.body.includes('"ok"')) {
+    throw new Error(`${target.label}: no content in the reply: ${reply.body.slice(0, 300)}`);
+  }
+}
+
+/** Sequential requests, one connection: warm-up, then `GATEWAY_REQUESTS` timed ones. */
+async function latency(target: Target, stream: boolean): Promise<number[]> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const body = chatBody(target.model, stream);
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < WARMUP + GATEWAY_REQUESTS; i++) {
+      const reply = await post(agent, target.url, body, stream);
+      check(target, reply, stream);
+      if (i >= WARMUP) times.push(stream ? reply.ttftMs! : reply.ms);
+    }
+  } finally {
+    agent.destroy();
+  }
+  return times;
+}
+
+interface Throughput {
+  done: number;
+  perSecond: number;
+  times: number[];
+  /** Requests per `node model` that served them (the gateway may fall back to another node and model). */
+  servedBy: Map<string, number>;
+}
+
+/**
+ * `CONCURRENCY` requests in flight for `THROUGHPUT_MS` or `THROUGHPUT_MAX` requests, whichever first.
+ * Any 200 counts: with every slot of the asked model busy, the gateway may serve another model.
+ */
+async function throughput(target: Target): Promise<Throughput> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const body = chatBody(target.model, false);
+  const times: number[] = [];
+  const servedBy = new Map<string, number>();
+  try {
+    // Open the connections first.
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, () =>
+        post(agent, target.url, body, false).then((r) => check(target, r, false, false)),
+      ),
+    );
+    let issued = 0;
+    const started = performance.now();
+    const deadline = started + THROUGHPUT_MS;
+    const worker = async () => {
+      while (issued < THROUGHPUT_MAX && performance.now() < deadline) {
+        issued += 1;
+        const reply = await post(agent, target.url, body, false);
+        check(target, reply, false, false);
+        times.push(reply.ms);
+        const key = reply.node === undefined ? 'the fake' : `${reply.node} ${reply.model}`;
+        servedBy.set(key, (servedBy.get(key) ?? 0) + 1);
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    const elapsed = performance.now() - started;
+    return { done: times.length, perSecond: (times.length * 1000) / elapsed, times, servedBy };
+  } finally {
+    agent.destroy();
+  }
+}
+
+// ---------------------------------------------------------------- gRPC floor
+
+async function grpcLatency(client: grpc.Client): Promise<number[]> {
+  const check = healthService['Check']!;
+  const call = () =>
+    new Promise<number>((resolve, reject) => {
+      const started = performance.now();
+      client.makeUnaryRequest(
+        check.path,
+        check.requestSerialize,
+        check.responseDeserialize,
+        { service: '' },
+        { deadline: Date.now() + REQUEST_TIMEOUT_MS },
+        (err) => (err ? reject(err) : resolve(performance.now() - started)),
+      );
+    });
+  const times: number[] = [];
+  for (let i = 0; i < WARMUP + GATEWAY_REQUESTS; i++) {
+    const ms = await call();
+    if (i >= WARMUP) times.push(ms);
+  }
+  return times;
+}
+
+/** A plain grpc-js unary call (grpc.health.v1 Check) to a child process: insecure and mTLS. */
+async function grpcFloor(): Promise<{ insecure: number[]; tls: number[] }> {
+  const secret = { ...(await createSwarmCa('00000000000000b1')), epoch: 1 };
+  const [clientId, serverId] = ['00000000000000c1', '00000000000000c2'];
+  const { credentials: mine } = await buildCredentials(secret, clientId);
+  const { credentials: theirs } = await buildCredentials(secret, serverId);
+  let child: ChildProcess | undefined;
+  const clients: grpc.Client[] = [];
+  try {
+    const started = await startChild<{ insecure: number; tls: number }>('bench/children/grpc-floor.ts', [], {
+      BENCH_GRPC_TLS: JSON.stringify({
+        caCertPem: theirs.caCertPem,
+        nodeCertPem: theirs.nodeCertPem,
+        nodeKeyPem: theirs.nodeKeyPem,
+      }),
+    });
+    child = started.process;
+    const insecure = new grpc.Client(`127.0.0.1:${started.info.insecure}`, grpc.credentials.createInsecure());
+    // The same channel credentials and options swarmd's peer client pool dials with.
+    const tls = new grpc.Client(
+      `127.0.0.1:${started.info.tls}`,
+      clientCredentials(mine, serverId),
+      peerChannelOptions(serverId),
+    );
+    clients.push(insecure, tls);
+    return { insecure: await grpcLatency(insecure), tls: await grpcLatency(tls) };
+  } finally {
+    for (const client of clients) client.close();
+    await stopChild(child);
+  }
+}
+
+// ---------------------------------------------------------------- nginx floor
+
+function nginxPath(): string | null {
+  try {
+    return execFileSync('sh', ['-c', 'command -v nginx'], { encoding: 'utf8' }).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** nginx (one worker, keep-alive upstream) proxy_pass in front of the fake; null without nginx. */
+async function nginxFloor(upstream: URL, model: string): Promise<number[] | null> {
+  const binary = nginxPath();
+  if (!binary) return null;
+  const dir = await mkdtemp(join(tmpdir(), 'swarmd-bench-nginx-'));
+  let child: ChildProcess | undefined;
+  try {
+    const port = await freePort();
+    const conf = `daemon off;
+master_process off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  upstream fake { server 127.0.0.1:${upstream.port}; keepalive 8; }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://fake;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+    }
+  }
+}
+`;
+    await writeFile(join(dir, 'nginx.conf'), conf);
+    child = spawn(binary, ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
+    const url = new URL(`http://127.0.0.1:${port}/v1/chat/completions`);
+    const target: Target = { label: 'nginx', url, model, node: undefined };
+    // Bounded wait until nginx answers.
+    for (let i = 0; ; i++) {
+      const ok = await post(new http.Agent(), url, chatBody(model, false), false).then(
+        (reply) => reply.status === 200,
+        () => false,
+      );
+      if (ok) break;
+      if (i >= 50 || child.exitCode !== null) throw new Error('nginx did not start');
+      await sleep(100);
+    }
+    return await latency(target, false);
+  } finally {
+    await stopChild(child);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------- the daemons
+
+function gatewayUrl(daemon: SwarmdProcess): URL {
+  const ready = daemon.logs().find((line) => line.msg === 'swarmd ready') as { gateway?: string } | undefined;
+  if (!ready?.gateway) throw new Error(`no gateway in the ready line:\n${daemon.stdout}`);
+  const base = ready.gateway.replace(/\/+$/, '');
+  return new URL(`${base.endsWith('/v1') ? base : `${base}/v1`}/chat/completions`);
+}
+
+function peerPort(daemon: SwarmdProcess): number {
+  const line = daemon.logs().find((entry) => entry.msg === 'peer gRPC listening') as
+    | { port?: number }
+    | undefined;
+  if (!line?.port) throw new Error(`no peer port in the log:\n${daemon.stdout}`);
+  return line.port;
+}
+
+/** Bounded: until A lists B's model and serves it through B. */
+async function waitForPeer(a: Sandbox, target: Target): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const out = await swarmctl(join(a.dataDir, 'control.sock'), ['models', '--json']);
+    if (out.stdout.includes(PEER_MODEL)) break;
+    await sleep(100);
+  }
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    while (Date.now() < deadline) {
+      const reply = await post(agent, target.url, chatBody(target.model, false), false).catch(() => null);
+      if (reply?.status === 200 && reply.node === target.node) return;
+      await sleep(100);
+    }
+  } finally {
+    agent.destroy();
+  }
+  throw new Error(`A never served ${PEER_MODEL} through B within 20 s`);
+}
+
+/** The daemon's pid, from the `pid` every log line carries. */
+function pidOf(daemon: SwarmdProcess): number {
+  const pid = daemon.logs().find((line) => typeof line.pid === 'number')?.pid;
+  if (typeof pid !== 'number') throw new Error(`no pid in the log:\n${daemon.stdout}`);
+  return pid;
+}
+
+/** CPU time (user + system) a process has used, in ms; NaN where /proc cannot tell. */
+function cpuMs(pid: number): number {
+  try {
+    // Fields after the `(comm)`: utime and stime are the 12th and 13th, in clock ticks (100 Hz on Linux).
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Run `work` and say how much CPU each daemon spent per request meanwhile. */
+async function withCpu<T extends { length: number } | Throughput>(
+  daemons: [string, number][],
+  work: () => Promise<T>,
+): Promise<{ result: T; cpu: string }> {
+  const before = daemons.map(([, pid]) => cpuMs(pid));
+  const result = await work();
+  const count = 'done' in result ? result.done + CONCURRENCY : result.length + WARMUP;
+  const parts = daemons.map(([name, pid], i) => `${name} ${((cpuMs(pid) - before[i]!) / count).toFixed(2)}`);
+  return { result, cpu: parts.some((part) => part.includes('NaN')) ? '' : `CPU ms/req ${parts.join(', ')}` };
+}
+
+// ---------------------------------------------------------------- rows
+
+function latencyRow(metric: string, times: number[], target: string, note: string): BenchRow {
+  return {
+    metric,
+    runs: times.length,
+    p50: msFine(percentile(times, 0.5)),
+    p99: msFine(percentile(times, 0.99)),
+    max: msFine(Math.max(...times)),
+    target,
+    note,
+  };
+}
+
+function added(times: number[], floor: number[]): string {
+  const delta = percentile(times, 0.5) - percentile(floor, 0.5);
+  return `${delta >= 0 ? '+' : '−'}${Math.abs(delta).toFixed(2)} ms at p50 over direct`;
+}
+
+function throughputRow(metric: string, target: Target, result: Throughput, note: string): BenchRow {
+  const asked = target.node === undefined ? 'the fake' : `${target.node} ${target.model}`;
+  const others = [...result.servedBy].filter(([key]) => key !== asked);
+  const moved = others.reduce((sum, [, count]) => sum + count, 0);
+  const fallback = moved
+    ? `; ${moved} answered by ${others.map(([key]) => key).join(', ')} (fallback while busy)`
+    : '';
+  return {
+    metric,
+    runs: result.done,
+    p50: `${Math.round(result.perSecond)} req/s`,
+    p99: '',
+    max: '',
+    target: '',
+    note: `in flight p50 ${msFine(percentile(result.times, 0.5))}, p99 ${msFine(percentile(result.times, 0.99))}${note ? `; ${note}` : ''}${fallback}`,
+  };
+}
+
+/** Every gateway row. Leaves nothing running. */
+export async function benchGateway(): Promise<BenchRow[]> {
+  ensureBuilt();
+  const boxes: Sandbox[] = [];
+  let fakes: ChildProcess | undefined;
+  try {
+    const grpcRows = await grpcFloor();
+
+    const [a, b] = [await createSandbox(), await createSandbox()];
+    boxes.push(a, b);
+    const { token } = await initSwarm(a.dataDir, await loadOrCreateNodeId(a.dataDir));
+    await joinSwarm(b.dataDir, await loadOrCreateNodeId(b.dataDir), token);
+    const started = await startChild<{ urls: string[] }>('bench/children/fake-ollama.ts', [
+      LOCAL_MODEL,
+      PEER_MODEL,
+    ]);
+    fakes = started.process;
+    const [urlA, urlB] = started.info.urls as [string, string];
+    const nodeA = new SwarmdProcess([...loopbackFlags(a), '--name', 'alpha', '--backend', urlA], a.env);
+    await nodeA.ready();
+    const nodeB = new SwarmdProcess(
+      [...loopbackFlags(b), '--name', 'bravo', '--backend', urlB, '--peer', `127.0.0.1:${peerPort(nodeA)}`],
+      b.env,
+    );
+    await nodeB.ready();
+
+    const gateway = gatewayUrl(nodeA);
+    const direct: Target = {
+      label: 'direct',
+      url: new URL('/v1/chat/completions', urlA),
+      model: LOCAL_MODEL,
+      node: undefined,
+    };
+    const local: Target = { label: 'gateway local', url: gateway, model: LOCAL_MODEL, node: 'alpha' };
+    const peer: Target = { label: 'gateway peer', url: gateway, model: PEER_MODEL, node: 'bravo' };
+    await waitForPeer(a, peer);
+
+    const daemons: [string, number][] = [
+      ['A', pidOf(nodeA)],
+      ['B', pidOf(nodeB)],
+    ];
+    const measure = <T extends number[] | Throughput>(work: () => Promise<T>) => withCpu(daemons, work);
+    const directMs = await latency(direct, false);
+    const localMs = await measure(() => latency(local, false));
+    const peerMs = await measure(() => latency(peer, false));
+    const directTtft = await latency(direct, true);
+    const localTtft = await measure(() => latency(local, true));
+    const peerTtft = await measure(() => latency(peer, true));
+    const directRate = await throughput(direct);
+    const localRate = await measure(() => throughput(local));
+    const peerRate = await measure(() => throughput(peer));
+    const nginx = await nginxFloor(new URL(urlA), LOCAL_MODEL);
+
+    const over = (times: number[], floor: number[], cpu: string) =>
+      [added(times, floor), cpu].filter(Boolean).join('; ');
+    const rows: BenchRow[] = [
+      latencyRow(
+        'chat, direct to the fake Ollama (floor)',
+        directMs,
+        '',
+        'non-streaming, keep-alive, sequential',
+      ),
+      latencyRow(
+        'chat via gateway A, local backend',
+        localMs.result,
+        '',
+        over(localMs.result, directMs, localMs.cpu),
+      ),
+      latencyRow(
+        'chat via gateway A, one peer hop to B',
+        peerMs.result,
+        PEER_TARGET,
+        over(peerMs.result, directMs, peerMs.cpu),
+      ),
+      latencyRow('stream TTFT, direct to the fake Ollama', directTtft, '', 'first data: event with content'),
+      latencyRow(
+        'stream TTFT via gateway A, local backend',
+        localTtft.result,
+        '',
+        over(localTtft.result, directTtft, localTtft.cpu),
+      ),
+      latencyRow(
+        'stream TTFT via gateway A, one peer hop',
+        peerTtft.result,
+        PEER_TARGET,
+        over(peerTtft.result, directTtft, peerTtft.cpu),
+      ),
+      throughputRow(`throughput, direct to the fake, ${CONCURRENCY} in flight`, direct, directRate, ''),
+      throughputRow(
+        `throughput via gateway A, local model, ${CONCURRENCY} in flight`,
+        local,
+        localRate.result,
+        localRate.cpu,
+      ),
+      throughputRow(
+        `throughput via gateway A, peer model, ${CONCURRENCY} in flight`,
+        peer,
+        peerRate.result,
+        peerRate.cpu,
+      ),
+      latencyRow(
+        'grpc-js unary between two processes, insecure (floor)',
+        grpcRows.insecure,
+        '',
+        'grpc.health.v1 Check',
+      ),
+      latencyRow(
+        'grpc-js unary between two processes, mTLS (floor)',
+        grpcRows.tls,
+        '',
+        "swarmd's peer channel credentials",
+      ),
+      nginx
+        ? latencyRow('nginx proxy_pass to the fake (floor)', nginx, '', added(nginx, directMs))
+        : {
+            metric: 'nginx proxy_pass to the fake (floor)',
+            runs: 0,
+            p50: 'n/a',
+            p99: 'n/a',
+            max: 'n/a',
+            target: '',
+            note: 'nginx not installed',
+          },
+    ];
+    return rows;
+  } finally {
+    await killAll();
+    await stopChild(fakes);
+    await Promise.all(boxes.map((box) => box.remove()));
+  }
+}
