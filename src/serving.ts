@@ -20,6 +20,7 @@ import { checkReply } from './scheduling/quality.js';
 import { type AttemptRecord, SwarmDispatcher } from './tasks/dispatcher.js';
 import { RemoteTasks } from './tasks/remote.js';
 import type { Slots } from './tasks/slots.js';
+import { TargetStatsTracker } from './tasks/target-stats.js';
 import { TaskError } from './tasks/task-error.js';
 import { type RunOnBackend, TaskWorker } from './tasks/worker.js';
 import { BudgetGuard } from './usage/budget.js';
@@ -49,6 +50,7 @@ export class Serving {
   private readonly c: ServingComponents;
   private readonly cooldown: CooldownTracker;
   private dispatcher: SwarmDispatcher | undefined;
+  private readonly stats = new TargetStatsTracker();
 
   constructor(components: ServingComponents) {
     this.c = components;
@@ -183,6 +185,7 @@ export class Serving {
       budgetAllowsCloud: (this.budget?.state().level ?? 'ok') !== 'stop',
       cooldown: this.cooldown,
       nowMs: Date.now(),
+      stats: this.stats.view(),
     });
     if (plan.targets.length === 0) throw noCandidateError(plan, request.privacy);
     return plan.targets;
@@ -238,6 +241,13 @@ export class Serving {
   };
 
   private record(entry: AttemptRecord): void {
+    if (entry.outcome === 'ok' && entry.result) {
+      this.stats.observe(entry.target, {
+        firstTokenMs: entry.firstTokenMs,
+        latencyMs: entry.latencyMs,
+        completionTokens: entry.result.usage?.completionTokens ?? null,
+      });
+    }
     if (!this.ledger) return;
     const { config } = this.c;
     const now = Date.now();
