@@ -46,6 +46,8 @@ export async function benchMembership(runs: number): Promise<BenchRow[]> {
         );
       }
       const [a, b, c] = nodes as [SwarmNode, SwarmNode, SwarmNode];
+      const token = await a.init();
+      await Promise.all([b.join(token), c.join(token)]);
       const spawned = Date.now();
       await Promise.all([a.start(), b.start(), c.start()]);
       const ids = await Promise.all(nodes.map(async (node) => (await node.nodes()).self));

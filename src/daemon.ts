@@ -89,6 +89,7 @@ export class Daemon {
     // details up through the NodeInfo generation. Only discovery waits for nothing.
     this.track('facts', facts);
     const factsReady = facts.start();
+    factsReady.catch(() => undefined); // awaited before "ready"; see mdnsStarted
 
     const backends = new BackendMonitor(
       { logger: logger.child({ component: 'backends' }) },
@@ -103,6 +104,7 @@ export class Daemon {
     this.backends = backends;
     this.track('backends', backends);
     const backendsReady = backends.start();
+    backendsReady.catch(() => undefined);
 
     // One count of running requests per backend model, whoever asked (our gateway or a peer).
     const slots = new Slots();
@@ -195,6 +197,38 @@ export class Daemon {
     this.endpoints = this.advertisedEndpoints(peerServer.port);
     self.bump();
 
+    // Start being found as soon as the peer port answers.
+    let mdnsStarted: Promise<void> = Promise.resolve();
+    membership.start();
+    this.track('membership', membership);
+
+    if (config.discovery.mdns.enabled) {
+      const mdns = new MdnsDiscovery(
+        { logger },
+        {
+          nodeId: this.nodeId,
+          port: peerServer.port,
+          advert: (): Advert =>
+            trust.signAdvert({
+              id: this.nodeId,
+              protocol: self.protocol,
+              endpoints: this.endpoints,
+              proof: null,
+            }),
+          ...(config.discovery.mdns.interface !== undefined && {
+            interface: config.discovery.mdns.interface,
+          }),
+          ...(config.discovery.mdns.bind !== undefined && { bind: config.discovery.mdns.bind }),
+        },
+      );
+      mdns.onPeer((event) => adverts.handle(event));
+      // The probe takes ~0.9 s of waiting: let the control socket and gateway start meanwhile.
+      this.track('mdns', mdns);
+      this.mdns = mdns;
+      mdnsStarted = mdns.start();
+      // Awaited below; until then a failure must not count as an unhandled rejection.
+      mdnsStarted.catch(() => undefined);
+    }
     const control = new ControlServer(
       {
         logger: logger.child({ component: 'control' }),
@@ -228,33 +262,6 @@ export class Daemon {
     this.serving = serving;
     this.track('serving', serving);
 
-    membership.start();
-    this.track('membership', membership);
-
-    if (config.discovery.mdns.enabled) {
-      const mdns = new MdnsDiscovery(
-        { logger },
-        {
-          nodeId: this.nodeId,
-          port: peerServer.port,
-          advert: (): Advert =>
-            trust.signAdvert({
-              id: this.nodeId,
-              protocol: self.protocol,
-              endpoints: this.endpoints,
-              proof: null,
-            }),
-          ...(config.discovery.mdns.interface !== undefined && {
-            interface: config.discovery.mdns.interface,
-          }),
-          ...(config.discovery.mdns.bind !== undefined && { bind: config.discovery.mdns.bind }),
-        },
-      );
-      mdns.onPeer((event) => adverts.handle(event));
-      await mdns.start();
-      this.mdns = mdns;
-      this.track('mdns', mdns);
-    }
     // A join, rotation or removal: new TLS identity, new advert proof, every peer found again.
     trust.onChange(() => {
       self.bump();
@@ -262,7 +269,7 @@ export class Daemon {
       adverts.rejudge();
       this.mdns?.republish().catch((err: unknown) => logger.warn({ err }, 'mDNS republish failed'));
     });
-    await Promise.all([factsReady, backendsReady]);
+    await Promise.all([factsReady, backendsReady, mdnsStarted]);
     self.bump();
     logger.info(
       {

@@ -1,6 +1,5 @@
 // NVIDIA GPU facts from `nvidia-smi` (BACKENDS.md §8.1). Run async with execa: systeminformation's
 // graphics() runs nvidia-smi with execSync and would block the event loop (DESIGN.md §4).
-import { execa } from 'execa';
 import type { GpuInfo } from './types.js';
 
 /** The exact arguments swarmd passes to nvidia-smi; the parser expects this column order. */
@@ -95,6 +94,8 @@ export interface NvidiaQueryResult {
 
 /** Run nvidia-smi once. Never throws: a box without nvidia-smi or without GPUs has none. */
 export async function queryNvidiaGpus(opts: NvidiaQueryOptions): Promise<NvidiaQueryResult> {
+  // Loaded on first use: execa costs ~140 ms of start-up that discovery should not wait for.
+  const { execa } = await import('execa');
   const result = await execa(opts.binary, [...NVIDIA_SMI_QUERY_ARGS], {
     reject: false,
     timeout: opts.timeoutMs,
