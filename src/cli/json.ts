@@ -5,6 +5,7 @@
 // Conventions: absent or empty values are null (never "" or 0 as "unknown"), times are
 // ms epoch, ages and durations are ms, enums are lower-case words. This file does no I/O.
 
+import type { SystemFacts } from '../node/types.js';
 import type {
   DoctorResponse,
   ListModelsResponse,
@@ -70,19 +71,8 @@ export interface NodeModelJson {
   contextLength: number | null;
 }
 
-/** Facts about a node's machine. */
-export interface SystemJson {
-  hostname: string;
-  platform: string;
-  distro: string;
-  release: string;
-  arch: string;
-  cpuModel: string;
-  cpuCores: number;
-  cpuLoadPct: number;
-  memTotalBytes: number;
-  memAvailableBytes: number;
-}
+/** Facts about a node's machine: the same fields the daemon gathers (node/types.ts). */
+export type SystemJson = SystemFacts;
 
 /** One node of the swarm (a row of the peer table, or this node). */
 export interface NodeJson {

@@ -3,8 +3,19 @@
 // waiting until one daemon sees another as a usable worker, and bounded polling.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Sandbox, SwarmdProcess } from './swarmd-process.js';
-import { sleep, swarmctl } from './swarmd-process.js';
+import { loadOrCreateNodeId } from '../../../src/node/identity.js';
+import { initSwarm, joinSwarm } from '../../../src/security/store.js';
+import { FakeOllama } from '../../fakes/ollama.js';
+import {
+  createSandbox,
+  ensureBuilt,
+  killAll,
+  loopbackFlags,
+  type Sandbox,
+  SwarmdProcess,
+  sleep,
+  swarmctl,
+} from './swarmd-process.js';
 
 /** The gateway base URL (`http://127.0.0.1:<port>/v1`) from the `swarmd ready` log line. */
 export function gatewayUrl(daemon: SwarmdProcess): string {
@@ -107,4 +118,53 @@ export async function runBounded<T>(
   };
   await Promise.all(Array.from({ length: Math.min(parallel, count) }, lane));
   return results;
+}
+
+/** Two paired daemons on loopback, A and B, each with a fake Ollama holding one loaded model. */
+export interface TwoNodeSwarm {
+  a: Sandbox;
+  b: Sandbox;
+  nodeA: SwarmdProcess;
+  nodeB: SwarmdProcess;
+  fakeA: FakeOllama;
+  fakeB: FakeOllama;
+  /** Kill the daemons, stop the fakes, remove the sandboxes. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Start alpha (model `local-only:1b`, reply "hello from A") and bravo (model `peer-only:8b`,
+ * reply "hello from B", static peer alpha), paired as `swarmctl init`/`join` would, and wait
+ * until each sees the other's model, so the scheduler may hand either one work.
+ */
+export async function startTwoNodeSwarm(): Promise<TwoNodeSwarm> {
+  ensureBuilt();
+  const [a, b] = [await createSandbox(), await createSandbox()];
+  const { token } = await initSwarm(a.dataDir, await loadOrCreateNodeId(a.dataDir));
+  await joinSwarm(b.dataDir, await loadOrCreateNodeId(b.dataDir), token);
+  const fakeA = new FakeOllama({ models: [{ name: 'local-only:1b' }], loaded: [{ name: 'local-only:1b' }] });
+  const fakeB = new FakeOllama({ models: [{ name: 'peer-only:8b' }], loaded: [{ name: 'peer-only:8b' }] });
+  const [urlA, urlB] = [(await fakeA.start()).url, (await fakeB.start()).url];
+  fakeA.behave({ reply: 'hello from A' });
+  fakeB.behave({ reply: 'hello from B' });
+  const stop = async () => {
+    await killAll();
+    await Promise.all([fakeA.stop(), fakeB.stop()]);
+    await Promise.all([a.remove(), b.remove()]);
+  };
+  try {
+    const nodeA = new SwarmdProcess([...loopbackFlags(a), '--name', 'alpha', '--backend', urlA], a.env);
+    await nodeA.ready();
+    const nodeB = new SwarmdProcess(
+      [...loopbackFlags(b), '--name', 'bravo', '--backend', urlB, '--peer', `127.0.0.1:${peerPort(nodeA)}`],
+      b.env,
+    );
+    await nodeB.ready();
+    await waitForPeer(a, 'bravo', ['peer-only:8b']);
+    await waitForPeer(b, 'alpha', ['local-only:1b']);
+    return { a, b, nodeA, nodeB, fakeA, fakeB, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
 }

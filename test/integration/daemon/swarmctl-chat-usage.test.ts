@@ -4,22 +4,10 @@
 // socket and, with --swarm, over the members' authenticated UsageSummary RPC.
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadOrCreateNodeId } from '../../../src/node/identity.js';
-import { initSwarm, joinSwarm } from '../../../src/security/store.js';
-import { FakeOllama } from '../../fakes/ollama.js';
-import {
-  createSandbox,
-  ensureBuilt,
-  killAll,
-  loopbackFlags,
-  ROOT,
-  type Sandbox,
-  SWARMCTL,
-  SwarmdProcess,
-} from './swarmd-process.js';
+import { startTwoNodeSwarm, type TwoNodeSwarm } from './swarm-fixture.js';
+import { ROOT, type Sandbox, SWARMCTL } from './swarmd-process.js';
 
-const boxes: Sandbox[] = [];
-const fakes: FakeOllama[] = [];
+let swarm: TwoNodeSwarm;
 let a: Sandbox;
 let b: Sandbox;
 
@@ -41,51 +29,13 @@ function swarmctl(
   });
 }
 
-function peerPort(daemon: SwarmdProcess): number {
-  const line = daemon.logs().find((entry) => entry.msg === 'peer gRPC listening') as
-    | { port?: number }
-    | undefined;
-  return line!.port!;
-}
-
 beforeAll(async () => {
-  ensureBuilt();
-  [a, b] = [await createSandbox(), await createSandbox()];
-  boxes.push(a, b);
-  const { token } = await initSwarm(a.dataDir, await loadOrCreateNodeId(a.dataDir));
-  await joinSwarm(b.dataDir, await loadOrCreateNodeId(b.dataDir), token);
-  const fakeA = new FakeOllama({ models: [{ name: 'local-only:1b' }], loaded: [{ name: 'local-only:1b' }] });
-  const fakeB = new FakeOllama({ models: [{ name: 'peer-only:8b' }], loaded: [{ name: 'peer-only:8b' }] });
-  fakes.push(fakeA, fakeB);
-  const [urlA, urlB] = [(await fakeA.start()).url, (await fakeB.start()).url];
-  fakeA.behave({ reply: 'hello from A' });
-  fakeB.behave({ reply: 'hello from B' });
-  const nodeA = new SwarmdProcess([...loopbackFlags(a), '--name', 'alpha', '--backend', urlA], a.env);
-  await nodeA.ready();
-  const nodeB = new SwarmdProcess(
-    [...loopbackFlags(b), '--name', 'bravo', '--backend', urlB, '--peer', `127.0.0.1:${peerPort(nodeA)}`],
-    b.env,
-  );
-  await nodeB.ready();
-  // Wait until each sees the other's model (a usable member both ways).
-  const deadline = Date.now() + 15_000;
-  for (const [box, model] of [
-    [a, 'peer-only:8b'],
-    [b, 'local-only:1b'],
-  ] as const) {
-    for (;;) {
-      const out = await swarmctl(box, ['models', '--json']);
-      if (out.stdout.includes(model)) break;
-      if (Date.now() > deadline) throw new Error(`never saw ${model}: ${out.stdout}${out.stderr}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
+  swarm = await startTwoNodeSwarm();
+  ({ a, b } = swarm);
 }, 60_000);
 
 afterAll(async () => {
-  await killAll();
-  await Promise.all(fakes.map((fake) => fake.stop()));
-  await Promise.all(boxes.map((box) => box.remove()));
+  await swarm?.stop();
 });
 
 describe('swarmctl chat and usage against real daemons', () => {
