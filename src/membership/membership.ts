@@ -37,6 +37,8 @@ export interface MembershipEvent {
   name: string;
   from: Liveness | 'unknown';
   to: Liveness;
+  /** The peer came back as a new process (new incarnation): whatever it was doing for us is gone. */
+  restarted?: boolean;
 }
 
 /**
@@ -415,7 +417,8 @@ export class Membership {
       record.lastInboundMono = null;
       record.lastInboundSeq = 0;
     }
-    if (record.live.liveness !== before) this.emit(record, before, record.live.liveness);
+    if (record.live.liveness !== before || result.event === 'restarted')
+      this.emit(record, before, record.live.liveness, result.event === 'restarted');
     return result.event;
   }
 
@@ -431,8 +434,14 @@ export class Membership {
     }
   }
 
-  private emit(record: PeerRecord, from: Liveness | 'unknown', to: Liveness): void {
-    const event = { id: record.id, name: record.info?.name ?? record.id, from, to };
+  private emit(record: PeerRecord, from: Liveness | 'unknown', to: Liveness, restarted = false): void {
+    const event: MembershipEvent = {
+      id: record.id,
+      name: record.info?.name ?? record.id,
+      from,
+      to,
+      ...(restarted && { restarted }),
+    };
     for (const listener of this.listeners) listener(event);
   }
 

@@ -48,7 +48,8 @@ export class RemoteTasks {
     this.init = init;
     // A worker that dies, leaves or restarts takes its attempts with it, at once.
     this.membership.onChange((event) => {
-      if (event.to === 'dead' || event.to === 'left' || event.from === 'dead')
+      if (event.restarted) this.failWorker(event.id, `worker ${event.name} restarted`);
+      else if (event.to === 'dead' || event.to === 'left' || event.from === 'dead')
         this.failWorker(event.id, `worker ${event.name} is ${event.to}`);
     });
   }

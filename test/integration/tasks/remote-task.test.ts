@@ -192,4 +192,44 @@ describe('peer tasks over gRPC', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(650);
     expect(stateOf(c, w.id)).toBe('alive');
   });
+
+  it("voids a restarted worker's attempts at once, without waiting for its lease or a dead verdict", async () => {
+    // The worker admits and goes quiet; then the same node id comes back as a new process.
+    const w = await startPeerNode({
+      backends: [backend],
+      handlers: () => ({ requestTask: () => ({ admitted: true, reason: '', retryAfterMs: 0 }) }),
+    });
+    let remote: RemoteTasks | undefined;
+    const c = await startPeerNode({
+      staticPeers: [w.endpoint],
+      suspectAfterMs: 20_000,
+      deadAfterMs: 30_000,
+      handlers: ({ self, membership, pool }) => {
+        remote = new RemoteTasks(
+          { logger: silentLogger, pool, membership, self },
+          { leaseMs: 30_000, requestTimeoutMs: 1000 },
+        );
+        return {
+          submitResult: (call, callback) => remote!.handleSubmitResult(call, callback, () => undefined),
+        };
+      },
+    });
+    nodes.push(w, c);
+    await waitFor(() => stateOf(c, w.id) === 'alive', 5000, 'worker alive');
+    const running = remote!
+      .run({ nodeId: w.id, backendId: backend.id, model: 'qwen3:8b' }, task(), {
+        signal: new AbortController().signal,
+      })
+      .catch((err: TaskError) => err);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await w.crash();
+    await new Promise((resolve) => setTimeout(resolve, 20)); // a later incarnation (ms clock)
+    const started = Date.now();
+    nodes.push(await startPeerNode({ id: w.id, backends: [backend], staticPeers: [c.endpoint] }));
+    const error = (await running) as TaskError;
+    expect(error.code).toBe(ErrorCodes.WORKER_LOST);
+    expect(error.retryable).toBe(true);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(stateOf(c, w.id)).toBe('alive');
+  });
 });
