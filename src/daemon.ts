@@ -271,6 +271,7 @@ export class Daemon {
     });
     await Promise.all([factsReady, backendsReady, mdnsStarted]);
     self.bump();
+    serving.resumeTasks();
     logger.info(
       {
         node: this.nodeId,

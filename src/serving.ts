@@ -8,6 +8,7 @@ import type { BackendStatus } from './backends/types.js';
 import type { SwarmConfig } from './config/load.js';
 import { buildCatalogue } from './control/catalogue.js';
 import { ErrorCodes } from './errors.js';
+import { toHttpError } from './gateway/error-map.js';
 import { GatewayServer } from './gateway/server.js';
 import type { ModelListEntry } from './gateway/types.js';
 import type { InferenceRequest, JsonObject, Privacy, Target } from './inference/types.js';
@@ -17,7 +18,10 @@ import type { PeerClientPool } from './rpc/peer-client.js';
 import { CooldownTracker, cooldownKeys } from './scheduling/cooldown.js';
 import { decideRequestPrivacy, noCandidateError, planRequest } from './scheduling/plan.js';
 import { checkReply } from './scheduling/quality.js';
+import { AsyncTasks } from './tasks/async-tasks.js';
 import { type AttemptRecord, SwarmDispatcher } from './tasks/dispatcher.js';
+import { journalPath, TaskJournal } from './tasks/journal.js';
+import { journaledDispatcher } from './tasks/journaled-dispatcher.js';
 import { RemoteTasks } from './tasks/remote.js';
 import type { Slots } from './tasks/slots.js';
 import { TargetStatsTracker } from './tasks/target-stats.js';
@@ -47,6 +51,8 @@ export class Serving {
   private gateway: GatewayServer | undefined;
   private ledger: UsageLedger | null = null;
   private budget: BudgetGuard | null = null;
+  private journal: TaskJournal | null = null;
+  private asyncTasks: AsyncTasks | null = null;
   private readonly c: ServingComponents;
   private readonly cooldown: CooldownTracker;
   private dispatcher: SwarmDispatcher | undefined;
@@ -136,10 +142,39 @@ export class Serving {
         queueTimeoutMs: config.routing.queueTimeout,
       },
     );
+    const journal = TaskJournal.open(journalPath(config.tasks, config.node.dataDir), {
+      retentionMs: config.tasks.retention,
+      onError: (err) => logger.error({ err }, 'task journal write failed'),
+    });
+    journal.startPruning();
+    this.journal = journal;
+    this.asyncTasks = new AsyncTasks(
+      {
+        logger: logger.child({ component: 'tasks' }),
+        journal,
+        dispatcher: this.dispatcher,
+        describeError: (err, model) => {
+          const http = toHttpError(err, { model });
+          return {
+            status: http.status,
+            message: http.error.message,
+            type: http.error.type,
+            code: http.error.code,
+            swarmCode: http.swarmCode,
+          };
+        },
+      },
+      {
+        concurrency: config.tasks.concurrency,
+        maxPending: config.tasks.maxPending,
+        deadlineMs: config.tasks.deadline,
+      },
+    );
     this.gateway = new GatewayServer(
       {
         logger: logger.child({ component: 'gateway' }),
-        dispatcher: this.dispatcher,
+        dispatcher: journaledDispatcher(this.dispatcher, journal, logger.child({ component: 'tasks' })),
+        tasks: this.asyncTasks,
         catalogue: () => this.catalogue(),
         decidePrivacy: (input) =>
           decideRequestPrivacy(
@@ -158,14 +193,22 @@ export class Serving {
     await this.gateway.start();
   }
 
+  /** Resume the async tasks a previous process accepted (call once backends are known). */
+  resumeTasks(): void {
+    this.asyncTasks?.start();
+  }
+
   /** Stop the gateway, abort work run for peers, close the ledger. Safe to call twice. */
   async stop(): Promise<void> {
+    this.asyncTasks?.stop();
     await this.gateway?.stop();
     this.gateway = undefined;
     this.worker.abortAll();
     this.budget?.stop();
     this.ledger?.close();
     this.ledger = null;
+    this.journal?.close();
+    this.journal = null;
     closeInvokeAgents();
   }
 
@@ -221,7 +264,9 @@ export class Serving {
             retryable: true,
           }),
         );
-      return this.runOnBackend(backend, target.model, task, hooks).finally(() => slot.release());
+      return this.runOnBackend(backend, target.model, task, { ...hooks, requestId: request.id }).finally(() =>
+        slot.release(),
+      );
     }
     return this.remote.run(
       { nodeId: target.nodeId, backendId: target.backendId, model: target.model },

@@ -117,6 +117,24 @@ const OPTION_DOCS: Record<OptionPath, OptionDoc> = {
     what: 'Log level (JSON to stdout; journald keeps it under systemd)',
     allowed: 'trace, debug, info, warn, error, fatal or silent',
   },
+  'tasks.path': {
+    what: 'The task journal (SQLite): every accepted request, and async tasks with their results',
+    allowed: 'a file path',
+    unset: { example: '/srv/swarmd/tasks.sqlite', means: '<dataDir>/tasks.sqlite' },
+  },
+  'tasks.retention': {
+    what: 'How long finished tasks and async results are kept',
+    allowed: DURATION,
+  },
+  'tasks.concurrency': { what: 'Async tasks run at once; the rest wait in order', allowed: '1 to 1000' },
+  'tasks.maxPending': {
+    what: 'Async tasks accepted and not finished, at most; more are answered 429',
+    allowed: '1 to 1000000',
+  },
+  'tasks.deadline': {
+    what: 'How long an async task keeps waiting for a free model before it fails',
+    allowed: DURATION,
+  },
   'usage.enabled': {
     what: 'Record every request (tokens, latency, cost) in the usage ledger that swarmctl usage reads',
     allowed: 'true or false; budgets need it on',
@@ -278,6 +296,8 @@ const SECTION_NOTES: Record<string, string> = {
   routing:
     'How each request picks a model and a node: privacy, aliases, tiers, auto, fallback, quality gate.',
   cloud: 'Cloud providers. With none configured the swarm works fully offline.',
+  tasks:
+    'The task journal: requests are recorded before they are answered; async tasks (Prefer: respond-async) survive a restart.',
   usage: 'Usage ledger and cloud budgets. Both are per node: each box records and limits its own requests.',
 };
 

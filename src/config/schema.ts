@@ -437,6 +437,20 @@ export const configSchema = z.strictObject({
         path: ['budgets'],
       },
     ),
+  tasks: z
+    .strictObject({
+      /** The task journal (SQLite); defaults to <dataDir>/tasks.sqlite. */
+      path: z.string().min(1).nullable().default(null),
+      /** How long finished tasks (and async results) are kept. */
+      retention: duration('24h'),
+      /** Async tasks run at once; the rest wait in order. */
+      concurrency: z.number().int().min(1).max(1000).default(8),
+      /** Async tasks accepted and not finished, at most; more get 429. */
+      maxPending: z.number().int().min(1).max(1_000_000).default(10_000),
+      /** How long an async task keeps waiting for capacity before it fails. */
+      deadline: duration('1h'),
+    })
+    .prefault({}),
   log: z
     .strictObject({
       /** pino level: trace, debug, info, warn, error, fatal or silent. */

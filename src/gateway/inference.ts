@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCodes, errorMessage, SwarmError } from '../errors.js';
 import {
+  type AsyncTaskService,
   type Dispatcher,
   type InferenceKind,
   type InferenceOutcome,
@@ -13,13 +14,15 @@ import {
   type Privacy,
   type ServedBy,
 } from '../inference/types.js';
+import { bodyWithUsage } from '../inference/wire-usage.js';
 import { monotonicMs } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { parseJsonObject, readBody } from './body.js';
 import { toHttpError } from './error-map.js';
 import { RequestError } from './request-error.js';
-import { type Headers, sendError, sendJson, servedHeaders, wireUsage } from './respond.js';
+import { type Headers, sendError, sendJson, servedHeaders } from './respond.js';
 import { SseWriter } from './sse.js';
+import { prefersAsync, sendAccepted } from './tasks.js';
 import type { PrivacyDecider, PrivacyDecision } from './types.js';
 import { validateRequest } from './validate.js';
 
@@ -27,6 +30,7 @@ import { validateRequest } from './validate.js';
 export interface InferenceContext {
   logger: Logger;
   dispatcher: Dispatcher;
+  tasks: AsyncTaskService | undefined;
   decidePrivacy: PrivacyDecider | undefined;
   maxBodyBytes: number;
   /** Registers a request in flight so stop() can wait for it or abort it; returns the release. */
@@ -47,7 +51,6 @@ const CHUNK_OBJECT: Record<InferenceKind, string> = {
   embeddings: 'list',
 };
 const ID_PREFIX: Record<InferenceKind, string> = { chat: 'chatcmpl', completions: 'cmpl', embeddings: 'emb' };
-const ZERO_USAGE = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
 
 /** Serve one inference request from body to last byte; never throws. */
 export async function handleInference(
@@ -90,6 +93,22 @@ export async function handleInference(
       { reqId: meta.requestId, kind, model, client: meta.client, privacy, privacyReason: decision.reason },
       'request accepted',
     );
+    if (ctx.tasks && prefersAsync(req)) {
+      if (facts.stream) {
+        throw new RequestError(
+          'Prefer: respond-async cannot be combined with "stream": true; fetch the result from /v1/tasks/{id} instead of streaming it.',
+          { code: ErrorCodes.GATEWAY_BAD_REQUEST, param: 'stream' },
+        );
+      }
+      const task = ctx.tasks.submit(request);
+      sendAccepted(res, task, {
+        ...meta.headers,
+        'x-swarm-privacy': privacy,
+        'x-swarm-privacy-reason': privacyReason,
+      });
+      ctx.logger.debug({ reqId: meta.requestId, kind, model }, 'async task accepted');
+      return;
+    }
     const requestPrivacy = privacy;
     let outcome: InferenceOutcome;
     if (facts.stream) {
@@ -191,13 +210,10 @@ function decide(
 }
 
 function withUsage(outcome: InferenceOutcome): JsonObject {
-  const body = outcome.body;
-  if (body === null) {
+  if (outcome.body === null) {
     throw new SwarmError(ErrorCodes.BACKEND_BAD_RESPONSE, 'the backend answered without a response body');
   }
-  const usage = body['usage'];
-  if (usage !== null && typeof usage === 'object') return body;
-  return { ...body, usage: outcome.usage ? wireUsage(outcome.usage) : ZERO_USAGE };
+  return bodyWithUsage(outcome.body, outcome.usage);
 }
 
 function logFailure(

@@ -1,7 +1,7 @@
 // Writing answers: JSON bodies, OpenAI error bodies and the x-swarm-* headers that say
 // who served a request.
 import type { ServerResponse } from 'node:http';
-import type { JsonObject, Privacy, ServedBy, Usage } from '../inference/types.js';
+import type { Privacy, ServedBy } from '../inference/types.js';
 import type { HttpError } from './error-map.js';
 
 /** Response headers, as node:http takes them. */
@@ -57,13 +57,4 @@ export function sendText(res: ServerResponse, status: number, text: string, head
     'content-length': String(Buffer.byteLength(text)),
   });
   res.end(text);
-}
-
-/** OpenAI's usage object from ours. */
-export function wireUsage(usage: Usage): JsonObject {
-  return {
-    prompt_tokens: usage.promptTokens,
-    completion_tokens: usage.completionTokens,
-    total_tokens: usage.totalTokens,
-  };
 }

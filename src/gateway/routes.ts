@@ -3,11 +3,23 @@
 import type { InferenceKind } from '../inference/types.js';
 
 /** What a request asks for. */
-export type RouteName = InferenceKind | 'models' | 'model' | 'health' | 'root';
+export type RouteName =
+  | InferenceKind
+  | 'models'
+  | 'model'
+  | 'tasks'
+  | 'task'
+  | 'cancelTask'
+  | 'health'
+  | 'root';
 
 /** The result of matching a request line. */
 export type RouteMatch =
-  | { ok: true; name: RouteName /** The decoded model id of `/v1/models/{id}`. */; param: string | null }
+  | {
+      ok: true;
+      name: RouteName /** The decoded id of `/v1/models/{id}` or `/v1/tasks/{id}`. */;
+      param: string | null;
+    }
   | { ok: false; status: 404 | 405 /** The methods the path takes (for `Allow`). */; allow: string | null };
 
 const ROUTES = new Map<string, { method: 'GET' | 'POST'; name: RouteName }>([
@@ -15,11 +27,13 @@ const ROUTES = new Map<string, { method: 'GET' | 'POST'; name: RouteName }>([
   ['/v1/completions', { method: 'POST', name: 'completions' }],
   ['/v1/embeddings', { method: 'POST', name: 'embeddings' }],
   ['/v1/models', { method: 'GET', name: 'models' }],
+  ['/v1/tasks', { method: 'GET', name: 'tasks' }],
   ['/health', { method: 'GET', name: 'health' }],
   ['/', { method: 'GET', name: 'root' }],
 ]);
 
 const MODEL_PREFIX = '/v1/models/';
+const TASK_PREFIX = '/v1/tasks/';
 
 /** The path of a request target, without query string or one trailing slash. */
 export function pathOf(url: string | undefined): string {
@@ -46,6 +60,12 @@ export function matchRoute(method: string | undefined, path: string): RouteMatch
       return { ok: false, status: 404, allow: null };
     }
     return { ok: true, name: 'model', param: id };
+  }
+  if (path.startsWith(TASK_PREFIX) && path.length > TASK_PREFIX.length) {
+    const id = path.slice(TASK_PREFIX.length);
+    if (verb === 'GET') return { ok: true, name: 'task', param: id };
+    if (verb === 'DELETE') return { ok: true, name: 'cancelTask', param: id };
+    return { ok: false, status: 405, allow: 'GET, HEAD, DELETE' };
   }
   return { ok: false, status: 404, allow: null };
 }

@@ -14,6 +14,7 @@ import { modelList, modelObject } from './models.js';
 import { type Headers, sendError, sendJson, sendText } from './respond.js';
 import { matchRoute, pathOf } from './routes.js';
 import { ApiKeys, createHostCheck, originAllowed } from './security.js';
+import { serveTaskRoute } from './tasks.js';
 import type { GatewayComponents, GatewayInit } from './types.js';
 
 const DEFAULT_STOP_GRACE_MS = 5000;
@@ -45,6 +46,7 @@ export class GatewayServer {
     this.inference = {
       logger: this.logger,
       dispatcher: components.dispatcher,
+      tasks: components.tasks,
       decidePrivacy: components.decidePrivacy,
       maxBodyBytes: init.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
       track: (controller) => this.track(controller),
@@ -181,7 +183,7 @@ export class GatewayServer {
       }
       throw new SwarmError(
         ErrorCodes.GATEWAY_NOT_FOUND,
-        `Unknown request URL: ${req.method} ${path}. The OpenAI-compatible API is under /v1 (chat/completions, completions, embeddings, models).`,
+        `Unknown request URL: ${req.method} ${path}. The OpenAI-compatible API is under /v1 (chat/completions, completions, embeddings, models, tasks).`,
       );
     }
     switch (match.name) {
@@ -195,6 +197,11 @@ export class GatewayServer {
         return;
       case 'model':
         this.sendModel(res, match.param ?? '', headers);
+        return;
+      case 'tasks':
+      case 'task':
+      case 'cancelTask':
+        serveTaskRoute(this.components.tasks, match.name, match.param, req.url, res, headers);
         return;
       case 'health':
         sendJson(res, 200, this.health(), headers);

@@ -4,8 +4,9 @@
 // chunk carrying it. A failure after the first byte becomes a `data: {"error":…}` event.
 import type { ServerResponse } from 'node:http';
 import type { JsonObject, Usage } from '../inference/types.js';
+import { wireUsage } from '../inference/wire-usage.js';
 import type { OpenAIErrorObject } from './error-map.js';
-import { type Headers, wireUsage } from './respond.js';
+import type { Headers } from './respond.js';
 
 const DONE = 'data: [DONE]\n\n';
 

@@ -1,6 +1,6 @@
 // What the OpenAI-compatible gateway is built from: its components, its options and the
 // shapes the daemon hands it (model catalogue entries, the privacy decision).
-import type { Dispatcher, InferenceKind, JsonObject, Privacy } from '../inference/types.js';
+import type { AsyncTaskService, Dispatcher, InferenceKind, JsonObject, Privacy } from '../inference/types.js';
 import type { Logger } from '../util/logger.js';
 
 /** What a name in `GET /v1/models` stands for: a concrete model, an alias, a tier or `auto`. */
@@ -50,6 +50,8 @@ export interface GatewayComponents {
   /** Every name `GET /v1/models` lists, at the time of the call. */
   catalogue: () => ModelListEntry[];
   decidePrivacy?: PrivacyDecider;
+  /** Asynchronous tasks (`Prefer: respond-async`, `/v1/tasks`); absent: the preference is ignored. */
+  tasks?: AsyncTaskService;
 }
 
 /** The gateway's options. */

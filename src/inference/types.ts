@@ -93,3 +93,48 @@ export interface RunHooks {
 export interface Dispatcher {
   dispatch(request: InferenceRequest, hooks: RunHooks): Promise<InferenceOutcome>;
 }
+
+/** Where an asynchronous task stands. */
+export type AsyncTaskStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+/** The error an asynchronous task ended with, as the gateway would have answered it. */
+export interface AsyncTaskError {
+  status: number;
+  message: string;
+  /** OpenAI error type and code. */
+  type: string;
+  code: string | null;
+  /** swarmd's own code (SWARM_ERR_*). */
+  swarmCode: string;
+}
+
+/** An asynchronous task as a client sees it. */
+export interface AsyncTaskView {
+  id: string;
+  kind: InferenceKind;
+  /** The model name the client asked for. */
+  model: string;
+  status: AsyncTaskStatus;
+  createdMs: number;
+  startedMs: number | null;
+  finishedMs: number | null;
+  attempts: number;
+  servedBy: { nodeId: string; nodeName: string; backend: string; model: string; tier: string | null } | null;
+  /** The OpenAI response body once completed. */
+  result: JsonObject | null;
+  error: AsyncTaskError | null;
+}
+
+/**
+ * Requests accepted now and answered later (`Prefer: respond-async`): journaled before they are
+ * acknowledged, run in the background, resumed after a restart, fetched by id.
+ */
+export interface AsyncTaskService {
+  /** Journal and queue; throws QUEUE_FULL when too many are pending. */
+  submit(request: InferenceRequest): AsyncTaskView;
+  get(id: string): AsyncTaskView | null;
+  /** Newest first. */
+  list(limit: number): AsyncTaskView[];
+  /** Stop a queued or running task; a finished one is returned as it is. Null when unknown. */
+  cancel(id: string): AsyncTaskView | null;
+}

@@ -24,7 +24,7 @@ export type RunOnBackend = (
   backend: BackendStatus,
   model: string,
   request: { kind: InferenceKind; body: JsonObject; stream: boolean },
-  hooks: { signal: AbortSignal; onChunk?: (chunk: JsonObject) => void },
+  hooks: { signal: AbortSignal; onChunk?: (chunk: JsonObject) => void; requestId?: string },
 ) => Promise<BackendRunResult>;
 
 const KINDS = new Set<InferenceKind>(['chat', 'completions', 'embeddings']);
@@ -136,6 +136,7 @@ export class TaskWorker {
         { kind: request.kind as InferenceKind, body, stream: request.stream },
         {
           signal: abort.signal,
+          requestId: request.taskId,
           onChunk: (chunk) => {
             chunks++;
             send({ chunk: Buffer.from(JSON.stringify(chunk)) });

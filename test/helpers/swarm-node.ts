@@ -1,7 +1,7 @@
 // A real swarmd process (the built dist/ binary) inside one host of a test LAN, with a
 // fake Ollama and a fake nvidia-smi beside it, and swarmctl to read its view.
 import { type ChildProcess, execFile } from 'node:child_process';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,21 @@ export interface SwarmNodeOptions {
   loaded: string[];
   /** Extra swarmd flags. */
   flags?: string[];
+  /** How the fake Ollama answers (default: a short reply at once). */
+  backend?: { reply?: string; firstTokenDelayMs?: number; tokenDelayMs?: number };
+  /** Pin swarmd to these CPUs (`taskset -c`), e.g. "0". */
+  cpus?: string;
+}
+
+/** One line of the fake backend's generation log. */
+export interface GenerationLine {
+  event: 'start' | 'end';
+  requestId: string | null;
+  model: string | null;
+  completed?: boolean;
+  aborted?: boolean;
+  /** ms epoch. */
+  at: number;
 }
 
 /** One swarmd in the LAN. `start()` may be called again after a kill (same data dir, same id). */
@@ -69,6 +84,13 @@ export class SwarmNode {
         this.options.models.join(','),
         '--loaded',
         this.options.loaded.join(','),
+        '--log',
+        this.generationLog,
+        ...(this.options.backend?.reply !== undefined ? ['--reply', this.options.backend.reply] : []),
+        '--first-token-delay-ms',
+        String(this.options.backend?.firstTokenDelayMs ?? 0),
+        '--token-delay-ms',
+        String(this.options.backend?.tokenDelayMs ?? 0),
       ],
       { cwd: ROOT },
     );
@@ -82,10 +104,12 @@ export class SwarmNode {
   /** Start swarmd; resolves once its control socket answers. */
   async start(): Promise<void> {
     this.log.length = 0;
+    const pin = this.options.cpus ? ['-c', this.options.cpus, process.execPath] : [];
     const child = this.lan.exec(
       this.index,
-      process.execPath,
+      this.options.cpus ? 'taskset' : process.execPath,
       [
+        ...pin,
         SWARMD,
         '--data-dir',
         this.dataDir,
@@ -110,6 +134,20 @@ export class SwarmNode {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     throw new Error(`swarmd ${this.options.name} did not become ready: ${this.log.join('')}`);
+  }
+
+  /** Where the fake backend logs each generation's start and end (JSON lines). */
+  get generationLog(): string {
+    return join(this.dir, 'generations.jsonl');
+  }
+
+  /** The fake backend's generation log so far. */
+  async generations(): Promise<GenerationLine[]> {
+    const text = await readFile(this.generationLog, 'utf8').catch(() => '');
+    return text
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as GenerationLine);
   }
 
   /** The daemon's PID (inside the namespace, as seen from here). */

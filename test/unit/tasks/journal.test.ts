@@ -1,0 +1,93 @@
+// The task journal on a real SQLite file: what a restart finds (async tasks to resume,
+// synchronous ones marked interrupted), results kept, old tasks pruned, bad files refused.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ErrorCodes } from '../../../src/errors.js';
+import { type NewTask, TaskJournal } from '../../../src/tasks/journal.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+function path(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'swarmd-journal-'));
+  dirs.push(dir);
+  return join(dir, 'tasks.sqlite');
+}
+const task = (id: string, async: boolean): NewTask => ({
+  id,
+  kind: 'chat',
+  body: { model: 'm', messages: [{ role: 'user', content: id }] },
+  privacy: 'lan',
+  client: 'local',
+  action: null,
+  async,
+});
+
+describe('TaskJournal', () => {
+  it('finds unfinished async tasks after a restart and marks synchronous ones interrupted', () => {
+    const file = path();
+    const first = TaskJournal.open(file, { retentionMs: 86_400_000 });
+    first.accept(task('a1', true));
+    first.accept(task('a2', true));
+    first.accept(task('s1', false));
+    first.running('a1', 1);
+    first.end('a2', { state: 'completed', attempts: 1, result: { id: 'x' } }, true);
+    // No close(): a crash. accept() and durable ends are already committed.
+    const second = TaskJournal.open(file, { retentionMs: 86_400_000 });
+    const { resumed, interrupted } = second.recover();
+    expect(resumed.map((t) => t.id)).toEqual(['a1']);
+    expect(resumed[0]!.body).toEqual(task('a1', true).body);
+    expect(interrupted).toBe(1);
+    expect(second.get('s1')?.state).toBe('interrupted');
+    expect(second.get('s1')?.body).toEqual({}); // a synchronous request's prompt is not kept
+    expect(second.get('a2')).toMatchObject({ state: 'completed', result: { id: 'x' } });
+    first.close();
+    second.close();
+  });
+
+  it('never reopens a finished task', () => {
+    const journal = TaskJournal.open(path(), { retentionMs: 86_400_000 });
+    journal.accept(task('t', true));
+    journal.end('t', { state: 'cancelled', attempts: 0 }, true);
+    journal.end('t', { state: 'completed', attempts: 1, result: { late: true } }, true);
+    journal.running('t', 2);
+    expect(journal.get('t')).toMatchObject({ state: 'cancelled', result: null });
+    journal.close();
+  });
+
+  it('prunes finished tasks older than the retention at open, keeps open ones', () => {
+    const file = path();
+    let now = 1_000_000;
+    const journal = TaskJournal.open(file, { retentionMs: 1000, now: () => now });
+    journal.accept(task('old', true));
+    journal.accept(task('open', true));
+    journal.end('old', { state: 'completed', attempts: 1 }, true);
+    journal.close();
+    now += 5000;
+    const reopened = TaskJournal.open(file, { retentionMs: 1000, now: () => now });
+    expect(reopened.get('old')).toBeNull();
+    expect(reopened.get('open')?.state).toBe('queued');
+    reopened.close();
+  });
+
+  it('refuses a SQLite file that is not a journal, and one from a newer release', () => {
+    const foreign = path();
+    const db = new Database(foreign);
+    db.exec('CREATE TABLE photos (id INTEGER)');
+    db.close();
+    expect(() => TaskJournal.open(foreign, { retentionMs: 1 })).toThrow(
+      expect.objectContaining({ code: ErrorCodes.TASK_STORE }),
+    );
+    const newer = path();
+    const db2 = new Database(newer);
+    db2.pragma('user_version = 99');
+    db2.close();
+    expect(() => TaskJournal.open(newer, { retentionMs: 1 })).toThrow(
+      expect.objectContaining({ code: ErrorCodes.TASK_STORE }),
+    );
+  });
+});
