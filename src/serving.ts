@@ -80,6 +80,11 @@ export class Serving {
       maxMs: config.routing.cooldownMax,
     });
     slots.onRelease(() => this.dispatcher?.wake());
+    // Failures of a node's previous life say nothing about the process that replaced it.
+    membership.onChange((event) => {
+      if (event.restarted || (event.to === 'alive' && (event.from === 'dead' || event.from === 'left')))
+        this.cooldown.forgetNode(event.id);
+    });
   }
 
   /** The bound gateway port (0 before start). */

@@ -58,6 +58,13 @@ export class CooldownTracker {
     this.entries.delete(key);
   }
 
+  /** Forget every failure of a node and its backends (it came back as a new process). */
+  forgetNode(nodeId: string): void {
+    const backendPrefix = `backend:${nodeId}|`;
+    for (const key of [...this.entries.keys()])
+      if (key === `node:${nodeId}` || key.startsWith(backendPrefix)) this.entries.delete(key);
+  }
+
   /** True while the key cools down. */
   isCooling(key: string, nowMs: number): boolean {
     const entry = this.entries.get(key);

@@ -40,6 +40,19 @@ describe('CooldownTracker', () => {
     expect(t.recordFailure('k', 2)).toBeNull();
   });
 
+  it('forgets a node and its backends, and only that node', () => {
+    const t = tracker();
+    const a = { nodeId: 'aaaa', backendId: 'ollama@x' };
+    const b = { nodeId: 'bbbb', backendId: 'ollama@x' };
+    for (const now of [0, 0, 0])
+      for (const key of [cooldownKeys.node(a), cooldownKeys.backend(a), cooldownKeys.node(b)])
+        t.recordFailure(key, now);
+    t.forgetNode('aaaa');
+    expect(t.isCooling(cooldownKeys.node(a), 1)).toBe(false);
+    expect(t.isCooling(cooldownKeys.backend(a), 1)).toBe(false);
+    expect(t.isCooling(cooldownKeys.node(b), 1)).toBe(true);
+  });
+
   it('does not count failures far apart as consecutive', () => {
     const t = tracker();
     t.recordFailure('k', 0);
