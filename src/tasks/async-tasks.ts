@@ -221,9 +221,9 @@ export class AsyncTasks implements AsyncTaskService {
 
   private shouldWait(task: JournaledTask, err: unknown): boolean {
     const code = (err as { code?: unknown }).code;
-    return (
-      typeof code === 'string' && WAIT_CODES.has(code) && this.now() - task.createdMs < this.init.deadlineMs
-    );
+    if (typeof code !== 'string' || this.now() - task.createdMs >= this.init.deadlineMs) return false;
+    if (WAIT_CODES.has(code)) return true;
+    return code === ErrorCodes.MODEL_NOT_FOUND && this.now() - this.startedMs < VIEW_FORMING_MS;
   }
 
   private finish(task: JournaledTask, end: Parameters<TaskJournal['end']>[1]): void {
