@@ -2,13 +2,12 @@
 // Ollama that logs every generation's start and end. A bounded load from the real `openai`
 // client (its own retries off) hits alpha while bravo is SIGKILLed, killed and restarted,
 // SIGSTOPped past its lease, or starved of CPU. Every request must succeed, exactly once.
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodesJson } from '../../src/cli/json.js';
+import { completions, generationsOf, type LoadSummary, runLoad } from '../helpers/load.js';
 import { type GenerationLine, SwarmNode, untilView } from '../helpers/swarm-node.js';
 import { createTestLan, type TestLan } from '../helpers/testlan.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MODEL = 'qwen3:8b';
 /** Held by bravo (loaded) and charlie (not loaded): bravo is preferred, charlie the fallback. */
 const SOLO = 'phi4:14b';
@@ -20,87 +19,13 @@ let bravo: SwarmNode;
 let charlie: SwarmNode;
 const ids: Record<string, string> = {};
 
-interface Served {
-  index: number;
-  id: string | null;
-  node: string | null;
-  attempts: number;
-  content: string;
-}
-interface LoadSummary {
-  served: Served[];
-  failed: { index: number; status: number | null; code: string | null; message: string }[];
-}
-
-/** A bounded load against alpha's gateway from inside alpha's host; `during` runs once `after` requests finished. */
-async function load(count: number, after: number, during: () => Promise<void>): Promise<LoadSummary> {
-  const child = lan.exec(
-    0,
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'test/helpers/load-client.ts',
-      '--url',
-      'http://127.0.0.1:8765/v1',
-      '--model',
-      MODEL,
-      '--count',
-      String(count),
-      '--parallel',
-      '8',
-    ],
-    { cwd: ROOT },
-  );
-  let buffer = '';
-  let summary: LoadSummary | undefined;
-  let fired: Promise<void> | undefined;
-  let duringError: unknown;
-  child.stdout.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString();
-    const lines = buffer.split('\n');
-    buffer = lines.pop() ?? '';
-    for (const line of lines) {
-      const message = JSON.parse(line) as { progress?: number; summary?: LoadSummary };
-      if (message.summary) summary = message.summary;
-      if (message.progress !== undefined && message.progress >= after && !fired)
-        fired = during().catch((err: unknown) => {
-          duringError = err;
-        });
-    }
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  await fired;
-  if (duringError) throw duringError;
-  if (code !== 0 || !summary) throw new Error(`load client failed (${code}): ${stderr}`);
-  return summary;
-}
-
-/** Every generation log line of the three fakes. */
-async function allGenerations(): Promise<GenerationLine[]> {
-  return (await Promise.all([alpha, bravo, charlie].map((node) => node.generations()))).flat();
-}
-
-/** Request ids each fake ran to completion, counted across the swarm. */
-function completions(lines: GenerationLine[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const line of lines)
-    if (line.event === 'end' && line.completed && line.requestId)
-      counts.set(line.requestId, (counts.get(line.requestId) ?? 0) + 1);
-  return counts;
-}
-
 /** Zero failed, every request answered once, and no request id run to completion twice. */
 async function expectNothingLostOrDuplicated(summary: LoadSummary, count: number): Promise<void> {
   expect(summary.failed).toEqual([]);
   expect(summary.served).toHaveLength(count);
   const served = summary.served.map((entry) => entry.id);
   expect(new Set(served).size).toBe(count);
-  const done = completions(await allGenerations());
+  const done = completions(await generationsOf([alpha, bravo, charlie]));
   const twice = [...done].filter(([, times]) => times > 1).map(([id]) => id);
   expect(twice).toEqual([]);
   for (const id of served) expect(done.get(id!)).toBe(1);
@@ -196,9 +121,14 @@ afterAll(async () => {
 describe('failover under load', () => {
   it('loses and duplicates nothing when a worker is SIGKILLed mid-load', async () => {
     const count = 160;
-    const summary = await load(count, 20 + Math.floor(Math.random() * 40), async () => {
-      await killMomentOnBravo();
-      await bravo.signal('SIGKILL');
+    const summary = await runLoad(lan, {
+      model: MODEL,
+      count,
+      after: 20 + Math.floor(Math.random() * 40),
+      during: async () => {
+        await killMomentOnBravo();
+        await bravo.signal('SIGKILL');
+      },
     });
     await expectNothingLostOrDuplicated(summary, count);
     // Work bravo had in flight was re-run elsewhere, and the clients never saw it fail.
@@ -210,10 +140,15 @@ describe('failover under load', () => {
 
   it('loses and duplicates nothing when a worker is killed and back within a second', async () => {
     const count = 160;
-    const summary = await load(count, 20 + Math.floor(Math.random() * 40), async () => {
-      await killMomentOnBravo();
-      await bravo.signal('SIGKILL');
-      await bravo.start(); // spawned at once; a new incarnation voids its old attempts
+    const summary = await runLoad(lan, {
+      model: MODEL,
+      count,
+      after: 20 + Math.floor(Math.random() * 40),
+      during: async () => {
+        await killMomentOnBravo();
+        await bravo.signal('SIGKILL');
+        await bravo.start(); // spawned at once; a new incarnation voids its old attempts
+      },
     });
     await expectNothingLostOrDuplicated(summary, count);
     expect(summary.served.some((entry) => entry.attempts >= 2)).toBe(true);
