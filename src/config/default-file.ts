@@ -137,7 +137,10 @@ const OPTION_DOCS: Record<OptionPath, OptionDoc> = {
     what: 'How long the box must look idle again before an automatic pause ends by itself (a swarmctl pause never ends by itself)',
     allowed: DURATION,
   },
-  'gaming.autoPause.checkInterval': { what: 'How often processes and the GPU are checked', allowed: DURATION },
+  'gaming.autoPause.checkInterval': {
+    what: 'How often processes and the GPU are checked',
+    allowed: DURATION,
+  },
   'log.level': {
     what: 'Log level (JSON to stdout; journald keeps it under systemd)',
     allowed: 'trace, debug, info, warn, error, fatal or silent',
