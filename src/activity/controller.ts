@@ -73,7 +73,6 @@ export class ActivityController {
   /** Moves on every resume and stop: a drain of an older epoch must not hand anything back. */
   private epoch = 0;
   private drainRun: Promise<DrainOutcome> | null = null;
-  private stopped = false;
   private exiting = false;
 
   constructor(components: ActivityComponents, init: ActivityInit) {
@@ -81,13 +80,11 @@ export class ActivityController {
     this.init = init;
   }
 
-  start(): void {
-    this.stopped = false;
-  }
+  /** Nothing runs until asked; here for the service contract. */
+  start(): void {}
 
-  /** Stop waiting for anything. Safe to call twice. */
+  /** Stop waiting for anything (a drain in progress hands nothing back). Safe to call twice. */
   stop(): void {
-    this.stopped = true;
     this.epoch++;
   }
 

@@ -90,8 +90,8 @@ export async function unloadBackend(
         }
         for (const card of cards) {
           const status = card.status as { value?: unknown };
-          if (typeof card.id !== 'string' || (status.value !== 'loaded' && status.value !== 'loading'))
-            continue;
+          // Only a loaded model can go (the router answers 400 "model is not loaded" otherwise).
+          if (typeof card.id !== 'string' || status.value !== 'loaded') continue;
           ok(
             await requestText(`${base}/models/unload`, { ...http, method: 'POST', json: { model: card.id } }),
           );
