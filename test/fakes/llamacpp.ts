@@ -144,7 +144,7 @@ export class FakeLlamaCpp extends FakeServer<FakeLlamaCppState> {
     }
     const id = (req.json() as { model?: unknown } | undefined)?.model;
     const model = router.find((entry) => entry.id === id);
-    if (!model || model.status !== 'loaded') {
+    if (model?.status !== 'loaded') {
       const message = model ? 'model is not loaded' : 'model is not found';
       sendJson(res, 400, { error: { code: 400, message, type: 'invalid_request_error' } });
       return;
