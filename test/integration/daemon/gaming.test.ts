@@ -111,7 +111,9 @@ describe('gaming.autoPause', () => {
 
   it('pauses while nvidia-smi -q -x shows a game holding more VRAM than the threshold', async () => {
     ensureBuilt();
-    const dir = (await createSandbox()).dir;
+    const smiSandbox = await createSandbox();
+    cleanups.push(() => smiSandbox.remove());
+    const dir = smiSandbox.dir;
     const smi = join(dir, 'nvidia-smi');
     const xml = `<?xml version="1.0" ?>
 <nvidia_smi_log><gpu id="00000000:01:00.0">
@@ -135,9 +137,6 @@ fi
       '--facts.nvidiaSmi',
       smi,
     ]);
-    cleanups.push(() =>
-      import('node:fs/promises').then((fs) => fs.rm(dir, { recursive: true, force: true })),
-    );
     await waitUntil(
       async () => (await self(sandbox))?.activity === 'paused',
       'the node to pause',
