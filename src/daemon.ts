@@ -2,6 +2,9 @@
 // start and stop order. No other module constructs services or knows about them all.
 import { connect } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
+import { ActivityController } from './activity/controller.js';
+import { GamingWatcher } from './activity/gaming.js';
+import { unloadAll } from './activity/unload.js';
 import { BackendMonitor } from './backends/monitor.js';
 import type { SwarmConfig } from './config/load.js';
 import { buildCatalogue } from './control/catalogue.js';
@@ -51,6 +54,12 @@ export class Daemon {
   private self: SelfNode | undefined;
   private serving: Serving | undefined;
   private mdns: MdnsDiscovery | undefined;
+  private activity: ActivityController | undefined;
+  private resolveStopped: () => void = () => undefined;
+  /** Resolves once stop() has finished (a signal, or `swarmctl drain`): time for the process to exit. */
+  readonly stopped: Promise<void> = new Promise((resolve) => {
+    this.resolveStopped = resolve;
+  });
 
   constructor(config: SwarmConfig, components: { logger: Logger }) {
     this.config = config;
@@ -149,6 +158,32 @@ export class Daemon {
     );
     this.membership = membership;
     const serving = new Serving({ logger, config, self, membership, pool, slots, backends });
+    const apiKeyFor = (url: string) => {
+      const server = config.backends.servers.find((s) => s.url.replace(/\/+$/, '') === url);
+      return server?.apiKeyEnv ? process.env[server.apiKeyEnv] : undefined;
+    };
+    const activity = new ActivityController(
+      {
+        logger: logger.child({ component: 'activity' }),
+        self,
+        heartbeatNow: () => membership.heartbeatNow(),
+        work: {
+          inflight: () => slots.totalInflight(),
+          handBack: () => serving.handBack(),
+          coordinating: () => serving.remoteInflight,
+        },
+        unload: () =>
+          unloadAll(backends.list(), (backend) => {
+            const apiKey = apiKeyFor(backend.url);
+            return apiKey ? { apiKey } : {};
+          }),
+        exit: () => void this.stop(),
+      },
+      { defaultGraceMs: config.shutdown.drainGrace },
+    );
+    activity.start();
+    this.activity = activity;
+    this.track('activity', activity);
     const rotation = new CredentialRotation({
       logger: logger.child({ component: 'trust' }),
       trust,
@@ -251,6 +286,17 @@ export class Daemon {
           rotate: () => rotation.rotate(),
           usage: (request) => usage.summary(request),
           usageRows: (request) => usage.rows(request),
+          pause: (request) =>
+            activity.pause({
+              source: 'manual',
+              reason: 'manual',
+              graceMs: request.defaultGrace ? config.shutdown.drainGrace : request.graceMs,
+              wait: request.wait,
+              unload: request.unload,
+            }),
+          resume: () => activity.resume(),
+          drain: (request) =>
+            activity.drain(request.defaultGrace ? config.shutdown.drainGrace : request.graceMs),
         },
       },
       { socketPath: config.control.socket },
@@ -261,6 +307,22 @@ export class Daemon {
     await serving.start();
     this.serving = serving;
     this.track('serving', serving);
+
+    const gaming = new GamingWatcher(
+      {
+        logger: logger.child({ component: 'gaming' }),
+        setGaming: (reason) => activity.setGaming(reason),
+        ownWork: () => slots.totalInflight(),
+      },
+      {
+        ...config.gaming.autoPause,
+        quietMs: config.gaming.autoPause.quietPeriod,
+        checkMs: config.gaming.autoPause.checkInterval,
+        nvidiaSmi: config.facts.nvidiaSmi,
+      },
+    );
+    gaming.start();
+    this.track('gaming', gaming);
 
     // A join, rotation or removal: new TLS identity, new advert proof, every peer found again.
     trust.onChange(() => {
@@ -287,9 +349,16 @@ export class Daemon {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.logger.info('swarmd stopping');
+      // Peers stop routing here at once; running work finishes within the grace or is handed back.
+      const drained = await this.activity
+        ?.shutdownDrain(this.config.shutdown.drainGrace)
+        .catch((err: unknown) => this.logger.warn({ err }, 'drain failed'));
+      if (drained && drained.handedBack > 0)
+        this.logger.info({ handedBack: drained.handedBack }, 'work handed back');
       await this.membership?.leave().catch(() => undefined);
       await this.stopStarted();
       this.logger.info('swarmd stopped');
+      this.resolveStopped();
     })();
     return this.stopping;
   }

@@ -57,6 +57,8 @@ export class Serving {
   private readonly cooldown: CooldownTracker;
   private dispatcher: SwarmDispatcher | undefined;
   private readonly stats = new TargetStatsTracker();
+  /** This node's gateway requests running on its own backends, each with its hand-back switch. */
+  private readonly localRuns = new Set<AbortController>();
 
   constructor(components: ServingComponents) {
     this.c = components;
@@ -217,6 +219,21 @@ export class Serving {
     closeInvokeAgents();
   }
 
+  /** Attempts this node's gateway is waiting on a peer for now. */
+  get remoteInflight(): number {
+    return this.remote.inflight;
+  }
+
+  /**
+   * Hand back all work running on this node's backends: peers' tasks go back to their
+   * coordinators, this gateway's own local runs fail over to the next target. Returns the count.
+   */
+  handBack(): number {
+    const local = this.localRuns.size;
+    for (const run of this.localRuns) run.abort();
+    return this.worker.handBack() + local;
+  }
+
   /** The privacy configured for the API key a request came with (gateway labels keys `key-<index>`). */
   private keyPrivacy(client: string): Privacy | null {
     const match = /^key-(\d+)$/.exec(client);
@@ -269,9 +286,23 @@ export class Serving {
             retryable: true,
           }),
         );
-      return this.runOnBackend(backend, target.model, task, { ...hooks, requestId: request.id }).finally(() =>
-        slot.release(),
-      );
+      // Pausing this node aborts the run through handBack; the dispatcher then tries the next target.
+      const handBack = new AbortController();
+      this.localRuns.add(handBack);
+      const signal = AbortSignal.any([hooks.signal, handBack.signal]);
+      return this.runOnBackend(backend, target.model, task, { ...hooks, signal, requestId: request.id })
+        .catch((err: unknown) => {
+          if (!handBack.signal.aborted || hooks.signal.aborted) throw err;
+          throw new TaskError(
+            ErrorCodes.TASK_HANDED_BACK,
+            `node ${this.c.self.name} was paused and handed the request back before it finished`,
+            { retryable: true, cause: err },
+          );
+        })
+        .finally(() => {
+          this.localRuns.delete(handBack);
+          slot.release();
+        });
     }
     return this.remote.run(
       { nodeId: target.nodeId, backendId: target.backendId, model: target.model },

@@ -60,18 +60,17 @@ async function main(argv: string[]): Promise<number> {
       process.exit(130);
     }
     logger.info({ signal }, 'shutting down (send again to exit at once)');
-    daemon.stop().then(
-      () => {
-        process.exitCode = 0;
-        // Timers of libraries (mDNS sockets) may linger; the daemon is done.
-        setTimeout(() => process.exit(), 200).unref();
-      },
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    daemon.stop().catch((err: unknown) => {
+      logger.error({ err }, 'shutdown failed');
+      process.exit(1);
+    });
   };
+  // A signal or `swarmctl drain` stopped the daemon.
+  void daemon.stopped.then(() => {
+    process.exitCode = 0;
+    // Timers of libraries (mDNS sockets) may linger; the daemon is done.
+    setTimeout(() => process.exit(), 200).unref();
+  });
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   await daemon.start();

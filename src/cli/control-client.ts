@@ -6,9 +6,12 @@ import * as grpc from '@grpc/grpc-js';
 import { type ErrorCode, ErrorCodes, SwarmError } from '../errors.js';
 import { controlClient } from '../rpc/proto.js';
 import type {
+  ActivityReportMessage,
   DoctorResponse,
+  DrainRequest,
   ListModelsResponse,
   ListNodesResponse,
+  PauseRequest,
   RekeyReport,
   StatusResponse,
   UsageRequest,
@@ -57,9 +60,21 @@ export interface ControlClient {
   usage(request: UsageRequest, options?: CallOptions): Promise<UsageResponse>;
   /** This node's ledger rows since a time, oldest first, one usageRowJsonl line each, as they stream in. */
   usageRows(request: UsageRowsRequest, options?: CallOptions): AsyncIterable<string>;
+  /** Stop taking work; with wait/unload answers once drained (deadline: grace + ACTIVITY_MARGIN_MS). */
+  pause(request: PauseRequest, options?: CallOptions): Promise<ActivityReportMessage>;
+  /** End a manual pause. */
+  resume(options?: CallOptions): Promise<ActivityReportMessage>;
+  /** Pause, answer once drained; then the daemon stops. */
+  drain(request: DrainRequest, options?: CallOptions): Promise<ActivityReportMessage>;
   /** Close the channel; safe to call twice. */
   close(): void;
 }
+
+/** Time on top of the grace for Pause --wait/--unload and Drain: handing back, unloading (llama-swap blocks up to 10 s). */
+export const ACTIVITY_MARGIN_MS = 30_000;
+
+/** The longest grace any call may ask for without --grace: shutdown.drainGrace is below 40 s. */
+const DEFAULT_GRACE_BOUND_MS = 40_000;
 
 /** Options of connectControl. */
 export interface ConnectOptions {
@@ -148,12 +163,26 @@ export function connectControl(socketPath: string, options: ConnectOptions = {})
     rotate: (opts) => call<RekeyReport>('Rotate', opts, {}, rekeyDeadlineMs),
     usage: (request, opts) => call<UsageResponse>('Usage', opts, request, usageDeadlineMs),
     usageRows,
+    pause: (request, opts) =>
+      call<ActivityReportMessage>(
+        'Pause',
+        opts,
+        request,
+        request.wait || request.unload ? graceBound(request) + ACTIVITY_MARGIN_MS : deadlineMs,
+      ),
+    resume: (opts) => call<ActivityReportMessage>('Resume', opts),
+    drain: (request, opts) =>
+      call<ActivityReportMessage>('Drain', opts, request, graceBound(request) + ACTIVITY_MARGIN_MS),
     close() {
       if (closed) return;
       closed = true;
       client.close();
     },
   };
+}
+
+function graceBound(request: { graceMs: number; defaultGrace: boolean }): number {
+  return request.defaultGrace ? DEFAULT_GRACE_BOUND_MS : request.graceMs;
 }
 
 /** Turn a gRPC failure of a control call into a SwarmError that says what to do. */

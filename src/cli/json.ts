@@ -7,6 +7,7 @@
 
 import type { SystemFacts } from '../node/types.js';
 import type {
+  ActivityReportMessage,
   DoctorResponse,
   ListModelsResponse,
   ListNodesResponse,
@@ -197,6 +198,52 @@ export interface RekeyJson {
   missed: string[];
   /** The node id removed; null for rotate. */
   removed: string | null;
+}
+
+/** What unloading did on one backend of this node (`swarmctl pause --unload --json`). */
+export interface UnloadJson {
+  backend: string;
+  kind: string;
+  /** unloaded (every loaded model asked to go; models may be empty), unsupported, or failed. */
+  outcome: 'unloaded' | 'unsupported' | 'failed';
+  /** Models (LM Studio: instances) unloaded. */
+  models: string[];
+  /** Why unsupported, or the error; null otherwise. */
+  detail: string | null;
+}
+
+/** `swarmctl pause|resume|drain --json`: this node's activity after the command. */
+export interface ActivityJson {
+  activity: NodeActivity;
+  /** e.g. "manual", "gaming: steam"; null when active. */
+  reason: string | null;
+  /** Requests still running on this node's backends. */
+  inflight: number;
+  /** Nothing of ours runs any more (always false right after a pause without --wait that had work). */
+  drained: boolean;
+  /** Requests handed back to other nodes when the grace ran out. */
+  handedBack: number;
+  /** One entry per backend with --unload, else []. */
+  unload: UnloadJson[];
+}
+
+/** Pause/Resume/Drain reply → `pause|resume|drain --json`. */
+export function activityReportJson(reply: ActivityReportMessage): ActivityJson {
+  const outcomes = new Set(['unloaded', 'unsupported', 'failed']);
+  return {
+    activity: activityJson(reply.activity),
+    reason: text(reply.reason),
+    inflight: reply.inflight ?? 0,
+    drained: Boolean(reply.drained),
+    handedBack: reply.handedBack ?? 0,
+    unload: (reply.unload ?? []).map((entry) => ({
+      backend: entry.backendId,
+      kind: entry.kind,
+      outcome: (outcomes.has(entry.outcome) ? entry.outcome : 'failed') as UnloadJson['outcome'],
+      models: [...(entry.models ?? [])],
+      detail: text(entry.detail),
+    })),
+  };
 }
 
 /** `swarmctl join --json`: the swarm this box is in now. */

@@ -11,6 +11,7 @@ import { initCommand } from './commands/init.js';
 import { joinCommand } from './commands/join.js';
 import { modelsCommand } from './commands/models.js';
 import { nodesCommand } from './commands/nodes.js';
+import { drainCommand, pauseCommand, resumeCommand } from './commands/pause.js';
 import { removeCommand } from './commands/remove.js';
 import { rotateCommand } from './commands/rotate.js';
 import { statusCommand } from './commands/status.js';
@@ -69,8 +70,7 @@ export interface LocalCommandSpec {
 }
 
 /**
- * Every daemon command, in --help order. Commands later issues add go here: pause, resume,
- * drain, jobs.
+ * Every daemon command, in --help order. Commands later issues add go here: jobs.
  */
 export const COMMANDS: readonly CommandSpec[] = [
   {
@@ -131,6 +131,36 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'rotate',
     summary: 'give every member new swarm credentials, removing nobody',
     run: rotateCommand,
+  },
+  {
+    name: 'pause',
+    summary: 'stop taking work on this node (running work may finish within the grace); answers at once',
+    options: [
+      {
+        flags: '--grace <duration>',
+        description:
+          'how long running work may finish before it is handed back to other nodes (default: shutdown.drainGrace)',
+      },
+      { flags: '--wait', description: 'answer only once nothing of this node runs any more' },
+      {
+        flags: '--unload',
+        description: "then ask this node's model servers to free their VRAM (waits like --wait)",
+      },
+    ],
+    run: pauseCommand,
+  },
+  { name: 'resume', summary: 'take work again after swarmctl pause', run: resumeCommand },
+  {
+    name: 'drain',
+    summary: 'pause, wait until running work is done or handed back, then stop swarmd',
+    options: [
+      {
+        flags: '--grace <duration>',
+        description:
+          'how long running work may finish before it is handed back (default: shutdown.drainGrace)',
+      },
+    ],
+    run: drainCommand,
   },
 ];
 

@@ -113,6 +113,34 @@ const OPTION_DOCS: Record<OptionPath, OptionDoc> = {
   },
   'facts.refreshInterval': { what: 'How often GPU, CPU and memory facts are refreshed', allowed: DURATION },
   'facts.nvidiaSmi': { what: 'The nvidia-smi executable', allowed: 'a name on PATH or a path' },
+  'shutdown.drainGrace': {
+    what: 'On SIGTERM (systemctl --user stop swarmd), how long running requests may finish before the rest are handed back to other nodes',
+    allowed: `${DURATION}, shorter than 40s (the unit's TimeoutStopSec is 45s)`,
+  },
+  'gaming.autoPause.processes': {
+    what: 'Pause this node while a process of one of these names runs (as in /proc/<pid>/comm, or the file name of its command), e.g. [steam, gamescope, wine64-preloader]',
+    allowed: 'a list of process names; empty turns the check off',
+  },
+  'gaming.autoPause.vramThresholdMib': {
+    what: 'Pause while graphics processes (type G or C+G in nvidia-smi -q -x) other than the ignored ones hold this much VRAM together; Xorg and compositors count too, so keep it above what the desktop takes',
+    allowed: 'MiB; 0 turns the check off',
+  },
+  'gaming.autoPause.gpuUtilThresholdPct': {
+    what: 'Pause while GPU use is at or above this percent; only judged while this node runs no work of its own (our generation uses the GPU too)',
+    allowed: 'a percent from 0 to 100; 0 turns the check off',
+  },
+  'gaming.autoPause.ignore': {
+    what: 'Process names never taken for a game (the model servers)',
+    allowed: 'a list of process names',
+  },
+  'gaming.autoPause.quietPeriod': {
+    what: 'How long the box must look idle again before an automatic pause ends by itself (a swarmctl pause never ends by itself)',
+    allowed: DURATION,
+  },
+  'gaming.autoPause.checkInterval': {
+    what: 'How often processes and the GPU are checked',
+    allowed: DURATION,
+  },
   'log.level': {
     what: 'Log level (JSON to stdout; journald keeps it under systemd)',
     allowed: 'trace, debug, info, warn, error, fatal or silent',
@@ -292,6 +320,8 @@ const SECTION_NOTES: Record<string, string> = {
   membership: 'Failure detection: a killed peer is noticed within deadAfter.',
   backends: 'Model servers on this box (Ollama, llama-swap, vLLM, llama.cpp, LM Studio) or elsewhere.',
   facts: 'Hardware facts shared with peers.',
+  shutdown: 'Stopping: on SIGTERM the node drains, hands back what is left, then leaves.',
+  gaming: 'Gaming mode: pause this node by itself while the box is used for games.',
   log: 'Logging.',
   routing:
     'How each request picks a model and a node: privacy, aliases, tiers, auto, fallback, quality gate.',

@@ -10,6 +10,23 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
+/** TimeoutStopSec of systemd/swarmd.service: systemd kills swarmd this long after SIGTERM. */
+export const SYSTEMD_STOP_TIMEOUT_MS = 45_000;
+/** Time kept after the drain grace for handing back, saying goodbye and closing. */
+export const SHUTDOWN_MARGIN_MS = 5_000;
+
+/** Process names of model servers, never taken for a game by gaming.autoPause. */
+export const DEFAULT_GAMING_IGNORE = [
+  'ollama',
+  'ollama_llama_server',
+  'llama-server',
+  'llama-swap',
+  'vllm',
+  'lms',
+  'LM Studio',
+  'lm-studio',
+] as const;
+
 /** The config file format version this release writes and reads. */
 export const CONFIG_VERSION = 1;
 
@@ -449,6 +466,47 @@ export const configSchema = z.strictObject({
       maxPending: z.number().int().min(1).max(1_000_000).default(10_000),
       /** How long an async task keeps waiting for capacity before it fails. */
       deadline: duration('1h'),
+    })
+    .prefault({}),
+  shutdown: z
+    .strictObject({
+      /**
+       * On SIGTERM (systemctl stop), how long in-flight work may run before what is left is handed
+       * back to its coordinators. Must stay below the unit's TimeoutStopSec (45 s).
+       */
+      drainGrace: duration('20s'),
+    })
+    .prefault({})
+    .refine((s) => s.drainGrace < SYSTEMD_STOP_TIMEOUT_MS - SHUTDOWN_MARGIN_MS, {
+      message: `drainGrace must be shorter than ${(SYSTEMD_STOP_TIMEOUT_MS - SHUTDOWN_MARGIN_MS) / 1000}s: the systemd unit kills swarmd ${SYSTEMD_STOP_TIMEOUT_MS / 1000}s after SIGTERM (TimeoutStopSec) and leaving takes a few seconds more`,
+      path: ['drainGrace'],
+    }),
+  gaming: z
+    .strictObject({
+      autoPause: z
+        .strictObject({
+          /** Pause while a process of one of these names runs (/proc/<pid>/comm or argv[0]). Empty: off. */
+          processes: z.array(z.string().min(1)).default([]),
+          /** Pause while graphics processes (nvidia-smi type G / C+G) not in ignore use this much VRAM in MiB. 0: off. */
+          vramThresholdMib: z.number().int().min(0, 'expected MiB, 0 (off) or more').default(0),
+          /** Pause while GPU use reaches this percent, judged only while this node runs no work. 0: off. */
+          gpuUtilThresholdPct: z
+            .number()
+            .min(0, 'expected a percent from 0 (off) to 100')
+            .max(100, 'expected a percent from 0 (off) to 100')
+            .default(0),
+          /** Process names that are never a game: our own backends. */
+          ignore: z.array(z.string().min(1)).default([...DEFAULT_GAMING_IGNORE]),
+          /** How long the box must look idle again before the node resumes by itself. */
+          quietPeriod: duration('2m'),
+          /** How often processes and the GPU are checked. */
+          checkInterval: duration('5s'),
+        })
+        .prefault({})
+        .refine((g) => g.checkInterval >= 100, {
+          message: 'checkInterval must be at least 100ms',
+          path: ['checkInterval'],
+        }),
     })
     .prefault({}),
   log: z

@@ -4,8 +4,11 @@ import * as grpc from '@grpc/grpc-js';
 import { loadServices } from '../rpc/proto.js';
 import { bindServer, serverStream, shutdownServer, unary } from '../rpc/serve.js';
 import type {
+  ActivityReportMessage,
+  DrainRequest,
   ListModelsResponse,
   ListNodesResponse,
+  PauseRequest,
   RekeyReport,
   RemoveNodeRequest,
   StatusResponse,
@@ -30,6 +33,11 @@ export interface ControlHandlers {
   usage(request: UsageRequest): Promise<UsageResponse>;
   /** `swarmctl usage --jsonl`: ledger rows, oldest first, produced as the client reads them. */
   usageRows(request: UsageRowsRequest): Iterable<UsageRowMessage> | AsyncIterable<UsageRowMessage>;
+  /** `swarmctl pause`: answers at once, or once drained (wait, unload). */
+  pause(request: PauseRequest): Promise<ActivityReportMessage>;
+  resume(): Promise<ActivityReportMessage>;
+  /** `swarmctl drain`: answers once drained; the daemon then stops. */
+  drain(request: DrainRequest): Promise<ActivityReportMessage>;
 }
 
 /** gRPC SwarmControl on a 0600 Unix socket. */
@@ -62,6 +70,9 @@ export class ControlServer {
       usageRows: serverStream(this.logger, 'UsageRows', (request: UsageRowsRequest) =>
         this.handlers.usageRows(request),
       ),
+      pause: unary(this.logger, 'Pause', (request: PauseRequest) => this.handlers.pause(request)),
+      resume: unary(this.logger, 'Resume', () => this.handlers.resume()),
+      drain: unary(this.logger, 'Drain', (request: DrainRequest) => this.handlers.drain(request)),
     });
     // Bind with a restrictive umask so the socket is never briefly open to others.
     const previous = process.umask(0o177);

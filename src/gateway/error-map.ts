@@ -43,6 +43,12 @@ export const ERROR_RULES: Readonly<Partial<Record<ErrorCode, ErrorRule>>> = {
     code: 'server_is_overloaded',
     retryAfterMs: 2000,
   },
+  [ErrorCodes.TASK_HANDED_BACK]: {
+    status: 503,
+    type: 'server_error',
+    code: 'node_paused',
+    retryAfterMs: 1000,
+  },
   [ErrorCodes.NO_CAPACITY]: { status: 503, type: 'server_error', code: 'no_capacity', retryAfterMs: 5000 },
   [ErrorCodes.BACKEND_BAD_REQUEST]: { status: 400, type: invalid, code: null },
   [ErrorCodes.BACKEND_QUOTA_EXCEEDED]: {

@@ -122,12 +122,7 @@ export class Membership {
 
   /** Tell every reachable peer we are leaving, so they mark us `left` at once. */
   async leave(timeoutMs = 500): Promise<void> {
-    const targets = [...this.peers.values()].filter(
-      (peer) =>
-        peer.address &&
-        peer.compatible &&
-        (peer.live.liveness === 'alive' || peer.live.liveness === 'suspect'),
-    );
+    const targets = this.heartbeatTargets();
     await Promise.allSettled(
       targets.map((peer) =>
         this.pool.heartbeat(
@@ -137,6 +132,32 @@ export class Membership {
           peer.id,
         ),
       ),
+    );
+  }
+
+  /**
+   * Heartbeat every reachable peer now, outside the interval: used when this node's activity
+   * changes (paused, draining) so peers stop routing to it at once. Resolves when each answered
+   * or timed out; never throws.
+   */
+  async heartbeatNow(timeoutMs = this.init.rpcTimeoutMs): Promise<void> {
+    if (this.stopped || !this.pool.ready()) return;
+    await Promise.allSettled(
+      this.heartbeatTargets().map((peer) =>
+        this.pool
+          .heartbeat(peer.address!, this.heartbeatRequest(peer), timeoutMs, peer.id)
+          .then((reply) => this.acceptHeartbeatReply(peer, reply)),
+      ),
+    );
+  }
+
+  /** Peers a heartbeat can reach now: compatible, with an address, alive or suspect. */
+  private heartbeatTargets(): PeerRecord[] {
+    return [...this.peers.values()].filter(
+      (peer) =>
+        peer.address !== null &&
+        peer.compatible &&
+        (peer.live.liveness === 'alive' || peer.live.liveness === 'suspect'),
     );
   }
 

@@ -276,3 +276,37 @@ export interface SubmitResultResponse {
   accepted: boolean;
   reason: string;
 }
+
+/** swarmctl pause. */
+export interface PauseRequest {
+  graceMs: number;
+  wait: boolean;
+  unload: boolean;
+  /** Use shutdown.drainGrace instead of graceMs. */
+  defaultGrace: boolean;
+}
+
+/** swarmctl drain. */
+export interface DrainRequest {
+  graceMs: number;
+  defaultGrace: boolean;
+}
+
+/** What unloading did on one backend. */
+export interface WireUnloadResult {
+  backendId: string;
+  kind: string;
+  outcome: string;
+  models: string[];
+  detail: string;
+}
+
+/** The answer to Pause, Resume and Drain. */
+export interface ActivityReportMessage {
+  activity: WireActivity;
+  reason: string;
+  inflight: number;
+  drained: boolean;
+  handedBack: number;
+  unload: WireUnloadResult[];
+}

@@ -2,7 +2,7 @@
 // capacity, run it on the local backend, and stream the result back to the coordinator
 // with SubmitResult. The coordinator ending that stream is how cancellation arrives.
 import type { BackendStatus } from '../backends/types.js';
-import { errorMessage } from '../errors.js';
+import { ErrorCodes, errorMessage } from '../errors.js';
 import type { InferenceKind, JsonObject, Usage } from '../inference/types.js';
 import type { Membership } from '../membership/membership.js';
 import type { SelfNode } from '../membership/self-node.js';
@@ -39,6 +39,7 @@ export class TaskWorker {
   private readonly backends: () => BackendStatus[];
   private readonly run: RunOnBackend;
   private readonly running = new Set<AbortController>();
+  private readonly handedBack = new WeakSet<AbortController>();
 
   constructor(components: {
     logger: Logger;
@@ -102,6 +103,19 @@ export class TaskWorker {
     return { admitted: true, reason: '', retryAfterMs: 0 };
   }
 
+  /**
+   * Give every running task back to its coordinator: abort it and answer SubmitResult with a
+   * retryable SWARM_ERR_TASK_HANDED_BACK, so the coordinator runs it elsewhere (transparently
+   * when nothing was streamed to its client yet). Returns how many were handed back.
+   */
+  handBack(): number {
+    for (const abort of this.running) {
+      this.handedBack.add(abort);
+      abort.abort();
+    }
+    return this.running.size;
+  }
+
   /** Abort every running task (shutdown). */
   abortAll(): void {
     for (const abort of this.running) abort.abort();
@@ -154,7 +168,17 @@ export class TaskWorker {
       });
     } catch (err) {
       const failure = err as { code?: string; retryable?: boolean; retryAfterMs?: number };
-      if (!abort.signal.aborted) {
+      if (this.handedBack.has(abort)) {
+        send({
+          error: {
+            code: ErrorCodes.TASK_HANDED_BACK,
+            message: `node ${this.self.name} was paused and handed the task back before it finished`,
+            retryable: chunks === 0,
+            chunksDelivered: chunks,
+            retryAfterMs: 0,
+          },
+        });
+      } else if (!abort.signal.aborted) {
         send({
           error: {
             code: failure.code ?? 'SWARM_ERR_BACKEND_ERROR',

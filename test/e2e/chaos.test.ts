@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodesJson } from '../../src/cli/json.js';
 import { completions, generationsOf, type LoadSummary, runLoad } from '../helpers/load.js';
-import { type GenerationLine, SwarmNode, untilView } from '../helpers/swarm-node.js';
+import { SwarmNode, untilView } from '../helpers/swarm-node.js';
 import { createTestLan, type TestLan } from '../helpers/testlan.js';
 
 const MODEL = 'qwen3:8b';

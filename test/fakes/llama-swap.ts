@@ -62,6 +62,15 @@ export class FakeLlamaSwap extends FakeServer<FakeLlamaSwapState> {
       },
       'GET /health': (_req, res) => sendText(res, 200, 'OK'),
       'GET /running': (_req, res) => sendJson(res, 200, this.running()),
+      // §2.5: every process stops. The POST route came with v126; the GET one is older.
+      'GET /unload': (_req, res) => {
+        this.setState({ running: [] });
+        sendText(res, 200, 'OK');
+      },
+      'POST /api/models/unload': (_req, res) => {
+        this.setState({ running: [] });
+        sendJson(res, 200, { msg: 'ok' });
+      },
       'GET /v1/models': (_req, res) => sendJson(res, 200, this.models()),
       'GET /models': (_req, res) => sendJson(res, 200, this.models()),
       'POST /v1/chat/completions': (req, res) => serveGeneration(this, req, res, 'chat', this.dialect()),

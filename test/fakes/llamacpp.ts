@@ -61,6 +61,11 @@ export interface FakeLlamaCppState {
   /** --parallel. */
   totalSlots: number;
   build: string;
+  /**
+   * Router mode (§4.8): the models it manages and their status; null is single-model mode.
+   * Only /models, /v1/models and POST /models/unload follow it.
+   */
+  router: Array<{ id: string; status: 'loaded' | 'unloaded' | 'loading' | 'sleeping' }> | null;
 }
 
 /** A fake llama-server. */
@@ -74,6 +79,7 @@ export class FakeLlamaCpp extends FakeServer<FakeLlamaCppState> {
       nCtxTrain: 131072,
       totalSlots: 4,
       build: 'b6100-abcdef12',
+      router: null,
       ...state,
     });
   }
@@ -95,8 +101,10 @@ export class FakeLlamaCpp extends FakeServer<FakeLlamaCppState> {
           ? { status: 'ok', slots_idle: this.state.totalSlots, slots_processing: 0 }
           : { status: 'ok' },
       );
-    const models = (_req: FakeRequest, res: ServerResponse) => sendJson(res, 200, this.models());
+    const models = (_req: FakeRequest, res: ServerResponse) =>
+      sendJson(res, 200, this.state.router ? this.routerModels(this.state.router) : this.models());
     return {
+      'POST /models/unload': (req, res) => this.routerUnload(req, res),
       'GET /health': health,
       'GET /v1/health': health,
       'GET /props': (_req, res) => sendJson(res, 200, this.props()),
@@ -107,6 +115,44 @@ export class FakeLlamaCpp extends FakeServer<FakeLlamaCppState> {
       'POST /v1/completions': (req, res) => serveGeneration(this, req, res, 'completions', this.dialect()),
       'POST /v1/embeddings': (req, res) => serveGeneration(this, req, res, 'embeddings', this.dialect()),
     };
+  }
+
+  private routerModels(router: NonNullable<FakeLlamaCppState['router']>) {
+    return {
+      object: 'list',
+      data: router.map((model) => ({
+        id: model.id,
+        aliases: [],
+        tags: [],
+        object: 'model',
+        owned_by: 'llamacpp',
+        created: 1756000000,
+        status:
+          model.status === 'loaded'
+            ? { value: 'loaded', args: ['llama-server', '-ctx', '4096'] }
+            : { value: model.status },
+      })),
+    };
+  }
+
+  // §4.8: unknown or not-loaded models are 400 invalid_request_error; a single-model server has no such route.
+  private routerUnload(req: FakeRequest, res: ServerResponse): void {
+    const router = this.state.router;
+    if (!router) {
+      sendJson(res, 404, { error: { code: 404, message: 'File Not Found', type: 'not_found_error' } });
+      return;
+    }
+    const id = (req.json() as { model?: unknown } | undefined)?.model;
+    const model = router.find((entry) => entry.id === id);
+    if (model?.status !== 'loaded') {
+      const message = model ? 'model is not loaded' : 'model is not found';
+      sendJson(res, 400, { error: { code: 400, message, type: 'invalid_request_error' } });
+      return;
+    }
+    this.setState({
+      router: router.map((entry) => (entry === model ? { ...entry, status: 'unloaded' } : entry)),
+    });
+    sendJson(res, 200, { success: true });
   }
 
   private dialect(): Dialect {

@@ -45,8 +45,20 @@ export class FakeLmStudio extends FakeServer<FakeLmStudioState> {
     };
     if (this.state.apis.includes('v0'))
       routes['GET /api/v0/models'] = (_req, res) => sendJson(res, 200, this.v0());
-    if (this.state.apis.includes('v1'))
+    if (this.state.apis.includes('v1')) {
       routes['GET /api/v1/models'] = (_req, res) => sendJson(res, 200, this.v1());
+      // §5.3: unload one loaded instance.
+      routes['POST /api/v1/models/unload'] = (req, res) => {
+        const id = (req.json() as { instance_id?: unknown } | undefined)?.instance_id;
+        const model = this.state.models.find((m) => m.loaded && m.id === id);
+        if (!model) {
+          sendJson(res, 404, { error: { message: `No loaded model instance with id "${String(id)}"` } });
+          return;
+        }
+        this.setState({ models: this.state.models.map((m) => (m === model ? { ...m, loaded: false } : m)) });
+        sendJson(res, 200, { instance_id: id });
+      };
+    }
     return routes;
   }
 

@@ -1,4 +1,5 @@
 // Fake Ollama speaking BACKENDS.md §1: GET /, /api/version, /api/tags, /api/ps, POST /api/show,
+// POST /api/generate to load or unload (keep_alive 0),
 // GET /v1/models, and the OpenAI routes POST /v1/chat/completions, /v1/completions,
 // /v1/embeddings (§1.8-1.9). `shape: 'legacy'` is an old server throughout: no context_length in
 // /api/ps (before v0.9.7), the null lists of an empty install (`"models": null`, `"data": null`),
@@ -68,6 +69,7 @@ export class FakeOllama extends FakeServer<FakeOllamaState> {
       'GET /api/tags': (_req, res) => sendJson(res, 200, this.tags()),
       'GET /api/ps': (_req, res) => sendJson(res, 200, this.ps()),
       'POST /api/show': (req, res) => this.show(req, res),
+      'POST /api/generate': (req, res) => this.generateNative(req, res),
       'GET /v1/models': (_req, res) => sendJson(res, 200, this.openAiModels()),
       'POST /v1/chat/completions': (req, res) => serveGeneration(this, req, res, 'chat', this.dialect()),
       'POST /v1/completions': (req, res) => serveGeneration(this, req, res, 'completions', this.dialect()),
@@ -174,6 +176,35 @@ export class FakeOllama extends FakeServer<FakeOllamaState> {
       ];
     });
     return { models };
+  }
+
+  // §1.6/1.7: with no prompt, `keep_alive: 0` unloads at once (done_reason "unload") and anything
+  // else loads (done_reason "load"). Prompted native generation is not served by this fake.
+  private generateNative(req: FakeRequest, res: ServerResponse): void {
+    const body = req.json() as { model?: unknown; prompt?: unknown; keep_alive?: unknown } | undefined;
+    const model = typeof body?.model === 'string' ? body.model : '';
+    if (!model) {
+      sendJson(res, 400, { error: 'model is required' });
+      return;
+    }
+    if (!this.installed(model)) {
+      sendJson(res, 404, { error: `model '${model}' not found` });
+      return;
+    }
+    if (typeof body?.prompt === 'string' && body.prompt.length > 0) {
+      sendJson(res, 501, { error: 'the fake Ollama serves /api/generate only to load and unload' });
+      return;
+    }
+    const unload = body?.keep_alive === 0 || body?.keep_alive === '0s' || body?.keep_alive === '0';
+    const loaded = this.state.loaded.filter((entry) => entry.name !== model);
+    this.setState({ loaded: unload ? loaded : [...loaded, { name: model }] });
+    sendJson(res, 200, {
+      model,
+      created_at: MODIFIED_AT,
+      response: '',
+      done: true,
+      done_reason: unload ? 'unload' : 'load',
+    });
   }
 
   private show(req: FakeRequest, res: ServerResponse): void {

@@ -147,6 +147,16 @@ export class SwarmdProcess {
     return lines;
   }
 
+  /** Send a signal (SIGTERM: what `systemctl --user stop` sends). */
+  signal(signal: NodeJS.Signals): void {
+    if (this.running) this.child.kill(signal);
+  }
+
+  /** The process id (for tests that watch it from outside). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   async kill(): Promise<void> {
     if (!this.running) return;
     this.child.kill('SIGKILL');

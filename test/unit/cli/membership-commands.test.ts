@@ -48,6 +48,9 @@ function fakeClient(calls: Calls, overrides: Partial<ControlClient> = {}): Contr
     usageRows: () => {
       throw new Error('not used');
     },
+    pause: unused,
+    resume: unused,
+    drain: unused,
     close: () => {},
     ...overrides,
   };

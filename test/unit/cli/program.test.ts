@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { ControlClient } from '../../../src/cli/control-client.js';
 import { COMMANDS, exitCodeFor, LOCAL_COMMANDS, runCli } from '../../../src/cli/program.js';
 import { ConfigError, ErrorCodes, SwarmError } from '../../../src/errors.js';
+import type { ActivityReportMessage, PauseRequest } from '../../../src/rpc/wire.js';
 import {
   doctorReply,
   listModelsReply,
@@ -28,12 +29,38 @@ interface Fake {
   client: ControlClient;
   sockets: string[];
   closed: number;
+  pauses: PauseRequest[];
 }
+
+const pauseReport: ActivityReportMessage = {
+  activity: 'ACTIVITY_PAUSED',
+  reason: 'manual',
+  inflight: 1,
+  drained: false,
+  handedBack: 0,
+  unload: [
+    {
+      backendId: 'ollama@127.0.0.1:11434',
+      kind: 'ollama',
+      outcome: 'unloaded',
+      models: ['qwen3:8b'],
+      detail: '',
+    },
+    {
+      backendId: 'vllm@127.0.0.1:8000',
+      kind: 'vllm',
+      outcome: 'unsupported',
+      models: [],
+      detail: 'vLLM keeps its model loaded',
+    },
+  ],
+};
 
 function fakeClient(overrides: Partial<ControlClient> = {}): Fake {
   const fake: Fake = {
     sockets: [],
     closed: 0,
+    pauses: [],
     client: {
       socketPath: '',
       status: async () => statusReply,
@@ -44,6 +71,12 @@ function fakeClient(overrides: Partial<ControlClient> = {}): Fake {
       rotate: async () => rotateReport,
       usage: async () => ({ json: '{}' }),
       usageRows: () => lines(),
+      pause: async (request) => {
+        fake.pauses.push(request);
+        return pauseReport;
+      },
+      resume: async () => ({ ...pauseReport, activity: 'ACTIVITY_ACTIVE', reason: '', unload: [] }),
+      drain: async () => ({ ...pauseReport, unload: [] }),
       close: () => {
         fake.closed++;
       },
@@ -189,5 +222,62 @@ describe('exitCodeFor', () => {
     expect(exitCodeFor(new ConfigError('x'))).toBe(2);
     expect(exitCodeFor(new SwarmError(ErrorCodes.NOT_IMPLEMENTED, 'x'))).toBe(1);
     expect(exitCodeFor(new Error('x'))).toBe(1);
+  });
+});
+
+describe('swarmctl pause, resume and drain', () => {
+  it('sends the grace in ms and --unload, and prints the stable --json shape', async () => {
+    const fake = fakeClient();
+    const result = await run(['--json', 'pause', '--grace', '1.5s', '--unload'], fake);
+    expect(result.code).toBe(0);
+    expect(fake.pauses).toEqual([{ graceMs: 1500, defaultGrace: false, wait: false, unload: true }]);
+    expect(JSON.parse(result.out)).toEqual({
+      activity: 'paused',
+      reason: 'manual',
+      inflight: 1,
+      drained: false,
+      handedBack: 0,
+      unload: [
+        {
+          backend: 'ollama@127.0.0.1:11434',
+          kind: 'ollama',
+          outcome: 'unloaded',
+          models: ['qwen3:8b'],
+          detail: null,
+        },
+        {
+          backend: 'vllm@127.0.0.1:8000',
+          kind: 'vllm',
+          outcome: 'unsupported',
+          models: [],
+          detail: 'vLLM keeps its model loaded',
+        },
+      ],
+    });
+  });
+
+  it('leaves the grace to the daemon without --grace, and says which backend could not unload', async () => {
+    const fake = fakeClient();
+    const result = await run(['pause', '--unload'], fake);
+    expect(fake.pauses[0]).toMatchObject({ defaultGrace: true, unload: true });
+    expect(result.out).toContain('paused (manual)');
+    expect(result.out).toContain('unloaded qwen3:8b');
+    expect(result.out).toMatch(/vllm@127\.0\.0\.1:8000: cannot unload: vLLM keeps its model loaded/);
+  });
+
+  it('refuses a --grace that is not a duration with exit 2 and ARGS_INVALID, asking nothing', async () => {
+    const fake = fakeClient();
+    const result = await run(['--json', 'pause', '--grace', 'soon'], fake);
+    expect(result.code).toBe(2);
+    expect(JSON.parse(result.out).error.code).toBe(ErrorCodes.ARGS_INVALID);
+    expect(result.err).toContain('"soon"');
+    expect(fake.pauses).toEqual([]);
+    expect((await run(['drain', '--grace', '-1s'], fake)).code).toBe(2);
+  });
+
+  it('resume says the node takes work again', async () => {
+    const result = await run(['resume']);
+    expect(result.code).toBe(0);
+    expect(result.out).toContain('resumed');
   });
 });

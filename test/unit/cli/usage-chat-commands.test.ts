@@ -48,6 +48,9 @@ function fakeClient(
       seen.rows.push(request);
       return lines(rows.map(usageRowJsonl));
     },
+    pause: notUsed,
+    resume: notUsed,
+    drain: notUsed,
     close: () => {},
   };
 }
@@ -157,3 +160,7 @@ describe('swarmctl chat (without a gateway)', () => {
     expect(JSON.parse(result.out).error.code).toBe('SWARM_ERR_GATEWAY_UNREACHABLE');
   });
 });
+
+function notUsed(): never {
+  throw new Error('not used');
+}
