@@ -216,7 +216,10 @@ class JobRunner {
 
     if (unit.bestOf > 1) {
       const round = await this.bestOfRound(unit, base);
-      if (round.winner) return round.winner;
+      if (round.winner) {
+        this.report.solveAttempts += 1;
+        return round.winner;
+      }
       const best = round.bestFailing;
       if (!best)
         return { passed: false, diff: '', workspace: null, message: 'no best-of candidate could be used' };
@@ -247,6 +250,7 @@ class JobRunner {
           : initialPrompt(prompt);
       const result = await this.attempt(unit, tier, messages, format, null, []);
       if (result.passed) {
+        this.report.solveAttempts += 1;
         return {
           passed: true,
           diff: result.report.diff,

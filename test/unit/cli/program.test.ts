@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { ControlClient } from '../../../src/cli/control-client.js';
 import { COMMANDS, exitCodeFor, LOCAL_COMMANDS, runCli } from '../../../src/cli/program.js';
 import { ConfigError, ErrorCodes, SwarmError } from '../../../src/errors.js';
+import { noJobs } from '../../helpers/no-jobs.js';
 import {
   doctorReply,
   listModelsReply,
@@ -44,6 +45,7 @@ function fakeClient(overrides: Partial<ControlClient> = {}): Fake {
       rotate: async () => rotateReport,
       usage: async () => ({ json: '{}' }),
       usageRows: () => lines(),
+      ...noJobs,
       close: () => {
         fake.closed++;
       },
