@@ -3,7 +3,7 @@
 // test makes a real git repository with a failing `npm test`, scripts the model's reply per
 // attempt, and reads what every prompt carried from the fake's log.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +24,7 @@ import {
   BUGGY_DATE,
   FIXED_DATE,
   makeRepo,
+  PACKAGE_JSON,
   searchReplaceReply,
   type TinyRepo,
   wholeReply,
@@ -183,8 +184,8 @@ describe('swarmctl run: a single job', () => {
         [DEEP]: [
           searchReplaceReply(
             'src/date.js',
-            '  return `${d.getUTCFullYear()}-${d.getUTCMonth() + 1}-${d.getUTCDate()}`;',
-            "  const pad = (n) => String(n).padStart(2, '0');\n  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;",
+            BUGGY_DATE.split('\n')[1]!,
+            FIXED_DATE.split('\n').slice(1, 3).join('\n'),
           ),
         ],
       }),
@@ -321,3 +322,148 @@ describe('swarmctl run: a single job', () => {
     }
   }, 120_000);
 });
+
+describe('swarmctl run: best-of, plans, jobs and cancel', () => {
+  it('best-of-3 asks for three proposals at once and keeps the passing one with the smallest diff', async () => {
+    const r = repo();
+    const from = fake.generations.length;
+    const padded = `${FIXED_DATE}// extra-candidate-line-1\n// extra-candidate-line-2\n`;
+    fake.behave({
+      firstTokenDelayMs: 500,
+      respond: repliesByModel({
+        [FAST]: [
+          wholeReply({ 'src/date.js': wrongDate('wrong-one', 'w') }),
+          wholeReply({ 'src/date.js': padded }),
+        ],
+        [DEEP]: [
+          searchReplaceReply(
+            'src/date.js',
+            BUGGY_DATE.split('\n')[1]!,
+            FIXED_DATE.split('\n').slice(1, 3).join('\n'),
+          ),
+        ],
+      }),
+    });
+    const before = fake.maxInflightSeen;
+    const { code, report } = await runJob([
+      'make the failing date test pass',
+      '--repo',
+      r.dir,
+      '--best-of',
+      '3',
+    ]);
+    expect(code).toBe(0);
+    expect(report.state).toBe('passed');
+    expect(
+      promptsSince(from)
+        .map((p) => p.model)
+        .sort(),
+    ).toEqual([DEEP, FAST, FAST]);
+    expect(Math.max(before, fake.maxInflightSeen)).toBeGreaterThanOrEqual(3);
+    expect(report.attempts.map((a: { candidate: number }) => a.candidate).sort()).toEqual([1, 2, 3]);
+    expect(report.attempts.filter((a: { outcome: string }) => a.outcome === 'passed')).toHaveLength(2);
+    expect(report.message).toMatch(/best-of-3: kept candidate \d of 2 passing \(deep: big:8b\)/);
+    expect(report.result.diff).not.toContain('extra-candidate-line');
+    expect(r.git('show', `swarm/job-${report.id}:src/date.js`)).toBe(FIXED_DATE);
+  }, 120_000);
+
+  it('a plan runs its two independent subtasks at once and the dependent one after, then verifies all', async () => {
+    const r = repo({
+      'package.json': PACKAGE_JSON,
+      'src/a.js': 'export const a = () => 0;\n',
+      'src/b.js': 'export const b = () => 0;\n',
+      'src/c.js': "import { a } from './a.js';\nimport { b } from './b.js';\nexport const c = () => 0;\n",
+      'test/a.test.js': unitTest('a', 1),
+      'test/b.test.js': unitTest('b', 2),
+      'test/c.test.js': unitTest('c', 21),
+    });
+    const plan = join(dirname(r.dir), 'plan.yaml');
+    writeFileSync(
+      plan,
+      `maxConcurrent: 2
+subtasks:
+  - id: fix-a
+    task: make a return one
+    files: [src/a.js]
+    verify: ["node --test test/a.test.js"]
+  - id: fix-b
+    task: make b return two
+    files: [src/b.js]
+    verify: ["node --test test/b.test.js"]
+  - id: fix-c
+    task: make c combine a and b
+    files: [src/c.js]
+    verify: ["node --test test/c.test.js"]
+    dependsOn: [fix-a, fix-b]
+`,
+    );
+    const from = fake.generations.length;
+    fake.behave({
+      firstTokenDelayMs: 1000,
+      respond: (record) => {
+        const text = lastUserText(record);
+        if (text.includes('make a return one'))
+          return wholeReply({ 'src/a.js': 'export const a = () => 1;\n' });
+        if (text.includes('make b return two'))
+          return wholeReply({ 'src/b.js': 'export const b = () => 2;\n' });
+        return wholeReply({
+          'src/c.js':
+            "import { a } from './a.js';\nimport { b } from './b.js';\nexport const c = () => a() + b() * 10;\n",
+        });
+      },
+    });
+    const { code, report } = await runJob(['--plan', plan, '--repo', r.dir]);
+    expect(report.message).toMatch(/all 3 subtasks passed/);
+    expect(code).toBe(0);
+    const calls = fake.generations.slice(from);
+    const of = (words: string) => calls.find((g) => lastUserText(g).includes(words))!;
+    const [a, b, c] = [of('make a return one'), of('make b return two'), of('make c combine')];
+    // Observed overlap of the independent subtasks' model calls...
+    expect(Math.max(a.startedAt, b.startedAt)).toBeLessThan(Math.min(a.endedAt!, b.endedAt!));
+    // ...and the dependent one only after both.
+    expect(c.startedAt).toBeGreaterThanOrEqual(Math.max(a.endedAt!, b.endedAt!));
+    expect(report.subtasks.map((s: { id: string; state: string }) => [s.id, s.state])).toEqual([
+      ['fix-a', 'passed'],
+      ['fix-b', 'passed'],
+      ['fix-c', 'passed'],
+    ]);
+    expect(report.result.files.sort()).toEqual(['src/a.js', 'src/b.js', 'src/c.js']);
+  }, 120_000);
+
+  it('jobs lists the jobs; cancel stops a running one and the run ends', async () => {
+    const r = repo();
+    fake.behave({ firstTokenDelayMs: 30_000, respond: () => wholeReply({ 'src/date.js': FIXED_DATE }) });
+    const running = swarmctl(['run', 'slow job', '--repo', r.dir]);
+    let id = '';
+    for (let i = 0; i < 100 && id === ''; i++) {
+      await new Promise((done) => setTimeout(done, 200));
+      const list = JSON.parse((await swarmctl(['jobs', '--json'])).stdout) as {
+        jobs: { id: string; state: string; task: string }[];
+      };
+      id = list.jobs.find((job) => job.task === 'slow job' && job.state === 'running')?.id ?? '';
+    }
+    expect(id).not.toBe('');
+    const cancelled = await swarmctl(['cancel', id, '--json']);
+    expect(cancelled.code).toBe(0);
+    expect(JSON.parse(cancelled.stdout).state).toBe('cancelled');
+    const run = await running;
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(new RegExp(`job ${id} cancelled`));
+    const table = await swarmctl(['jobs']);
+    expect(table.stdout).toMatch(new RegExp(`${id}\\s+cancelled`));
+    const unknown = await swarmctl(['job', 'nosuchjob', '--json']);
+    expect(unknown.code).toBe(2);
+    expect(JSON.parse(unknown.stdout).error.code).toBe('SWARM_ERR_JOB_NOT_FOUND');
+  }, 120_000);
+});
+
+function unitTest(name: string, want: number): string {
+  return `import assert from 'node:assert/strict';
+import test from 'node:test';
+import { ${name} } from '../src/${name}.js';
+
+test('${name}', () => {
+  assert.equal(${name}(), ${want});
+});
+`;
+}
