@@ -22,7 +22,7 @@ export const runCommand: DaemonCommand = async (client, opts, io) => {
     if (interrupted > 1 || jobId === null) {
       io.err(
         jobId
-          ? `left job ${jobId} running: watch it with swarmctl job ${jobId}, stop it with swarmctl cancel ${jobId}`
+          ? `left job ${jobId} running: watch it with swarmctl job ${jobId} --watch, stop it with swarmctl cancel ${jobId}`
           : 'interrupted',
       );
       controller.abort();
