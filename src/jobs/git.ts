@@ -1,6 +1,5 @@
 // Running git for jobs: argv arrays only (paths and messages never pass through a shell), an
 // identity for the commits swarmd makes, and no prompts or pagers.
-import { execa } from 'execa';
 import { ErrorCodes, SwarmError } from '../errors.js';
 
 const IDENTITY = {
@@ -18,6 +17,8 @@ export async function git(
   args: readonly string[],
   opts: { env?: Record<string, string>; allow?: readonly number[]; input?: string } = {},
 ): Promise<{ stdout: string; exitCode: number }> {
+  // Loaded on first use: daemon start-up does not pay for it (as node/nvidia-smi.ts does).
+  const { execa } = await import('execa');
   const result = await execa('git', args, {
     cwd,
     reject: false,

@@ -3,7 +3,6 @@
 // where a sandbox is available. `auto`: bubblewrap when it is on PATH, else an unprivileged
 // user + network namespace (`unshare --user --map-root-user --net`) when that works here, else
 // none; `off`: none. The report says which was used.
-import { execa } from 'execa';
 import type { SandboxKind } from './types.js';
 
 /** jobs.sandbox. */
@@ -55,6 +54,8 @@ async function probe(): Promise<Sandbox> {
 }
 
 async function works(argv: string[]): Promise<boolean> {
+  // Loaded on first use: daemon start-up does not pay for it (as node/nvidia-smi.ts does).
+  const { execa } = await import('execa');
   try {
     const result = await execa(argv[0]!, argv.slice(1), { reject: false, timeout: 5_000, stdin: 'ignore' });
     return result.exitCode === 0;

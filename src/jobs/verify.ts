@@ -1,7 +1,6 @@
 // Run verification steps in a workspace: each with a timeout, stdout and stderr captured
 // together, inside the sandbox, never through a shell. The first failing step ends the run;
 // its output is trimmed to what a model needs (failing part first).
-import { execa } from 'execa';
 import type { Sandbox } from './sandbox.js';
 import { trimOutput } from './trim.js';
 import type { VerifyStep } from './types.js';
@@ -56,6 +55,8 @@ export async function runSteps(steps: readonly VerifyStep[], opts: VerifyOptions
 }
 
 async function runOne(step: VerifyStep, opts: VerifyOptions): Promise<{ ok: boolean; output: string }> {
+  // Loaded on first use: daemon start-up does not pay for it (as node/nvidia-smi.ts does).
+  const { execa } = await import('execa');
   const argv = opts.sandbox.wrap(step.argv, opts.cwd);
   const result = await execa(argv[0]!, argv.slice(1), {
     cwd: opts.cwd,
