@@ -15,6 +15,8 @@ import { formatEndpoint, parseEndpoint, usableAddresses } from './discovery/addr
 import { MdnsDiscovery } from './discovery/mdns.js';
 import type { Advert } from './discovery/txt.js';
 import { ErrorCodes, SwarmError } from './errors.js';
+import { jobControlHandlers } from './jobs/control.js';
+import { JobService } from './jobs/service.js';
 import { AdvertRouter } from './membership/advert-router.js';
 import { Membership } from './membership/membership.js';
 import { CredentialRotation } from './membership/rotation.js';
@@ -264,6 +266,25 @@ export class Daemon {
       // Awaited below; until then a failure must not count as an unhandled rejection.
       mdnsStarted.catch(() => undefined);
     }
+    // Coding jobs: started only from the control socket below, never from a peer.
+    const jobs = new JobService(
+      {
+        logger: logger.child({ component: 'jobs' }),
+        dispatcher: () => serving.dispatcherHandle(),
+        decidePrivacy: (body, requested) => serving.decidePrivacy(body, requested),
+        tierModel: (tier) => config.routing.tiers[tier][0] ?? null,
+        costOf: (client, sinceMs) =>
+          serving
+            .ledgerHandle()
+            ?.query({ sinceMs, by: 'client' })
+            .groups.find((group) => group.key === client)?.costUsd ?? 0,
+      },
+      {
+        dataDir: config.node.dataDir,
+        settings: { ...config.jobs, stepTimeoutMs: config.jobs.stepTimeout },
+      },
+    );
+    jobs.start();
     const control = new ControlServer(
       {
         logger: logger.child({ component: 'control' }),
@@ -297,6 +318,7 @@ export class Daemon {
           resume: () => activity.resume(),
           drain: (request) =>
             activity.drain(request.defaultGrace ? config.shutdown.drainGrace : request.graceMs),
+          jobs: jobControlHandlers(jobs, config.jobs.maxConcurrent),
         },
       },
       { socketPath: config.control.socket },
@@ -307,6 +329,8 @@ export class Daemon {
     await serving.start();
     this.serving = serving;
     this.track('serving', serving);
+    // Stopped before serving: running jobs are cancelled while their model calls can still end.
+    this.track('jobs', jobs);
 
     const gaming = new GamingWatcher(
       {

@@ -11,7 +11,7 @@ import { ErrorCodes } from './errors.js';
 import { toHttpError } from './gateway/error-map.js';
 import { GatewayServer } from './gateway/server.js';
 import type { ModelListEntry } from './gateway/types.js';
-import type { InferenceRequest, JsonObject, Privacy, Target } from './inference/types.js';
+import type { Dispatcher, InferenceRequest, JsonObject, Privacy, Target } from './inference/types.js';
 import type { Membership } from './membership/membership.js';
 import type { SelfNode } from './membership/self-node.js';
 import type { PeerClientPool } from './rpc/peer-client.js';
@@ -97,6 +97,17 @@ export class Serving {
   /** The open usage ledger (for the usage RPCs); null before start, after stop, or with usage off. */
   ledgerHandle(): UsageLedger | null {
     return this.ledger;
+  }
+
+  /** The dispatcher the gateway uses, for in-process requests (coding jobs); null before start. */
+  dispatcherHandle(): Dispatcher | null {
+    return this.dispatcher ?? null;
+  }
+
+  /** Privacy of an in-process request asked for with `requested` (null: routing.defaultPrivacy), secrets scanned. */
+  decidePrivacy(body: JsonObject, requested: Privacy | null): Privacy {
+    return decideRequestPrivacy({ body, header: requested, apiKeyPrivacy: null }, this.c.config.routing)
+      .privacy;
   }
 
   /** Open the ledger and start the gateway. */

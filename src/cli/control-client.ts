@@ -9,6 +9,8 @@ import type {
   ActivityReportMessage,
   DoctorResponse,
   DrainRequest,
+  JobEventMessage,
+  JobJsonResponse,
   ListModelsResponse,
   ListNodesResponse,
   PauseRequest,
@@ -66,6 +68,18 @@ export interface ControlClient {
   resume(options?: CallOptions): Promise<ActivityReportMessage>;
   /** Pause, answer once drained; then the daemon stops. */
   drain(request: DrainRequest, options?: CallOptions): Promise<ActivityReportMessage>;
+  /** Start a coding job and read its progress events (JSON text) until it ends. */
+  runJob(specJson: string, options?: CallOptions): AsyncIterable<string>;
+  /** A job's progress events (JSON text) from its start until it ends. */
+  watchJob(id: string, options?: CallOptions): AsyncIterable<string>;
+  /** {jobs: JobSummary[]} as JSON text. */
+  listJobs(options?: CallOptions): Promise<JobJsonResponse>;
+  /** A JobReport as JSON text. */
+  getJob(id: string, options?: CallOptions): Promise<JobJsonResponse>;
+  /** Cancel a running job; its report once it stopped. */
+  cancelJob(id: string, options?: CallOptions): Promise<JobJsonResponse>;
+  /** Write a passing job's change into the working tree; its report. */
+  applyJob(id: string, options?: CallOptions): Promise<JobJsonResponse>;
   /** Close the channel; safe to call twice. */
   close(): void;
 }
@@ -75,6 +89,11 @@ export const ACTIVITY_MARGIN_MS = 30_000;
 
 /** The longest grace any call may ask for without --grace: shutdown.drainGrace is below 40 s. */
 const DEFAULT_GRACE_BOUND_MS = 40_000;
+/** Deadline of a whole RunJob / WatchJob stream (a job is bounded by its attempts and step timeouts). */
+export const JOB_STREAM_DEADLINE_MS = 6 * 3_600_000;
+
+/** Deadline of CancelJob and ApplyJob (cancel waits for the running step to stop). */
+export const JOB_ACTION_DEADLINE_MS = 60_000;
 
 /** Options of connectControl. */
 export interface ConnectOptions {
@@ -153,8 +172,36 @@ export function connectControl(socketPath: string, options: ConnectOptions = {})
     }
   }
 
+  async function* jobStream(
+    method: 'RunJob' | 'WatchJob',
+    request: object,
+    opts: CallOptions = {},
+  ): AsyncGenerator<string> {
+    if (opts.signal?.aborted)
+      throw unreachable(`the ${method} call to ${path} was aborted`, opts.signal.reason);
+    const fn = (client as unknown as Record<string, StreamMethod>)[method]!;
+    const stream = fn.call(client, request, { deadline: Date.now() + JOB_STREAM_DEADLINE_MS });
+    const onAbort = () => stream.cancel();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      for await (const message of stream) yield (message as JobEventMessage).json;
+    } catch (err) {
+      if (isServiceError(err)) throw mapControlError(err, path, method, JOB_STREAM_DEADLINE_MS);
+      throw err;
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+      stream.cancel();
+    }
+  }
+
   return {
     socketPath: path,
+    runJob: (specJson, opts) => jobStream('RunJob', { specJson }, opts),
+    watchJob: (id, opts) => jobStream('WatchJob', { id }, opts),
+    listJobs: (opts) => call<JobJsonResponse>('ListJobs', opts),
+    getJob: (id, opts) => call<JobJsonResponse>('GetJob', opts, { id }),
+    cancelJob: (id, opts) => call<JobJsonResponse>('CancelJob', opts, { id }, JOB_ACTION_DEADLINE_MS),
+    applyJob: (id, opts) => call<JobJsonResponse>('ApplyJob', opts, { id }, JOB_ACTION_DEADLINE_MS),
     status: (opts) => call<StatusResponse>('Status', opts),
     listNodes: (opts) => call<ListNodesResponse>('ListNodes', opts),
     listModels: (opts) => call<ListModelsResponse>('ListModels', opts),

@@ -5,15 +5,20 @@ import { loadConfig, type SwarmConfig } from '../config/load.js';
 import { type ErrorCode, ErrorCodes, errorMessage, SwarmError } from '../errors.js';
 import { DEFAULT_SINCE } from '../usage/args.js';
 import { USAGE_GROUP_BY } from '../usage/summary.js';
+import { applyCommand } from './commands/apply.js';
+import { cancelCommand } from './commands/cancel.js';
 import { chatCommand } from './commands/chat.js';
 import { doctorCommand } from './commands/doctor.js';
 import { initCommand } from './commands/init.js';
+import { jobCommand } from './commands/job.js';
+import { jobsCommand } from './commands/jobs.js';
 import { joinCommand } from './commands/join.js';
 import { modelsCommand } from './commands/models.js';
 import { nodesCommand } from './commands/nodes.js';
 import { drainCommand, pauseCommand, resumeCommand } from './commands/pause.js';
 import { removeCommand } from './commands/remove.js';
 import { rotateCommand } from './commands/rotate.js';
+import { runCommand } from './commands/run.js';
 import { statusCommand } from './commands/status.js';
 import { tokenCommand } from './commands/token.js';
 import { usageCommand } from './commands/usage.js';
@@ -43,6 +48,8 @@ export interface OptionSpec {
   description: string;
   /** The value when the option is not given (shown by --help). */
   default?: string;
+  /** The option may be given more than once; its value is then the list of every value. */
+  repeat?: boolean;
 }
 
 /** One swarmctl command that asks the local daemon. */
@@ -120,6 +127,58 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
     run: usageCommand,
   },
+  {
+    name: 'run',
+    summary:
+      'run a coding job on a repository here: propose, verify, repair, escalate; leaves a branch or patch',
+    args: [
+      { name: '[task]', description: 'what to do, in words (only ever sent to a model, never to a shell)' },
+    ],
+    options: [
+      { flags: '--repo <dir>', description: 'the repository to work on', default: '.' },
+      { flags: '--files <list>', description: 'files to show the model first, comma-separated' },
+      {
+        flags: '--verify <command>',
+        description: 'a verification command, run without a shell (repeat for several); default: detected',
+        repeat: true,
+      },
+      {
+        flags: '--tier <tier>',
+        description: 'fast, deep or auto (start on the first tier)',
+        default: 'auto',
+      },
+      {
+        flags: '--best-of <n>',
+        description: 'ask for n proposals in parallel and keep the best passing one',
+      },
+      { flags: '--privacy <level>', description: 'local, lan or cloud (default: routing.defaultPrivacy)' },
+      {
+        flags: '--plan <file>',
+        description: 'a YAML plan of subtasks with dependsOn, run in parallel where they can',
+      },
+    ],
+    run: runCommand,
+  },
+  { name: 'jobs', summary: "list this node's coding jobs, newest first", run: jobsCommand },
+  {
+    name: 'job',
+    summary: 'show a coding job: attempts, models, nodes, last failure, and its change',
+    args: [{ name: '<id>', description: 'job id (see swarmctl jobs)' }],
+    options: [{ flags: '--watch', description: "follow a running job's progress first" }],
+    run: jobCommand,
+  },
+  {
+    name: 'cancel',
+    summary: 'cancel a running coding job',
+    args: [{ name: '<id>', description: 'job id' }],
+    run: cancelCommand,
+  },
+  {
+    name: 'apply',
+    summary: "write a passing job's change into the working tree (refused if it would overwrite your work)",
+    args: [{ name: '<id>', description: 'job id' }],
+    run: applyCommand,
+  },
   { name: 'doctor', summary: 'run the daemon self-checks and say how to fix what fails', run: doctorCommand },
   {
     name: 'remove',
@@ -196,6 +255,8 @@ const USAGE_CODES: readonly ErrorCode[] = [
   ErrorCodes.SECURITY_UNPAIRED,
   ErrorCodes.SECURITY_ALREADY_MEMBER,
   ErrorCodes.SECURITY_CREDENTIALS_CORRUPT,
+  ErrorCodes.JOB_INVALID,
+  ErrorCodes.JOB_NOT_FOUND,
 ];
 
 const DAEMON_GROUP = 'Commands (ask the local swarmd):';
@@ -238,7 +299,14 @@ export function buildProgram(io: CliIo, deps: CliDeps, result: { exitCode: numbe
   for (const spec of COMMANDS) {
     const command = program.command(spec.name).description(spec.summary).helpGroup(DAEMON_GROUP);
     for (const arg of spec.args ?? []) command.argument(arg.name, arg.description);
-    for (const option of spec.options ?? []) command.option(option.flags, option.description, option.default);
+    for (const option of spec.options ?? []) {
+      if (option.repeat)
+        command.option(option.flags, option.description, (value: string, list: string[] = []) => [
+          ...list,
+          value,
+        ]);
+      else command.option(option.flags, option.description, option.default);
+    }
     command.action(async (...params: unknown[]) => {
       const self = params.at(-1) as Command;
       const globals = self.optsWithGlobals<Globals>();

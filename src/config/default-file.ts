@@ -309,6 +309,40 @@ const OPTION_DOCS: Record<OptionPath, OptionDoc> = {
     allowed: 'an amount of 0 or more',
     unset: { example: '10', means: 'no comparison' },
   },
+  'jobs.sandbox': {
+    what: 'How verification of coding jobs is kept off the network: auto uses bubblewrap, else an unprivileged network namespace (unshare), else none; reports say which',
+    allowed: 'auto or off',
+  },
+  'jobs.attemptsPerTier': {
+    what: 'Failed attempts on one tier before a job escalates to the next tier',
+    allowed: '1 to 10',
+  },
+  'jobs.maxAttempts': { what: 'Verified attempts in all before a job stops and reports', allowed: '1 to 20' },
+  'jobs.maxEditFailures': {
+    what: 'Edits that did not apply or were over the limits before a job stops (counted apart from attempts)',
+    allowed: '1 to 20',
+  },
+  'jobs.maxFiles': { what: 'Files one attempt may change', allowed: '1 to 100' },
+  'jobs.maxChangedLines': { what: 'Lines one attempt may add or remove', allowed: '1 to 100000' },
+  'jobs.stepTimeout': { what: 'Deadline of each verification step (lint, build, test)', allowed: DURATION },
+  'jobs.contextTokens': {
+    what: 'Tokens of repository files put in a prompt (about 4 characters a token)',
+    allowed: '500 to 1000000',
+  },
+  'jobs.escalation': {
+    what: 'Tiers a job climbs in order; cloud only when the job runs with privacy cloud',
+    allowed: 'a list of fast, deep, reviewer, cloud, each at most once',
+  },
+  'jobs.editFormats': {
+    what: 'How each model (by id, or by tier) writes edits; unlisted: fast whole files, other tiers search-replace blocks',
+    allowed:
+      'a mapping of model id or tier to whole or search-replace; env and flag take name=format pairs, comma-separated',
+  },
+  'jobs.bestOfMix': {
+    what: 'Tiers of the parallel proposals of swarmctl run --best-of N, repeated as needed',
+    allowed: 'a list of fast, deep, reviewer, cloud',
+  },
+  'jobs.maxConcurrent': { what: 'Plan subtasks run at once when the plan does not say', allowed: '1 to 16' },
 };
 
 const SECTION_NOTES: Record<string, string> = {
@@ -328,6 +362,7 @@ const SECTION_NOTES: Record<string, string> = {
   cloud: 'Cloud providers. With none configured the swarm works fully offline.',
   tasks:
     'The task journal: requests are recorded before they are answered; async tasks (Prefer: respond-async) survive a restart.',
+  jobs: 'Coding jobs (swarmctl run): verification on this box, bounded repair, escalation, best-of, plans.',
   usage: 'Usage ledger and cloud budgets. Both are per node: each box records and limits its own requests.',
 };
 

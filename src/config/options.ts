@@ -104,6 +104,18 @@ export const OPTION_TYPES: Record<OptionPath, OptionType> = {
   'cloud.reference.model': 'string',
   'cloud.reference.inputPerMTok': 'number',
   'cloud.reference.outputPerMTok': 'number',
+  'jobs.sandbox': 'string',
+  'jobs.attemptsPerTier': 'int',
+  'jobs.maxAttempts': 'int',
+  'jobs.maxEditFailures': 'int',
+  'jobs.maxFiles': 'int',
+  'jobs.maxChangedLines': 'int',
+  'jobs.stepTimeout': 'duration',
+  'jobs.contextTokens': 'int',
+  'jobs.escalation': 'list',
+  'jobs.editFormats': 'map',
+  'jobs.bestOfMix': 'list',
+  'jobs.maxConcurrent': 'int',
 };
 
 /** Short flags people type often, mapped to the option they set. */

@@ -509,6 +509,43 @@ export const configSchema = z.strictObject({
         }),
     })
     .prefault({}),
+  jobs: z
+    .strictObject({
+      /** Verification without network: auto (bubblewrap, else an unprivileged network namespace, else none) or off. */
+      sandbox: z.enum(['auto', 'off'], { message: 'expected auto or off' }).default('auto'),
+      /** Failed attempts on one tier before the job escalates to the next. */
+      attemptsPerTier: z.number().int().min(1).max(10).default(2),
+      /** Verified attempts in all before the job stops and reports. */
+      maxAttempts: z.number().int().min(1).max(20).default(3),
+      /** Edits that did not apply or were refused before the job stops (counted apart from attempts). */
+      maxEditFailures: z.number().int().min(1).max(20).default(4),
+      /** Files one attempt may change. */
+      maxFiles: z.number().int().min(1).max(100).default(3),
+      /** Lines one attempt may add or remove. */
+      maxChangedLines: z.number().int().min(1).max(100_000).default(200),
+      /** Deadline of each verification step. */
+      stepTimeout: duration('5m'),
+      /** Tokens of repository files put in a prompt (about 4 characters each). */
+      contextTokens: z.number().int().min(500).max(1_000_000).default(12_000),
+      /** Tiers a job climbs, in order; cloud only when the job's privacy is cloud. */
+      escalation: z
+        .array(tierName)
+        .min(1)
+        .default(['fast', 'deep', 'cloud'])
+        .refine((tiers) => new Set(tiers).size === tiers.length, 'a tier may appear only once'),
+      /** Edit format by model id or tier (whole | search-replace); unlisted: fast whole, others search-replace. */
+      editFormats: z
+        .record(
+          z.string().min(1),
+          z.enum(['whole', 'search-replace'], { message: 'expected whole or search-replace' }),
+        )
+        .default({}),
+      /** Tiers of the proposals of --best-of, repeated as needed. */
+      bestOfMix: z.array(tierName).min(1).default(['fast', 'fast', 'deep']),
+      /** Plan subtasks run at once when the plan does not say. */
+      maxConcurrent: z.number().int().min(1).max(16).default(2),
+    })
+    .prefault({}),
   log: z
     .strictObject({
       /** pino level: trace, debug, info, warn, error, fatal or silent. */

@@ -6,11 +6,15 @@ import { bindServer, serverStream, shutdownServer, unary } from '../rpc/serve.js
 import type {
   ActivityReportMessage,
   DrainRequest,
+  JobEventMessage,
+  JobJsonResponse,
+  JobRef,
   ListModelsResponse,
   ListNodesResponse,
   PauseRequest,
   RekeyReport,
   RemoveNodeRequest,
+  RunJobRequest,
   StatusResponse,
   UsageRequest,
   UsageResponse,
@@ -38,6 +42,18 @@ export interface ControlHandlers {
   resume(): Promise<ActivityReportMessage>;
   /** `swarmctl drain`: answers once drained; the daemon then stops. */
   drain(request: DrainRequest): Promise<ActivityReportMessage>;
+  /** Coding jobs; absent where the daemon runs none (the RPCs then answer UNIMPLEMENTED). */
+  jobs?: JobControlHandlers;
+}
+
+/** The job RPCs (src/jobs/control.ts). Only ever on this socket: a peer can never start a job. */
+export interface JobControlHandlers {
+  runJob(request: RunJobRequest, signal: AbortSignal): AsyncIterable<JobEventMessage>;
+  watchJob(request: JobRef, signal: AbortSignal): AsyncIterable<JobEventMessage>;
+  listJobs(): JobJsonResponse;
+  getJob(request: JobRef): JobJsonResponse;
+  cancelJob(request: JobRef): Promise<JobJsonResponse>;
+  applyJob(request: JobRef): Promise<JobJsonResponse>;
 }
 
 /** gRPC SwarmControl on a 0600 Unix socket. */
@@ -73,6 +89,7 @@ export class ControlServer {
       pause: unary(this.logger, 'Pause', (request: PauseRequest) => this.handlers.pause(request)),
       resume: unary(this.logger, 'Resume', () => this.handlers.resume()),
       drain: unary(this.logger, 'Drain', (request: DrainRequest) => this.handlers.drain(request)),
+      ...(this.handlers.jobs && this.jobMethods(this.handlers.jobs)),
     });
     // Bind with a restrictive umask so the socket is never briefly open to others.
     const previous = process.umask(0o177);
@@ -84,6 +101,27 @@ export class ControlServer {
     await restrictSocket(this.socketPath);
     this.server = server;
     this.logger.info({ socket: this.socketPath }, 'control socket listening');
+  }
+
+  private jobMethods(jobs: JobControlHandlers) {
+    // A client that goes away (Ctrl-C) ends its stream; the job itself keeps running.
+    const signalOf = (call: { once(event: 'cancelled', listener: () => void): unknown }) => {
+      const controller = new AbortController();
+      call.once('cancelled', () => controller.abort());
+      return controller.signal;
+    };
+    return {
+      runJob: serverStream(this.logger, 'RunJob', (request: RunJobRequest, call) =>
+        jobs.runJob(request, signalOf(call)),
+      ),
+      watchJob: serverStream(this.logger, 'WatchJob', (request: JobRef, call) =>
+        jobs.watchJob(request, signalOf(call)),
+      ),
+      listJobs: unary(this.logger, 'ListJobs', () => jobs.listJobs()),
+      getJob: unary(this.logger, 'GetJob', (request: JobRef) => jobs.getJob(request)),
+      cancelJob: unary(this.logger, 'CancelJob', (request: JobRef) => jobs.cancelJob(request)),
+      applyJob: unary(this.logger, 'ApplyJob', (request: JobRef) => jobs.applyJob(request)),
+    };
   }
 
   /** Stop serving. Safe to call twice. */

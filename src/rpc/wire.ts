@@ -310,3 +310,23 @@ export interface ActivityReportMessage {
   handedBack: number;
   unload: WireUnloadResult[];
 }
+
+/** RunJob: what `swarmctl run` was given, as JSON text (src/jobs/control.ts reads it). */
+export interface RunJobRequest {
+  specJson: string;
+}
+
+/** One JobEvent as JSON text. */
+export interface JobEventMessage {
+  json: string;
+}
+
+/** A job by id. */
+export interface JobRef {
+  id: string;
+}
+
+/** A JobReport, or {jobs: JobSummary[]}, as JSON text. */
+export interface JobJsonResponse {
+  json: string;
+}

@@ -41,6 +41,8 @@ export interface GenerationScript {
   midStreamFailure: MidStreamFailure;
   /** Never answer: no headers, nothing, until the client disconnects. */
   hang: boolean;
+  /** The answer to this request, chosen per call (model, prompt, count so far); null: `reply`. */
+  respond: ((record: GenerationRecord) => string) | null;
 }
 
 /** The default script: a short answer, at once. */
@@ -54,6 +56,7 @@ export const DEFAULT_SCRIPT: GenerationScript = {
   failAfterChunks: null,
   midStreamFailure: 'error-event',
   hang: false,
+  respond: null,
 };
 
 /** The OpenAI routes the fakes serve. */

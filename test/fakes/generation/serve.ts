@@ -110,7 +110,7 @@ export async function serveGeneration(
     return;
   }
 
-  let tokens = tokenize(script.reply);
+  let tokens = tokenize(script.respond ? script.respond(record) : script.reply);
   let finishReason: 'stop' | 'length' = 'stop';
   if (maxTokens !== null && tokens.length > maxTokens) {
     tokens = tokens.slice(0, maxTokens);

@@ -10,6 +10,7 @@ import { ErrorCodes, SwarmError } from '../../../src/errors.js';
 import { loadOrCreateNodeId } from '../../../src/node/identity.js';
 import type { RekeyReport } from '../../../src/rpc/wire.js';
 import { loadCredentials } from '../../../src/security/store.js';
+import { noJobs } from '../../helpers/no-jobs.js';
 import { listNodesReply, removeReport, rotateReport } from './fixtures.js';
 
 const home = mkdtempSync(join(tmpdir(), 'swarmctl-membership-'));
@@ -32,6 +33,7 @@ function fakeClient(calls: Calls, overrides: Partial<ControlClient> = {}): Contr
   };
   return {
     socketPath: '',
+    ...noJobs,
     status: unused,
     listModels: unused,
     doctor: unused,

@@ -6,6 +6,7 @@ import type { ControlClient } from '../../../src/cli/control-client.js';
 import { COMMANDS, exitCodeFor, LOCAL_COMMANDS, runCli } from '../../../src/cli/program.js';
 import { ConfigError, ErrorCodes, SwarmError } from '../../../src/errors.js';
 import type { ActivityReportMessage, PauseRequest } from '../../../src/rpc/wire.js';
+import { noJobs } from '../../helpers/no-jobs.js';
 import {
   doctorReply,
   listModelsReply,
@@ -77,6 +78,7 @@ function fakeClient(overrides: Partial<ControlClient> = {}): Fake {
       },
       resume: async () => ({ ...pauseReport, activity: 'ACTIVITY_ACTIVE', reason: '', unload: [] }),
       drain: async () => ({ ...pauseReport, unload: [] }),
+      ...noJobs,
       close: () => {
         fake.closed++;
       },

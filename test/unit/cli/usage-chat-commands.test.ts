@@ -10,6 +10,7 @@ import { runCli } from '../../../src/cli/program.js';
 import type { UsageRequest, UsageRowsRequest } from '../../../src/rpc/wire.js';
 import { usageJson, usageRowJsonl } from '../../../src/usage/render.js';
 import { summarize } from '../../../src/usage/summary.js';
+import { noJobs } from '../../helpers/no-jobs.js';
 import { usageRow } from '../usage/fixtures.js';
 import { statusReply } from './fixtures.js';
 
@@ -33,6 +34,7 @@ function fakeClient(
   };
   return {
     socketPath: '/fake.sock',
+    ...noJobs,
     status: async () => ({ ...statusReply, gatewayUrl }),
     listNodes: unused,
     listModels: unused,

@@ -1,0 +1,36 @@
+// Best-of-n: which tiers the n parallel proposals use, and which passing candidate is kept —
+// lint-clean first, then the smallest diff; a tie left after that may go to a reviewer. Pure.
+import type { Tier } from '../inference/types.js';
+
+/** The tier of each of n proposals: the configured mix, repeated as needed. */
+export function bestOfTiers(n: number, mix: readonly Tier[]): Tier[] {
+  const source = mix.length > 0 ? mix : (['fast'] as Tier[]);
+  return Array.from({ length: n }, (_, i) => source[i % source.length]!);
+}
+
+/** A verified candidate. */
+export interface Candidate {
+  index: number;
+  passed: boolean;
+  lintClean: boolean;
+  changedLines: number;
+}
+
+/** Passing candidates best first; `tied` is true when the first two cannot be told apart. */
+export function rankCandidates<T extends Candidate>(
+  candidates: readonly T[],
+): { ranked: T[]; tied: boolean } {
+  const ranked = candidates
+    .filter((c) => c.passed)
+    .sort(
+      (a, b) =>
+        Number(b.lintClean) - Number(a.lintClean) || a.changedLines - b.changedLines || a.index - b.index,
+    );
+  const [first, second] = ranked;
+  const tied =
+    first !== undefined &&
+    second !== undefined &&
+    first.lintClean === second.lintClean &&
+    first.changedLines === second.changedLines;
+  return { ranked, tied };
+}

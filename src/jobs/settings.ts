@@ -1,0 +1,34 @@
+// The jobs section of the config, as the job runner reads it (durations in ms).
+import type { Tier } from '../inference/types.js';
+import type { SandboxMode } from './sandbox.js';
+import type { EditFormat } from './types.js';
+
+/** jobs.* after validation. */
+export interface JobSettings {
+  sandbox: SandboxMode;
+  attemptsPerTier: number;
+  maxAttempts: number;
+  maxEditFailures: number;
+  maxFiles: number;
+  maxChangedLines: number;
+  stepTimeoutMs: number;
+  contextTokens: number;
+  /** Tiers a job climbs, in order (cloud used only when the job's privacy is cloud). */
+  escalation: readonly Tier[];
+  /** Edit format by model id or tier; a tier not listed: fast → whole, others → search-replace. */
+  editFormats: Readonly<Record<string, EditFormat>>;
+  bestOfMix: readonly Tier[];
+  maxConcurrent: number;
+}
+
+/** The edit format for a call on `tier` whose likely model is `model` (the tier's first configured one). */
+export function editFormatFor(
+  settings: Pick<JobSettings, 'editFormats'>,
+  tier: Tier,
+  model: string | null,
+): EditFormat {
+  const formats = settings.editFormats;
+  if (model !== null && Object.hasOwn(formats, model)) return formats[model]!;
+  if (Object.hasOwn(formats, tier)) return formats[tier]!;
+  return tier === 'fast' ? 'whole' : 'search-replace';
+}

@@ -1,0 +1,93 @@
+// Job records in SQLite (<dataDir>/jobs.sqlite), so reports survive a daemon restart. A job
+// that was running when the daemon stopped is marked interrupted when the store opens.
+import { chmodSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { ErrorCodes, errorMessage, SwarmError } from '../errors.js';
+import type { JobReport } from './types.js';
+
+// Schema steps, oldest first; a file records the last applied one in user_version. Append only.
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE jobs (
+     id         TEXT PRIMARY KEY,
+     created_at INTEGER NOT NULL,
+     state      TEXT NOT NULL,
+     report     TEXT NOT NULL
+   );
+   CREATE INDEX jobs_created ON jobs (created_at);`,
+];
+
+/** The job table. */
+export class JobStore {
+  private readonly db: Database.Database;
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+  }
+
+  /** Open (creating and migrating) the store; running jobs left by a previous daemon become interrupted. */
+  static open(path: string): JobStore {
+    let db: Database.Database;
+    try {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      db = new Database(path);
+      chmodSync(path, 0o600);
+      db.pragma('journal_mode = WAL');
+      const version = db.pragma('user_version', { simple: true }) as number;
+      for (let step = version; step < MIGRATIONS.length; step++) {
+        db.transaction(() => {
+          db.exec(MIGRATIONS[step]!);
+          db.pragma(`user_version = ${step + 1}`);
+        })();
+      }
+    } catch (err) {
+      throw new SwarmError(ErrorCodes.JOB_STORE, `cannot open the job store ${path}: ${errorMessage(err)}`, {
+        cause: err,
+      });
+    }
+    const store = new JobStore(db);
+    store.interruptRunning();
+    return store;
+  }
+
+  /** Insert or replace a job's report. */
+  save(report: JobReport): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO jobs (id, created_at, state, report) VALUES (?, ?, ?, ?)')
+      .run(report.id, report.createdAt, report.state, JSON.stringify(report));
+  }
+
+  /** A job's report, or null. */
+  get(id: string): JobReport | null {
+    const row = this.db.prepare('SELECT report FROM jobs WHERE id = ?').get(id) as
+      | { report: string }
+      | undefined;
+    return row ? (JSON.parse(row.report) as JobReport) : null;
+  }
+
+  /** The newest jobs first. */
+  list(limit = 100): JobReport[] {
+    const rows = this.db
+      .prepare('SELECT report FROM jobs ORDER BY created_at DESC, id DESC LIMIT ?')
+      .all(limit) as { report: string }[];
+    return rows.map((row) => JSON.parse(row.report) as JobReport);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private interruptRunning(): void {
+    for (const row of this.db.prepare("SELECT report FROM jobs WHERE state = 'running'").all() as {
+      report: string;
+    }[]) {
+      const report = JSON.parse(row.report) as JobReport;
+      this.save({
+        ...report,
+        state: 'interrupted',
+        endedAt: report.endedAt ?? Date.now(),
+        message: 'swarmd stopped while the job ran; run it again',
+      });
+    }
+  }
+}
