@@ -1,9 +1,10 @@
 // Membership timings in a real test LAN, read from the daemons' own `stateSince`:
-// how long until two fresh nodes list each other alive, until a SIGKILLed node is
-// dead, a SIGTERMed node left, and a restarted node alive again.
+// how long until two fresh nodes list each other alive, until a third new node serves a request
+// routed to it by another node's gateway, until a SIGKILLed node is dead, a SIGTERMed node
+// left, and a restarted node alive again.
 import type { NodesJson } from '../src/cli/json.js';
 import { SwarmNode } from '../test/helpers/swarm-node.js';
-import { createTestLan } from '../test/helpers/testlan.js';
+import { createTestLan, type TestLan } from '../test/helpers/testlan.js';
 import { type BenchRow, median, ms } from './table.js';
 
 async function waitState(
@@ -25,12 +26,51 @@ function since(view: NodesJson, id: string): number {
   return view.nodes.find((node) => node.id === id)!.stateSince;
 }
 
+/**
+ * Start polling host 0's gateway for `model` (every 20 ms) from inside that host; the returned
+ * promise resolves with the wall time of the first 200 answer.
+ */
+async function firstServed(lan: TestLan, model: string): Promise<Promise<number>> {
+  const script = `
+    console.log('polling');
+    const until = Date.now() + 30000;
+    for (;;) {
+      try {
+        const res = await fetch('http://127.0.0.1:8765/v1/chat/completions', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model: ${JSON.stringify(model)}, messages: [{ role: 'user', content: 'hi' }] }),
+        });
+        await res.arrayBuffer();
+        if (res.status === 200) { console.log(Date.now()); break; }
+      } catch {}
+      if (Date.now() > until) { console.log('timeout'); break; }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }`;
+  const child = lan.exec(0, process.execPath, ['--input-type=module', '-e', script]);
+  let out = '';
+  await new Promise<void>((resolve) =>
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('polling')) resolve();
+    }),
+  );
+  return new Promise((resolve, reject) =>
+    child.once('exit', () => {
+      const at = Number(out.trim().split('\n').at(-1));
+      if (Number.isFinite(at)) resolve(at);
+      else reject(new Error(`the new node never served a request: ${out}`));
+    }),
+  );
+}
+
 /** Run `runs` rounds on a fresh 3-host LAN; returns table rows. */
 export async function benchMembership(runs: number): Promise<BenchRow[]> {
   const discovery: number[] = [];
   const dead: number[] = [];
   const left: number[] = [];
   const rejoin: number[] = [];
+  const routable: number[] = [];
   for (let round = 0; round < runs; round++) {
     const lan = await createTestLan({ hosts: 3 });
     const nodes: SwarmNode[] = [];
@@ -40,8 +80,9 @@ export async function benchMembership(runs: number): Promise<BenchRow[]> {
           await SwarmNode.create(lan, index, {
             name,
             gpuName: 'NVIDIA GeForce RTX 4090',
-            models: ['m'],
-            loaded: [],
+            // Only the third node has `only-three`: a request for it proves that node routable.
+            models: index === 2 ? ['m', 'only-three'] : ['m'],
+            loaded: index === 2 ? ['only-three'] : [],
           }),
         );
       }
@@ -49,13 +90,19 @@ export async function benchMembership(runs: number): Promise<BenchRow[]> {
       const token = await a.init();
       await Promise.all([b.join(token), c.join(token)]);
       const spawned = Date.now();
-      await Promise.all([a.start(), b.start(), c.start()]);
-      const ids = await Promise.all(nodes.map(async (node) => (await node.nodes()).self));
+      await Promise.all([a.start(), b.start()]);
+      const [idA, idB] = await Promise.all([a, b].map(async (node) => (await node.nodes()).self));
       const views = await Promise.all([
-        waitState(a, ids[1]!, 'alive', 10_000),
-        waitState(b, ids[0]!, 'alive', 10_000),
+        waitState(a, idB!, 'alive', 10_000),
+        waitState(b, idA!, 'alive', 10_000),
       ]);
-      discovery.push(Math.max(since(views[0], ids[1]!), since(views[1], ids[0]!)) - spawned);
+      discovery.push(Math.max(since(views[0], idB!), since(views[1], idA!)) - spawned);
+
+      const served = await firstServed(lan, 'only-three');
+      const newSpawned = Date.now();
+      await c.start();
+      routable.push((await served) - newSpawned);
+      const ids = [idA!, idB!, (await c.nodes()).self];
 
       let t = Date.now();
       await c.signal('SIGKILL');
@@ -87,6 +134,12 @@ export async function benchMembership(runs: number): Promise<BenchRow[]> {
       discovery,
       '≈ 2 s',
       'includes Node start-up and mDNS probing',
+    ),
+    row(
+      'new node serves a request routed by a peer (from spawn)',
+      routable,
+      '≤ 2 s',
+      'includes Node start-up, mDNS, RegisterNode and the first backend probe',
     ),
     row('SIGKILLed node marked dead', dead, '≤ 3 s', 'memberlist 5–7 s, exo 30 s, GPUStack 150 s'),
     row('restarted node alive again (from spawn)', rejoin, '≤ 2 s', 'new incarnation, same id'),

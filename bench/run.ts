@@ -1,22 +1,28 @@
 // `npm run bench`: measure what the tests only bound, and print one table.
-// BENCH=membership|gateway|all (default all). The membership rows need root and iproute2 (they
-// build a private test LAN of network namespaces); the gateway rows run on loopback as any user.
+// BENCH=membership|chaos|gateway|all (default all). The membership and chaos rows need root and
+// iproute2 (they build a private test LAN of network namespaces); the gateway rows run on
+// loopback as any user.
+import { benchChaos } from './chaos.js';
 import { benchGateway, GATEWAY_REQUESTS } from './gateway.js';
 import { benchMembership } from './membership.js';
 import { type BenchRow, renderTable } from './table.js';
 
 const which = process.env.BENCH ?? 'all';
-if (!['membership', 'gateway', 'all'].includes(which)) {
-  throw new Error(`BENCH must be membership, gateway or all, not ${JSON.stringify(which)}`);
+if (!['membership', 'chaos', 'gateway', 'all'].includes(which)) {
+  throw new Error(`BENCH must be membership, chaos, gateway or all, not ${JSON.stringify(which)}`);
 }
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const rows: BenchRow[] = [];
 const scope: string[] = [];
-if (which !== 'gateway') {
+if (which === 'membership' || which === 'all') {
   rows.push(...(await benchMembership(runs)));
   scope.push(`membership ${runs} runs each`);
 }
-if (which !== 'membership') {
+if (which === 'chaos' || which === 'all') {
+  rows.push(...(await benchChaos(runs)));
+  scope.push(`chaos ${runs} runs`);
+}
+if (which === 'gateway' || which === 'all') {
   rows.push(...(await benchGateway()));
   scope.push(`gateway ${GATEWAY_REQUESTS} requests a latency row`);
 }

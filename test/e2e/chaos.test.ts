@@ -119,6 +119,40 @@ afterAll(async () => {
 });
 
 describe('failover under load', () => {
+  it('pausing a node mid-load fails nothing: it takes no new work and finishes what it runs', async () => {
+    const count = 200;
+    let pausedAt = 0;
+    const summary = await runLoad(lan, {
+      model: MODEL,
+      count,
+      after: 30 + Math.floor(Math.random() * 40),
+      during: async () => {
+        const out = await charlie.swarmctl(['pause']);
+        if (out.code !== 0) throw new Error(`swarmctl pause failed: ${out.stderr}`);
+        pausedAt = Date.now();
+      },
+    });
+    expect(summary.failed).toEqual([]);
+    expect(summary.served).toHaveLength(count);
+    const lines = await charlie.generations();
+    const before = lines.filter((line) => line.event === 'start' && line.at <= pausedAt);
+    expect(before.length).toBeGreaterThan(0); // charlie was working when it was paused
+    expect(lines.filter((line) => line.event === 'start' && line.at > pausedAt)).toEqual([]);
+    for (const start of before)
+      expect(
+        lines.some((line) => line.event === 'end' && line.requestId === start.requestId && line.completed),
+      ).toBe(true);
+    const view = await alpha.nodes();
+    expect(view.nodes.find((node) => node.id === ids.charlie)?.activity).toBe('paused');
+    expect((await charlie.swarmctl(['resume'])).code).toBe(0);
+    await untilView(
+      alpha,
+      (v) => v.nodes.find((node) => node.id === ids.charlie)?.activity === 'active',
+      5000,
+      'alpha to see charlie active again',
+    );
+  });
+
   it('loses and duplicates nothing when a worker is SIGKILLed mid-load', async () => {
     const count = 160;
     const summary = await runLoad(lan, {

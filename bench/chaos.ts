@@ -1,0 +1,78 @@
+// Chaos under load in a real test LAN: three swarmd processes, a bounded load from the real
+// `openai` client against the first, and SIGKILLs of the other two at random moments (each
+// restarted half a second later). Counts requests lost (the client saw an error) and
+// duplicated (a request id the fake backends ran to completion more than once). Unlike the
+// e2e test, kills here land anywhere, including the ~1 ms after a backend finished and before
+// its result left the box, so a duplicate is possible in principle; the table says how often.
+import { completions, generationsOf, runLoad } from '../test/helpers/load.js';
+import { SwarmNode, untilView } from '../test/helpers/swarm-node.js';
+import { createTestLan } from '../test/helpers/testlan.js';
+import type { BenchRow } from './table.js';
+
+const MODEL = 'qwen3:8b';
+const REQUESTS = 300;
+const KILLS = 3;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Run `runs` chaos rounds; returns the lost and duplicated rows. */
+export async function benchChaos(runs: number): Promise<BenchRow[]> {
+  const lost: number[] = [];
+  const duplicated: number[] = [];
+  for (let round = 0; round < runs; round++) {
+    const lan = await createTestLan({ hosts: 3 });
+    const nodes: SwarmNode[] = [];
+    try {
+      for (const [index, name] of ['one', 'two', 'three'].entries())
+        nodes.push(
+          await SwarmNode.create(lan, index, {
+            name,
+            gpuName: 'NVIDIA GeForce RTX 4090',
+            models: [MODEL],
+            loaded: [MODEL],
+            backend: { reply: `from ${name}`, firstTokenDelayMs: 300 },
+          }),
+        );
+      const [a, b, c] = nodes as [SwarmNode, SwarmNode, SwarmNode];
+      const token = await a.init();
+      await Promise.all([b.join(token), c.join(token)]);
+      await Promise.all(nodes.map((node) => node.start()));
+      const ids = await Promise.all(nodes.map(async (node) => (await node.nodes()).self));
+      await untilView(
+        a,
+        (view) => ids.slice(1).every((id) => view.nodes.find((node) => node.id === id)?.state === 'alive'),
+        20_000,
+        'the swarm to form',
+      );
+      const summary = await runLoad(lan, {
+        model: MODEL,
+        count: REQUESTS,
+        after: 10,
+        during: async () => {
+          for (let kill = 0; kill < KILLS; kill++) {
+            await sleep(500 + Math.random() * 2500);
+            const victim = Math.random() < 0.5 ? b : c;
+            await victim.signal('SIGKILL');
+            await sleep(500);
+            await victim.start();
+          }
+        },
+      });
+      lost.push(summary.failed.length + (REQUESTS - summary.served.length - summary.failed.length));
+      const done = completions(await generationsOf(nodes));
+      duplicated.push([...done.values()].filter((times) => times > 1).length);
+    } finally {
+      await Promise.all(nodes.map((node) => node.destroy()));
+      await lan.destroy();
+    }
+  }
+  const row = (metric: string, values: number[]): BenchRow => ({
+    metric,
+    runs: values.length,
+    p50: String(values.reduce((sum, value) => sum + value, 0)),
+    max: String(Math.max(...values)),
+    target: '0',
+    note: `total over ${values.length} runs of ${REQUESTS} requests, ${KILLS} random SIGKILL+restart each (p50 column: total)`,
+  });
+  return [row('chaos: requests lost', lost), row('chaos: requests run to completion twice', duplicated)];
+}
