@@ -204,11 +204,9 @@ if ((skip_build)); then
 else
   command -v npm >/dev/null 2>&1 || die "npm is not on PATH (it ships with Node.js). $get_node"
   say "Installing dependencies"
-  if [[ -f package-lock.json ]]; then
-    npm ci --no-audit --no-fund
-  else
-    npm install --no-audit --no-fund
-  fi
+  # npm install, not npm ci: the lockfile lists only the Biome binaries this registry serves,
+  # which npm ci refuses; npm install still installs exactly the locked versions.
+  npm install --no-audit --no-fund
   say "Building"
   npm run build
 fi

@@ -1,4 +1,4 @@
-// Checks for `swarmd doctor`: conditions under which mDNS fails silently. bonjour-service
+// Checks for `swarmctl doctor`: conditions under which mDNS fails silently. bonjour-service
 // swallows send errors (DESIGN §5), so a box with no multicast route says "up" and no
 // peer ever sees it; these checks find that out without sending anything.
 import dgram from 'node:dgram';

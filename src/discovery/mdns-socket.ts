@@ -96,7 +96,7 @@ function bindError(err: NodeJS.ErrnoException, address: string | undefined): Swa
   return new SwarmError(
     ErrorCodes.PORT_IN_USE,
     `cannot bind the mDNS socket (UDP 5353${address ? ` on ${address}` : ''}): ${err.code ?? err.message}; ` +
-      'another program may hold the port without address reuse (swarmd doctor tells which), ' +
+      'another program may hold the port without address reuse (swarmctl doctor tells which), ' +
       'or turn mDNS off (discovery.mdns.enabled=false) and list peers',
     { cause: err },
   );

@@ -310,7 +310,7 @@ export class MdnsDiscovery {
     const hint =
       code && UNREACHABLE_CODES.has(code)
         ? `mDNS packets cannot leave this box (no route to ${MDNS_GROUP}?): peers will not see it; ` +
-          'add a multicast route or set discovery.mdns.interface (swarmd doctor checks this)'
+          'add a multicast route or set discovery.mdns.interface (swarmctl doctor checks this)'
         : 'mDNS reported a problem';
     this.logger.warn({ err: message, code }, hint);
   }

@@ -50,6 +50,17 @@ export const ERROR_RULES: Readonly<Partial<Record<ErrorCode, ErrorRule>>> = {
     retryAfterMs: 1000,
   },
   [ErrorCodes.NO_CAPACITY]: { status: 503, type: 'server_error', code: 'no_capacity', retryAfterMs: 5000 },
+  // Nothing can serve it right now (holders dead, paused, busy elsewhere): worth retrying later.
+  [ErrorCodes.NODE_NOT_FOUND]: { status: 503, type: 'server_error', code: 'no_capacity', retryAfterMs: 5000 },
+  [ErrorCodes.TASK_REFUSED]: {
+    status: 503,
+    type: 'server_error',
+    code: 'server_is_overloaded',
+    retryAfterMs: 1000,
+  },
+  [ErrorCodes.WORKER_LOST]: { status: 503, type: 'server_error', code: 'worker_lost', retryAfterMs: 1000 },
+  // Our credentials for an upstream were refused: a gateway-side configuration problem.
+  [ErrorCodes.BACKEND_AUTH_FAILED]: { status: 502, type: 'server_error', code: 'upstream_auth_failed' },
   [ErrorCodes.BACKEND_BAD_REQUEST]: { status: 400, type: invalid, code: null },
   [ErrorCodes.BACKEND_QUOTA_EXCEEDED]: {
     status: 429,

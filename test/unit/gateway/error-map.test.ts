@@ -16,6 +16,11 @@ describe('gateway error mapping', () => {
     [ErrorCodes.ARGS_INVALID, 400, 'invalid_request_error', null],
     [ErrorCodes.GATEWAY_BODY_TOO_LARGE, 413, 'invalid_request_error', 'request_too_large'],
     [ErrorCodes.BACKEND_UNREACHABLE, 500, 'server_error', 'server_error'],
+    [ErrorCodes.NODE_NOT_FOUND, 503, 'server_error', 'no_capacity'],
+    [ErrorCodes.TASK_REFUSED, 503, 'server_error', 'server_is_overloaded'],
+    [ErrorCodes.WORKER_LOST, 503, 'server_error', 'worker_lost'],
+    [ErrorCodes.BACKEND_AUTH_FAILED, 502, 'server_error', 'upstream_auth_failed'],
+    [ErrorCodes.TASK_NOT_FOUND, 404, 'invalid_request_error', 'task_not_found'],
   ])('%s → %i %s/%s', (code, status, type, openaiCode) => {
     const mapped = toHttpError(new SwarmError(code, 'what went wrong'));
     expect(mapped.status).toBe(status);
