@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { errorMessage } from '../errors.js';
 import type { Tier } from '../inference/types.js';
 import type { Logger } from '../util/logger.js';
-import { bestOfTiers, rankCandidates } from './best-of.js';
+import { bestOfTiers, lintSteps, rankCandidates } from './best-of.js';
 import { gatherContext } from './context.js';
 import { stepsFromCommands } from './detect.js';
 import { applyEdits, parseEdits } from './edit.js';
@@ -353,6 +353,7 @@ class JobRunner {
     for (const tier of tiers) this.useTier(tier);
     // Spread the proposals over the swarm: each call prefers nodes the earlier ones did not
     // get, so each waits (briefly) until the one before it was handed to a node.
+    const lint = lintSteps(unit.steps);
     const used: string[] = [];
     let previous: Promise<void> = Promise.resolve();
     const results = await Promise.all(
@@ -371,16 +372,8 @@ class JobRunner {
           },
         };
         return (async () => {
-          await Promise.race([after, new Promise((resolve) => setTimeout(resolve, PLACEMENT_WAIT_MS))]);
-          return this.attempt(
-            unit,
-            tier,
-            initialPrompt({ ...base, format }),
-            format,
-            i + 1,
-            ['lint'],
-            placement,
-          );
+          await within(after, PLACEMENT_WAIT_MS);
+          return this.attempt(unit, tier, initialPrompt({ ...base, format }), format, i + 1, lint, placement);
         })().finally(placed);
       }),
     );
@@ -756,6 +749,13 @@ class JobRunner {
     };
     await this.dispose(ws);
   }
+}
+
+/** Wait for `promise` at most `ms`. */
+async function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 /** Lines added plus removed in a unified diff. */
