@@ -167,8 +167,8 @@ class JobRunner {
   /** Cancelled by the user, or interrupted because swarmd is stopping. */
   private endAborted(): void {
     const reason = this.signal.reason as { name?: unknown } | undefined;
-    if (reason?.name === STOPPING) return this.end('interrupted', INTERRUPTED_MESSAGE);
-    return this.end('cancelled', 'cancelled by the user');
+    if (reason?.name === STOPPING) this.end('interrupted', INTERRUPTED_MESSAGE);
+    else this.end('cancelled', 'cancelled by the user');
   }
 
   private end(state: JobReport['state'], message: string): void {
