@@ -175,6 +175,12 @@ class JobRunner {
     this.report.state = state;
     this.report.message = message;
     this.report.endedAt = Date.now();
+    // Subtasks still running or waiting end with the job (cancelled, interrupted, or failed).
+    for (const subtask of this.report.subtasks) {
+      if (subtask.state !== 'running') continue;
+      subtask.state = state === 'passed' ? 'failed' : state;
+      subtask.message = `${subtask.message === 'waiting' ? 'never started' : 'stopped'}: ${message}`;
+    }
     this.deps.save();
     this.deps.emit({ kind: 'done', state, ok: state === 'passed', message });
   }
@@ -652,6 +658,9 @@ class JobRunner {
           await merging;
           status.set(subtask.id, 'passed');
           setSub(subtask.id, 'passed', solved.message);
+        } else if (this.signal.aborted) {
+          // Cut off, not failed: the job's end reports it with the job's state.
+          status.set(subtask.id, 'failed');
         } else {
           status.set(subtask.id, 'failed');
           setSub(subtask.id, 'failed', solved.message);
