@@ -34,6 +34,11 @@ export interface InferenceRequest {
   client: string;
   /** Action type from `x-swarm-action` or `metadata.action` (e.g. "edit", "explain"). */
   action: string | null;
+  /**
+   * Node ids to use last among equal places (a soft hint, never a refusal): best-of proposals
+   * of a coding job spread over the swarm. Read each time the request is planned.
+   */
+  preferOtherThan?: readonly string[];
 }
 
 /** Token counts as OpenAI reports them. */
@@ -85,6 +90,8 @@ export interface RunHooks {
   signal: AbortSignal;
   /** Called once, before the first chunk, when a target has admitted the request. */
   onStart?: (servedBy: ServedBy) => void;
+  /** Called as each attempt is handed to a target (fallbacks included), before it runs. */
+  onAttempt?: (target: Target) => void;
   /** Streaming only: each OpenAI chunk object, in order (`chat.completion.chunk` / `text_completion`). */
   onChunk?: (chunk: JsonObject) => void;
 }

@@ -1,6 +1,17 @@
 // Best-of-n: which tiers the n parallel proposals use, and which passing candidate is kept —
 // lint-clean first, then the smallest diff; a tie left after that may go to a reviewer. Pure.
 import type { Tier } from '../inference/types.js';
+import type { VerifyStep } from './types.js';
+
+/**
+ * The lint steps of a job, by name: in best-of they only rank candidates (a lint failure does not
+ * fail one). A step is lint when its name or one of its words says so (`lint`, `npm run lint`,
+ * `eslint .`, `golangci-lint run`, `ruff check`), whether detected, from --verify or .swarmd.yaml.
+ */
+export function lintSteps(steps: readonly VerifyStep[]): string[] {
+  const lint = (word: string) => /lint/i.test(word) || /^(ruff|clippy|biome)$/i.test(word);
+  return steps.filter((step) => lint(step.name) || step.argv.some(lint)).map((step) => step.name);
+}
 
 /** The tier of each of n proposals: the configured mix, repeated as needed. */
 export function bestOfTiers(n: number, mix: readonly Tier[]): Tier[] {

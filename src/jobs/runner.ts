@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { errorMessage } from '../errors.js';
 import type { Tier } from '../inference/types.js';
 import type { Logger } from '../util/logger.js';
-import { bestOfTiers, rankCandidates } from './best-of.js';
+import { bestOfTiers, lintSteps, rankCandidates } from './best-of.js';
 import { gatherContext } from './context.js';
 import { stepsFromCommands } from './detect.js';
 import { applyEdits, parseEdits } from './edit.js';
@@ -28,14 +28,15 @@ import {
 import type { Sandbox } from './sandbox.js';
 import { editFormatFor, type JobSettings } from './settings.js';
 import { failureFingerprint } from './trim.js';
-import type {
-  AttemptReport,
-  EditFormat,
-  JobEvent,
-  JobReport,
-  JobSpec,
-  PlanSubtask,
-  VerifyStep,
+import {
+  type AttemptReport,
+  type EditFormat,
+  INTERRUPTED_MESSAGE,
+  type JobEvent,
+  type JobReport,
+  type JobSpec,
+  type PlanSubtask,
+  type VerifyStep,
 } from './types.js';
 import { runSteps } from './verify.js';
 import { dropOrigin, type Origin, snapshot, textHash, Workspace } from './workspace.js';
@@ -49,11 +50,24 @@ export interface Completion {
   completionTokens: number;
 }
 
+/** A soft routing hint for one model call: nodes to use last, and who to tell where it went. */
+export interface Placement {
+  /** Node ids to use last among equal places (read when the call is planned). */
+  preferOtherThan: readonly string[];
+  /** Told the node id of each place the call is handed to. */
+  onNode: (nodeId: string) => void;
+}
+
 /** What a running job needs from the service. */
 export interface RunnerDeps {
   logger: Logger;
   /** One chat request on `tier`, routed like any other (ledger client `job:<id>`, privacy, fallback). */
-  complete: (messages: ChatMessage[], tier: Tier, signal: AbortSignal) => Promise<Completion>;
+  complete: (
+    messages: ChatMessage[],
+    tier: Tier,
+    signal: AbortSignal,
+    placement?: Placement,
+  ) => Promise<Completion>;
   locks: FileLocks;
   sandbox: Sandbox;
   settings: JobSettings;
@@ -66,6 +80,9 @@ export interface RunnerDeps {
   /** Persist the report as it changes. */
   save: () => void;
 }
+
+/** How long a best-of proposal waits for the one before it to be placed on a node. */
+const PLACEMENT_WAIT_MS = 1_000;
 
 interface Unit {
   /** Lock owner. */
@@ -94,6 +111,12 @@ interface Solved {
   workspace: Workspace | null;
   message: string;
 }
+
+/** The abort reason that ends a job `interrupted` (swarmd is stopping) rather than `cancelled`. */
+export function stoppingReason(): Error {
+  return Object.assign(new Error('swarmd is stopping'), { name: STOPPING });
+}
+const STOPPING = 'SwarmdStopping';
 
 /** Run the job to its end, filling `report`; never throws (failures end up in the report). */
 export async function runJob(
@@ -125,14 +148,14 @@ class JobRunner {
       const ladder = report.tiersUsed.length > 0 ? [...report.tiersUsed] : ['fast' as Tier];
       report.tiersUsed = [];
       const solved = this.spec.plan ? await this.runPlan(ladder) : await this.runSingle(ladder);
-      if (this.signal.aborted) return this.end('cancelled', 'cancelled by the user');
+      if (this.signal.aborted) return this.endAborted();
       if (solved.passed && solved.workspace) {
         await this.deliver(solved.workspace, solved.diff);
         return this.end('passed', solved.message);
       }
       return this.end('failed', solved.message);
     } catch (err) {
-      if (this.signal.aborted) return this.end('cancelled', 'cancelled by the user');
+      if (this.signal.aborted) return this.endAborted();
       deps.logger.warn({ job: report.id, err }, 'job failed with an error');
       return this.end('failed', `the job could not run: ${errorMessage(err)}`);
     } finally {
@@ -141,10 +164,23 @@ class JobRunner {
     }
   }
 
+  /** Cancelled by the user, or interrupted because swarmd is stopping. */
+  private endAborted(): void {
+    const reason = this.signal.reason as { name?: unknown } | undefined;
+    if (reason?.name === STOPPING) this.end('interrupted', INTERRUPTED_MESSAGE);
+    else this.end('cancelled', 'cancelled by the user');
+  }
+
   private end(state: JobReport['state'], message: string): void {
     this.report.state = state;
     this.report.message = message;
     this.report.endedAt = Date.now();
+    // Subtasks still running or waiting end with the job (cancelled, interrupted, or failed).
+    for (const subtask of this.report.subtasks) {
+      if (subtask.state !== 'running') continue;
+      subtask.state = state === 'passed' ? 'failed' : state;
+      subtask.message = `${subtask.message === 'waiting' ? 'never started' : 'stopped'}: ${message}`;
+    }
     this.deps.save();
     this.deps.emit({ kind: 'done', state, ok: state === 'passed', message });
   }
@@ -321,10 +357,30 @@ class JobRunner {
   ): Promise<{ winner: Solved | null; bestFailing: AttemptResult | null }> {
     const tiers = bestOfTiers(unit.bestOf, this.deps.settings.bestOfMix);
     for (const tier of tiers) this.useTier(tier);
+    // Spread the proposals over the swarm: each call prefers nodes the earlier ones did not
+    // get, so each waits (briefly) until the one before it was handed to a node.
+    const lint = lintSteps(unit.steps);
+    const used: string[] = [];
+    let previous: Promise<void> = Promise.resolve();
     const results = await Promise.all(
       tiers.map((tier, i) => {
         const format = editFormatFor(this.deps.settings, tier, this.deps.tierModel(tier));
-        return this.attempt(unit, tier, initialPrompt({ ...base, format }), format, i + 1, ['lint']);
+        const after = previous;
+        let placed!: () => void;
+        previous = new Promise<void>((resolve) => {
+          placed = resolve;
+        });
+        const placement: Placement = {
+          preferOtherThan: used,
+          onNode: (nodeId) => {
+            if (!used.includes(nodeId)) used.push(nodeId);
+            placed();
+          },
+        };
+        return (async () => {
+          await within(after, PLACEMENT_WAIT_MS);
+          return this.attempt(unit, tier, initialPrompt({ ...base, format }), format, i + 1, lint, placement);
+        })().finally(placed);
       }),
     );
     const { ranked, tied } = rankCandidates(
@@ -386,6 +442,7 @@ class JobRunner {
     format: EditFormat,
     candidate: number | null,
     advisory: string[],
+    placement?: Placement,
   ): Promise<AttemptResult> {
     const n = ++this.attemptNo;
     const started = performance.now();
@@ -429,7 +486,7 @@ class JobRunner {
     };
     let reply: Completion;
     try {
-      reply = await this.deps.complete(messages, tier, this.signal);
+      reply = await this.deps.complete(messages, tier, this.signal, placement);
     } catch (err) {
       report.outcome = this.signal.aborted ? 'cancelled' : 'model-error';
       report.detail = errorMessage(err);
@@ -601,6 +658,9 @@ class JobRunner {
           await merging;
           status.set(subtask.id, 'passed');
           setSub(subtask.id, 'passed', solved.message);
+        } else if (this.signal.aborted) {
+          // Cut off, not failed: the job's end reports it with the job's state.
+          status.set(subtask.id, 'failed');
         } else {
           status.set(subtask.id, 'failed');
           setSub(subtask.id, 'failed', solved.message);
@@ -698,6 +758,13 @@ class JobRunner {
     };
     await this.dispose(ws);
   }
+}
+
+/** Wait for `promise` at most `ms`. */
+async function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 /** Lines added plus removed in a unified diff. */

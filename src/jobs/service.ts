@@ -13,7 +13,8 @@ import { git } from './git.js';
 import { FileLocks } from './locks.js';
 import { ladderFor } from './loop.js';
 import type { ChatMessage } from './prompt.js';
-import { type Completion, runJob } from './runner.js';
+import { REPO_CONFIG_FILE, readRepoConfig, settingsWithRepo } from './repo-config.js';
+import { type Completion, type Placement, runJob, stoppingReason } from './runner.js';
 import { chooseSandbox } from './sandbox.js';
 import type { JobSettings } from './settings.js';
 import { JobStore } from './store.js';
@@ -25,7 +26,7 @@ import {
   type JobSummary,
   summarize,
 } from './types.js';
-import { fileHash } from './workspace.js';
+import { dropLeftovers, fileHash } from './workspace.js';
 
 export interface JobServiceComponents {
   logger: Logger;
@@ -62,24 +63,32 @@ export class JobService {
   private readonly live = new Map<string, Live>();
   private readonly locks = new FileLocks();
   private stopped = false;
+  /** Removing what interrupted jobs left behind. */
+  private cleanup: Promise<void> = Promise.resolve();
 
   constructor(components: JobServiceComponents, init: JobServiceInit) {
     this.c = components;
     this.init = init;
   }
 
-  /** Open the job store. */
+  /** Open the job store; clean up after jobs a previous daemon left running (in the background). */
   start(): void {
-    this.store ??= JobStore.open(join(this.init.dataDir, 'jobs.sqlite'));
+    if (this.store) return;
+    this.store = JobStore.open(join(this.init.dataDir, 'jobs.sqlite'));
+    const left = this.store.interrupted;
+    if (left.length > 0) {
+      this.c.logger.warn({ jobs: left.map((job) => job.id) }, 'jobs interrupted by the last stop');
+      this.cleanup = Promise.all(left.map((job) => dropLeftovers(job.id, job.repo))).then(() => undefined);
+    }
   }
 
-  /** Cancel running jobs, wait for them (bounded), close the store. Safe to call twice. */
+  /** Stop running jobs (they end interrupted), wait for them (bounded), close the store. Safe to call twice. */
   async stop(): Promise<void> {
     this.stopped = true;
     const running = [...this.live.values()].filter((live) => !live.abort.signal.aborted);
-    for (const live of running) live.abort.abort(new Error('swarmd is stopping'));
+    for (const live of running) live.abort.abort(stoppingReason());
     await Promise.race([
-      Promise.all(running.map((live) => live.done)),
+      Promise.all([this.cleanup, ...running.map((live) => live.done)]),
       new Promise((resolve) => setTimeout(resolve, 10_000).unref()),
     ]);
     this.store?.close();
@@ -91,14 +100,22 @@ export class JobService {
     const store = this.storeOrThrow();
     if (this.stopped)
       throw new SwarmError(ErrorCodes.JOB_STATE, 'swarmd is stopping; submit the job again once it runs');
-    const spec = checkSpec(input);
-    const steps = spec.verify.length > 0 ? stepsFromCommands(spec.verify) : detectSteps(spec.repo);
+    const checked = checkSpec(input);
+    // Precedence of the steps: --verify, then the repository's .swarmd.yaml, then detection.
+    const repoConfig = readRepoConfig(checked.repo);
+    const spec: JobSpec = {
+      ...checked,
+      files: [...new Set([...checked.files, ...(repoConfig?.files ?? [])])],
+    };
+    const steps =
+      spec.verify.length > 0 ? stepsFromCommands(spec.verify) : (repoConfig?.steps ?? detectSteps(spec.repo));
     if (steps.length === 0) {
       throw new SwarmError(
         ErrorCodes.JOB_INVALID,
-        `found no way to verify ${spec.repo} (no package.json scripts lint/typecheck/build/test, Cargo.toml, go.mod, pytest config or Makefile test target): give one with --verify "npm test"`,
+        `found no way to verify ${spec.repo} (no ${REPO_CONFIG_FILE} jobs.verify, package.json scripts lint/typecheck/build/test, Cargo.toml, go.mod, pytest config or Makefile test target): give one with --verify "npm test"`,
       );
     }
+    const settings = settingsWithRepo(this.init.settings, repoConfig);
     const id = randomBytes(4).toString('hex');
     const privacy = this.c.decidePrivacy(
       { model: 'fast', messages: [{ role: 'user', content: spec.task }] },
@@ -121,7 +138,7 @@ export class JobService {
       solveAttempts: 0,
       editFailures: 0,
       // The runner reads the ladder from here, then records the tiers it really used.
-      tiersUsed: ladderFor(spec.tier, this.init.settings.escalation, privacy === 'cloud'),
+      tiersUsed: ladderFor(spec.tier, settings.escalation, privacy === 'cloud'),
       message: 'started',
       lastFailure: null,
       result: null,
@@ -157,17 +174,22 @@ export class JobService {
       report.costUsd = this.c.costOf?.(`job:${id}`, started) ?? 0;
       this.store?.save(report);
     };
-    emit({ kind: 'started', message: `job ${id} started on ${spec.repo} (sandbox: ${sandbox.kind})` });
+    const from = spec.verify.length > 0 ? '--verify' : repoConfig?.steps ? REPO_CONFIG_FILE : 'detected';
+    emit({
+      kind: 'started',
+      message: `job ${id} started on ${spec.repo} (sandbox: ${sandbox.kind}; steps from ${from}: ${steps.map((s) => s.name).join(', ')})`,
+    });
     this.c.logger.info({ job: id, repo: spec.repo, privacy, sandbox: sandbox.kind }, 'job started');
     live.done = runJob(
       spec,
       report,
       {
         logger: this.c.logger,
-        complete: (messages, tier, signal) => this.complete(id, privacy, messages, tier, signal),
+        complete: (messages, tier, signal, placement) =>
+          this.complete(id, privacy, messages, tier, signal, placement),
         locks: this.locks,
         sandbox,
-        settings: this.init.settings,
+        settings,
         tierModel: this.c.tierModel,
         patchDir: join(this.init.dataDir, 'jobs'),
         emit,
@@ -283,6 +305,7 @@ export class JobService {
     messages: ChatMessage[],
     tier: Tier,
     signal: AbortSignal,
+    placement?: Placement,
   ): Promise<Completion> {
     const dispatcher = this.c.dispatcher();
     if (!dispatcher) throw new SwarmError(ErrorCodes.JOB_STATE, 'swarmd is not serving requests yet');
@@ -298,8 +321,9 @@ export class JobService {
         privacy,
         client: `job:${jobId}`,
         action: 'edit',
+        ...(placement && { preferOtherThan: placement.preferOtherThan }),
       },
-      { signal },
+      { signal, ...(placement && { onAttempt: (target) => placement.onNode(target.nodeId) }) },
     );
     const choice = (outcome.body?.['choices'] as { message?: { content?: unknown } }[] | undefined)?.[0];
     const content = typeof choice?.message?.content === 'string' ? choice.message.content : '';

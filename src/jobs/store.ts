@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ErrorCodes, errorMessage, SwarmError } from '../errors.js';
-import type { JobReport } from './types.js';
+import { INTERRUPTED_MESSAGE, type JobReport } from './types.js';
 
 // Schema steps, oldest first; a file records the last applied one in user_version. Append only.
 const MIGRATIONS: readonly string[] = [
@@ -24,6 +24,9 @@ export class JobStore {
   private constructor(db: Database.Database) {
     this.db = db;
   }
+
+  /** Jobs a previous daemon left running, marked interrupted when the store opened. */
+  interrupted: JobReport[] = [];
 
   /** Open (creating and migrating) the store; running jobs left by a previous daemon become interrupted. */
   static open(path: string): JobStore {
@@ -46,7 +49,7 @@ export class JobStore {
       });
     }
     const store = new JobStore(db);
-    store.interruptRunning();
+    store.interrupted = store.interruptRunning();
     return store;
   }
 
@@ -77,17 +80,24 @@ export class JobStore {
     if (this.db.open) this.db.close();
   }
 
-  private interruptRunning(): void {
+  private interruptRunning(): JobReport[] {
+    const marked: JobReport[] = [];
     for (const row of this.db.prepare("SELECT report FROM jobs WHERE state = 'running'").all() as {
       report: string;
     }[]) {
       const report = JSON.parse(row.report) as JobReport;
-      this.save({
+      const interrupted: JobReport = {
         ...report,
         state: 'interrupted',
         endedAt: report.endedAt ?? Date.now(),
-        message: 'swarmd stopped while the job ran; run it again',
-      });
+        message: INTERRUPTED_MESSAGE,
+        subtasks: report.subtasks.map((s) =>
+          s.state === 'running' ? { ...s, state: 'interrupted', message: INTERRUPTED_MESSAGE } : s,
+        ),
+      };
+      this.save(interrupted);
+      marked.push(interrupted);
     }
+    return marked;
   }
 }

@@ -48,6 +48,8 @@ export interface JobSpec {
 /** Where a job is. */
 export type JobState = 'running' | 'passed' | 'failed' | 'cancelled' | 'interrupted';
 export const FINAL_STATES: readonly JobState[] = ['passed', 'failed', 'cancelled', 'interrupted'];
+/** The message of a job swarmd stopped (or was killed) while it ran. */
+export const INTERRUPTED_MESSAGE = 'interrupted: swarmd stopped while the job ran; run it again';
 
 /** What the sandbox around verification was. */
 export type SandboxKind = 'bubblewrap' | 'unshare' | 'none';

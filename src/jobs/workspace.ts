@@ -12,7 +12,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { ErrorCodes, SwarmError } from '../errors.js';
@@ -34,10 +34,12 @@ export interface Origin {
 }
 
 const SKIP_COPY = new Set(['node_modules', '.git']);
+/** A job's scratch dir is `<tmpdir>/swarmd-job-<id>-XXXXXX`. */
+const SCRATCH_PREFIX = 'swarmd-job-';
 
 /** Snapshot the user's directory as a commit; creates a scratch dir the caller removes with dropOrigin. */
 export async function snapshot(dir: string, jobId: string): Promise<Origin> {
-  const scratch = await mkdtemp(join(tmpdir(), `swarmd-job-${jobId}-`));
+  const scratch = await mkdtemp(join(tmpdir(), `${SCRATCH_PREFIX}${jobId}-`));
   try {
     const top = await git(dir, ['rev-parse', '--show-toplevel'], { allow: [128] });
     if (top.exitCode === 0) {
@@ -89,6 +91,18 @@ export async function snapshot(dir: string, jobId: string): Promise<Origin> {
 export async function dropOrigin(origin: Origin): Promise<void> {
   await rm(origin.scratch, { recursive: true, force: true });
   await git(origin.gitDir, ['worktree', 'prune'], { allow: [128] }).catch(() => undefined);
+}
+
+/**
+ * Remove what a job killed mid-run left behind (its scratch dir with the worktrees in it) and
+ * prune the worktree entries that pointed there from the repository. Never throws.
+ */
+export async function dropLeftovers(jobId: string, repo: string): Promise<void> {
+  const prefix = `${SCRATCH_PREFIX}${jobId}-`;
+  const names = await readdir(tmpdir()).catch(() => [] as string[]);
+  for (const name of names.filter((n) => n.startsWith(prefix)))
+    await rm(join(tmpdir(), name), { recursive: true, force: true }).catch(() => undefined);
+  if (existsSync(repo)) await git(repo, ['worktree', 'prune'], { allow: [128] }).catch(() => undefined);
 }
 
 /** One attempt's checkout. */

@@ -9,9 +9,12 @@
 //
 // Order: steps of the chain in turn (the requested tier, then the fallback tiers); inside a
 // step, swarm places before cloud ones, places with a free slot before full ones, then the
-// model preference order (aliases, configured tiers), then the score (score.ts), then this
-// node first, then by name. A place cooling down (cooldown.ts) is not dropped but moved
-// after every other place, so it is tried again only when nothing else is left.
+// model preference order (aliases, configured tiers), then places on nodes the request asks
+// to avoid (`preferOtherThan`: a coding job's best-of proposals spread over the swarm) after
+// the others, then the score (score.ts), then this node first, then by name. A place cooling
+// down (cooldown.ts) is not dropped but moved after every other place, so it is tried again
+// only when nothing else is left. Nothing is ever dropped for `preferOtherThan`: one node
+// still serves every proposal when it is the only one.
 import type { Privacy, Target, Tier } from '../inference/types.js';
 import type { WireBackend, WireModel, WireNodeInfo, WirePeerView } from '../rpc/wire.js';
 import { cooldownKeys } from './cooldown.js';
@@ -43,6 +46,8 @@ export interface CandidateInput {
   nowMs: number;
   /** Measured performance by statsKey(node, backend, model). */
   stats?: ReadonlyMap<string, TargetStats> | undefined;
+  /** Node ids ordered after other nodes' equal places (soft: never left out). */
+  preferOtherThan?: readonly string[] | undefined;
 }
 
 /** Why a place holding a model of the chain was left out. */
@@ -76,6 +81,8 @@ interface Ranked {
   rank: number;
   full: boolean;
   cooling: boolean;
+  /** On a node the request prefers not to use. */
+  avoided: boolean;
   score: number;
 }
 
@@ -89,6 +96,7 @@ export function selectCandidates(input: CandidateInput): CandidateList {
   const ranked: Ranked[] = [];
   const skipped: Skipped[] = [];
   const seen = new Set<string>();
+  const avoid = new Set(input.preferOtherThan ?? []);
   input.chain.forEach((step, stepIndex) => {
     const rankOf = (model: string) => (step.ordered ? step.models.indexOf(model) : 0);
     const wanted = new Set(step.models);
@@ -113,6 +121,7 @@ export function selectCandidates(input: CandidateInput): CandidateList {
             rank: rankOf(model.id),
             full: freeSlots(model) === 0,
             cooling: isCooling(target, input),
+            avoided: avoid.has(node.id),
             score: scorePlace(node, model, input.stats?.get(statsKey(node.id, backend.id, model.id))),
           });
         }
@@ -138,6 +147,7 @@ export function selectCandidates(input: CandidateInput): CandidateList {
           rank: rankOf(model),
           full: false,
           cooling: isCooling(target, input),
+          avoided: false,
           score: -providerIndex,
         });
       }
@@ -180,6 +190,7 @@ function compare(a: Ranked, b: Ranked): number {
     Number(a.target.cloud) - Number(b.target.cloud) ||
     Number(a.full) - Number(b.full) ||
     a.rank - b.rank ||
+    Number(a.avoided) - Number(b.avoided) ||
     Math.round(b.score) - Math.round(a.score) ||
     Number(b.target.local) - Number(a.target.local) ||
     a.target.nodeName.localeCompare(b.target.nodeName) ||

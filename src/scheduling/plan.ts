@@ -47,7 +47,7 @@ export function decideRequestPrivacy(
 
 /** Everything planning depends on. */
 export interface PlanInput {
-  request: Pick<InferenceRequest, 'body' | 'privacy' | 'action'>;
+  request: Pick<InferenceRequest, 'body' | 'privacy' | 'action' | 'preferOtherThan'>;
   views: readonly WirePeerView[];
   routing: PlanRoutingConfig;
   cloud: readonly CloudProvider[];
@@ -92,6 +92,7 @@ export function planRequest(input: PlanInput): Plan {
     cooldown: input.cooldown,
     nowMs: input.nowMs,
     stats: input.stats,
+    preferOtherThan: input.request.preferOtherThan,
   });
   return { model, resolution, classification, neededContext: needed, ...list };
 }

@@ -112,6 +112,7 @@ export class SwarmDispatcher implements Dispatcher {
           hooks.onStart?.({ target, attempts, ...this.noticesNow() });
         };
         try {
+          hooks.onAttempt?.(target);
           const result = await this.deps.run(target, request, attempts, {
             signal: hooks.signal,
             ...(request.stream && {

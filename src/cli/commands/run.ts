@@ -17,9 +17,15 @@ export const runCommand: DaemonCommand = async (client, opts, io) => {
   const controller = new AbortController();
   let jobId: string | null = null;
   let interrupted = 0;
+  // Ctrl-C before swarmd named the job: cancel it as soon as its id arrives.
+  let cancelPending = false;
+  const cancel = (id: string) => {
+    io.err(`cancelling job ${id} (Ctrl-C again to leave it running)`);
+    client.cancelJob(id).catch(() => undefined);
+  };
   const onSigint = () => {
     interrupted++;
-    if (interrupted > 1 || jobId === null) {
+    if (interrupted > 1) {
       io.err(
         jobId
           ? `left job ${jobId} running: watch it with swarmctl job ${jobId} --watch, stop it with swarmctl cancel ${jobId}`
@@ -28,14 +34,18 @@ export const runCommand: DaemonCommand = async (client, opts, io) => {
       controller.abort();
       return;
     }
-    io.err(`cancelling job ${jobId} (Ctrl-C again to leave it running)`);
-    client.cancelJob(jobId).catch(() => undefined);
+    if (jobId === null) cancelPending = true;
+    else cancel(jobId);
   };
   process.on('SIGINT', onSigint);
   try {
     for await (const text of client.runJob(JSON.stringify(input), { signal: controller.signal })) {
       const event = readJson<JobEvent>(text, 'job event');
       jobId = event.jobId;
+      if (cancelPending) {
+        cancelPending = false;
+        cancel(jobId);
+      }
       if (!opts.json) io.out(eventLine(event));
       if (event.kind === 'done') break;
     }

@@ -2,8 +2,8 @@
 // holding a fast model (small:1b) and a deep one (big:8b), and real swarmctl processes. Each
 // test makes a real git repository with a failing `npm test`, scripts the model's reply per
 // attempt, and reads what every prompt carried from the fake's log.
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -454,6 +454,111 @@ subtasks:
     const unknown = await swarmctl(['job', 'nosuchjob', '--json']);
     expect(unknown.code).toBe(2);
     expect(JSON.parse(unknown.stdout).error.code).toBe('SWARM_ERR_JOB_NOT_FOUND');
+  }, 120_000);
+});
+
+describe('swarmctl run: the repository file .swarmd.yaml', () => {
+  /** A repo whose .swarmd.yaml verifies with a step that records it ran, then npm test. */
+  function repoWithFile(yaml: (recorder: string) => string) {
+    const r = repo();
+    const log = join(dirname(r.dir), 'ran.log');
+    r.write(
+      'scripts/record.mjs',
+      `import { appendFileSync } from 'node:fs';\nappendFileSync(${JSON.stringify(log)}, 'ran\\n');\n`,
+    );
+    r.write('.swarmd.yaml', yaml('node scripts/record.mjs'));
+    const ran = () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).length : 0);
+    return { r, ran };
+  }
+
+  it('its verify steps are used instead of the detected ones, and its files go in the prompt', async () => {
+    const { r, ran } = repoWithFile(
+      (recorder) => `jobs:\n  verify: ["${recorder}", "npm test"]\n  files: [docs/hint.md]\n`,
+    );
+    r.write('docs/hint.md', 'hint-marker-7f3a\n');
+    const from = fake.generations.length;
+    fake.behave({ respond: repliesByModel({ [FAST]: [wholeReply({ 'src/date.js': FIXED_DATE })] }) });
+    const { code, report } = await runJob(['fix it', '--repo', r.dir]);
+    expect(code).toBe(0);
+    expect(report.steps).toEqual([
+      { name: 'node scripts/record.mjs', argv: ['node', 'scripts/record.mjs'] },
+      { name: 'npm test', argv: ['npm', 'test'] },
+    ]);
+    // Baseline and the attempt each ran the recording step.
+    expect(ran()).toBe(2);
+    // A file nothing else points at is in the prompt: the file's `files` hint.
+    expect(promptsSince(from)[0]!.text).toContain('hint-marker-7f3a');
+  }, 120_000);
+
+  it('--verify beats the file', async () => {
+    const { r, ran } = repoWithFile((recorder) => `jobs:\n  verify: ["${recorder}"]\n`);
+    fake.behave({ respond: repliesByModel({ [FAST]: [wholeReply({ 'src/date.js': FIXED_DATE })] }) });
+    const { code, report } = await runJob(['fix it', '--repo', r.dir, '--verify', 'npm test']);
+    expect(code).toBe(0);
+    expect(report.steps.map((s: { name: string }) => s.name)).toEqual(['npm test']);
+    expect(ran()).toBe(0);
+  }, 120_000);
+
+  it('a bad file is refused naming the file, key and value, and nothing runs', async () => {
+    const { r, ran } = repoWithFile((recorder) => `jobs:\n  verify: ["${recorder}"]\n  maxFiles: plenty\n`);
+    const from = fake.generations.length;
+    const before = JSON.parse((await swarmctl(['jobs', '--json'])).stdout).jobs.length;
+    const out = await swarmctl(['run', 'fix it', '--repo', r.dir, '--json']);
+    expect(out.code).toBe(2);
+    const error = JSON.parse(out.stdout).error;
+    expect(error.code).toBe('SWARM_ERR_JOB_INVALID');
+    expect(error.message).toContain(join(r.dir, '.swarmd.yaml'));
+    expect(error.message).toContain('jobs.maxFiles: got "plenty"');
+    const human = await swarmctl(['run', 'fix it', '--repo', r.dir]);
+    expect(human.code).toBe(2);
+    expect(human.stderr).toContain('.swarmd.yaml jobs.maxFiles');
+    expect(ran()).toBe(0);
+    expect(fake.generations.length).toBe(from);
+    expect(JSON.parse((await swarmctl(['jobs', '--json'])).stdout).jobs.length).toBe(before);
+  }, 120_000);
+});
+
+describe('swarmctl run: Ctrl-C', () => {
+  it('the first Ctrl-C cancels the job; swarmctl says so and exits non-zero', async () => {
+    const r = repo();
+    fake.behave({ firstTokenDelayMs: 30_000, respond: () => wholeReply({ 'src/date.js': FIXED_DATE }) });
+    const child = spawn(
+      process.execPath,
+      [SWARMCTL, '--data-dir', box.dataDir, 'run', 'ctrl-c job', '--repo', r.dir],
+      {
+        cwd: ROOT,
+        env: box.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      // Wait until the model call is under way (the job is past its baseline).
+      for (let i = 0; i < 300 && !/answered|attempt 1/.test(stdout); i++)
+        await new Promise((done) => setTimeout(done, 100));
+      const id = /job (\w+) started/.exec(stdout)?.[1];
+      expect(id, stdout + stderr).toBeDefined();
+      child.kill('SIGINT');
+      const code = await Promise.race([
+        exited,
+        new Promise<'timeout'>((done) => setTimeout(() => done('timeout'), 60_000)),
+      ]);
+      expect(code).toBe(1);
+      expect(stderr).toContain(`cancelling job ${id}`);
+      expect(stdout).toMatch(new RegExp(`job ${id} cancelled`));
+      const job = await swarmctl(['job', id!, '--json']);
+      expect(JSON.parse(job.stdout).state).toBe('cancelled');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
   }, 120_000);
 });
 

@@ -1,7 +1,7 @@
 // The pure parts of coding jobs: loop decisions, edit parsing and applying, patch limits,
 // output trimming, command splitting, plan checking and scheduling, best-of ranking.
 import { describe, expect, it } from 'vitest';
-import { bestOfTiers, rankCandidates } from '../../../src/jobs/best-of.js';
+import { bestOfTiers, lintSteps, rankCandidates } from '../../../src/jobs/best-of.js';
 import { splitCommand } from '../../../src/jobs/detect.js';
 import { applyEdits, parseEdits } from '../../../src/jobs/edit.js';
 import { changedLines, checkLimits, pathProblem } from '../../../src/jobs/limits.js';
@@ -156,5 +156,20 @@ describe('best-of', () => {
       { index: 4, passed: false, lintClean: true, changedLines: 1 },
     ]);
     expect(ranked.map((c) => c.index)).toEqual([3, 2, 1]);
+  });
+
+  it('finds the lint steps however the steps were given', () => {
+    const step = (command: string) => ({ name: command, argv: command.split(' ') });
+    expect(
+      lintSteps([
+        { name: 'lint', argv: ['npm', 'run', 'lint', '--silent'] },
+        step('npm run lint'),
+        step('npx eslint .'),
+        step('golangci-lint run'),
+        step('ruff check .'),
+        step('npm test'),
+        step('cargo build --offline'),
+      ]),
+    ).toEqual(['lint', 'npm run lint', 'npx eslint .', 'golangci-lint run', 'ruff check .']);
   });
 });

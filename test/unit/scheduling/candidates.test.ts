@@ -313,3 +313,51 @@ describe('candidates: cooldown', () => {
     ]);
   });
 });
+
+describe('candidates: preferOtherThan (best-of proposals spread over the swarm)', () => {
+  const hot = () => [backend([model('qwen3:8b', { loaded: true })])];
+
+  it('orders places on nodes already used after equal places on other nodes', () => {
+    const views = [view('self', hot(), { self: true }), view('b', hot()), view('c', hot())];
+    expect(names({ views })).toEqual(['self', 'b', 'c']);
+    expect(names({ views, preferOtherThan: ['id-self'] })).toEqual(['b', 'c', 'self']);
+    expect(names({ views, preferOtherThan: ['id-self', 'id-b'] })).toEqual(['c', 'self', 'b']);
+  });
+
+  it('is a preference, never a refusal: the only node still serves', () => {
+    const views = [view('self', hot(), { self: true })];
+    expect(names({ views, preferOtherThan: ['id-self'] })).toEqual(['self']);
+    expect(selectCandidates(input({ views, preferOtherThan: ['id-self'] })).skipped).toEqual([]);
+    // Every node used: the usual order again.
+    const two = [view('self', hot(), { self: true }), view('b', hot())];
+    expect(names({ views: two, preferOtherThan: ['id-self', 'id-b'] })).toEqual(['self', 'b']);
+  });
+
+  it('does not beat a free slot, the tier order or the model preference order', () => {
+    const full = view('self', [backend([model('qwen3:8b', { loaded: true, inflight: 4 })])], { self: true });
+    const used = view('b', hot());
+    // A used node with a free slot still comes before a full one.
+    expect(names({ views: [full, used], preferOtherThan: ['id-b'] })).toEqual(['b', 'self']);
+    // The requested tier's places come before a fallback tier's, used or not.
+    const deep = view('d', [backend([model('big:32b', { loaded: true })])]);
+    expect(
+      names({
+        views: [used, deep],
+        chain: [step(['qwen3:8b']), step(['big:32b'], 'deep')],
+        preferOtherThan: ['id-b'],
+      }),
+    ).toEqual(['b', 'd']);
+    // An ordered alias's preferred model comes first even on a used node.
+    const other = view('o', [backend([model('small:1b', { loaded: true })])]);
+    expect(
+      names({ views: [used, other], chain: [step(['qwen3:8b', 'small:1b'])], preferOtherThan: ['id-b'] }),
+    ).toEqual(['b', 'o']);
+  });
+
+  it('beats the score among equals: a cold model on another node before a hot one on a used node', () => {
+    const cold = view('cold', [backend([model('qwen3:8b', { loaded: false })])]);
+    const used = view('b', hot());
+    expect(names({ views: [used, cold] })).toEqual(['b', 'cold']);
+    expect(names({ views: [used, cold], preferOtherThan: ['id-b'] })).toEqual(['cold', 'b']);
+  });
+});

@@ -122,6 +122,25 @@ describe('planRequest', () => {
     expect(result.targets.map((t) => t.model)).toEqual(['qwen3:8b', 'qwen3:32b']);
   });
 
+  it("passes the request's preferOtherThan to the candidate order", () => {
+    const two = [
+      view('self', [backend([model('qwen3:8b', { loaded: true })])], { self: true }),
+      view('peer', [backend([model('qwen3:8b', { loaded: true })])]),
+    ];
+    const body = { model: 'qwen3:8b', messages: [] };
+    const order = (preferOtherThan?: string[]) =>
+      planRequest({
+        request: { body, privacy: 'lan', action: null, ...(preferOtherThan && { preferOtherThan }) },
+        views: two,
+        routing: { ...config.routing, fallback: [] },
+        cloud: [],
+        budgetAllowsCloud: true,
+        nowMs: 0,
+      }).targets.map((t) => t.nodeName);
+    expect(order()).toEqual(['self', 'peer']);
+    expect(order(['id-self'])).toEqual(['peer', 'self']);
+  });
+
   it('drops places whose context is too short and says so when none is left', () => {
     const body = { model: 'qwen3:8b', prompt: 'x'.repeat(40_000), max_tokens: 4000 };
     const result = plan(body, 'local');

@@ -73,6 +73,17 @@ describe('SwarmDispatcher', () => {
     expect(records.at(-1)).toMatchObject({ outcome: 'ok', attempt: 2 });
   });
 
+  it('tells onAttempt where each attempt goes before it runs, fallbacks included', async () => {
+    const seen: string[] = [];
+    const { d } = dispatcher(async (t) => {
+      seen.push(`run ${t.nodeName}`);
+      if (t.nodeName === 'a') throw retryable();
+      return ok();
+    });
+    await d.dispatch(request(), { ...hooks(), onAttempt: (t) => seen.push(`attempt ${t.nodeName}`) });
+    expect(seen).toEqual(['attempt a', 'run a', 'attempt b', 'run b']);
+  });
+
   it('stops at maxAttempts and surfaces the last error', async () => {
     const tried: string[] = [];
     const { d } = dispatcher(

@@ -1,0 +1,174 @@
+// A job whose daemon stops under it: SIGKILLed mid-verification, the job reads `interrupted`
+// (not `running`) after a restart, and the restarted daemon removes the job's scratch dir and
+// the git worktree entries it left in the user's repository; a SIGTERMed daemon ends its
+// running job `interrupted` too (not `cancelled`). Real swarmd on loopback (mDNS off), a
+// scripted fake Ollama, a real git repository whose verification is slow only for the fix.
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { FakeOllama } from '../../fakes/ollama.js';
+import { repliesByModel } from '../../fakes/scripted-replies.js';
+import { waitUntil, writeConfig } from '../daemon/swarm-fixture.js';
+import {
+  createSandbox,
+  ensureBuilt,
+  killAll,
+  loopbackFlags,
+  ROOT,
+  type Sandbox,
+  SWARMCTL,
+  SwarmdProcess,
+} from '../daemon/swarmd-process.js';
+import { FIXED_DATE, makeRepo, type TinyRepo, wholeReply } from './tiny-repo.js';
+
+const FAST = 'small:1b';
+
+let box: Sandbox;
+let fake: FakeOllama;
+let config: string;
+let url: string;
+const repos: TinyRepo[] = [];
+/** Verification processes the tests made (recorded by their own pid files), killed at the end. */
+const pidFiles: string[] = [];
+
+function startDaemon(): SwarmdProcess {
+  return new SwarmdProcess(
+    ['--config', config, ...loopbackFlags(box), '--name', 'owner', '--backend', url],
+    box.env,
+  );
+}
+
+function swarmctl(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [SWARMCTL, '--data-dir', box.dataDir, ...args],
+      { cwd: ROOT, env: box.env, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+async function ready(daemon: SwarmdProcess): Promise<void> {
+  await daemon.ready();
+  await waitUntil(async () => (await swarmctl(['models', '--json'])).stdout.includes(FAST), 'the fast model');
+}
+
+/**
+ * A repo whose `--verify "node verify.mjs"` fails at once on the buggy code (the baseline) and,
+ * on the fixed code, records its pid in `started` and then waits a minute (the attempt).
+ */
+function slowRepo(): { r: TinyRepo; started: string } {
+  const r = makeRepo();
+  repos.push(r);
+  const started = join(dirname(r.dir), 'started');
+  pidFiles.push(started);
+  r.write(
+    'verify.mjs',
+    `import { readFileSync, writeFileSync } from 'node:fs';
+if (!readFileSync('src/date.js', 'utf8').includes('padStart')) process.exit(1);
+writeFileSync(${JSON.stringify(started)}, String(process.pid));
+setTimeout(() => process.exit(0), 60_000);
+`,
+  );
+  r.git('add', '-A');
+  r.git('commit', '-q', '-m', 'verify script');
+  return { r, started };
+}
+
+/** Start a job (swarmctl run in the background) and wait until its attempt is verifying. */
+async function jobVerifying(r: TinyRepo, started: string, task: string): Promise<string> {
+  fake.behave({ respond: repliesByModel({ [FAST]: [wholeReply({ 'src/date.js': FIXED_DATE })] }) });
+  void swarmctl(['run', task, '--repo', r.dir, '--verify', 'node verify.mjs']);
+  await waitUntil(() => existsSync(started), 'the attempt to be verifying', 60_000);
+  const jobs = JSON.parse((await swarmctl(['jobs', '--json'])).stdout).jobs as { id: string; task: string }[];
+  return jobs.find((job) => job.task === task)!.id;
+}
+
+const worktrees = (r: TinyRepo) =>
+  r.git('worktree', 'list', '--porcelain').match(/^worktree /gm)?.length ?? 0;
+const scratchDirs = (id: string) =>
+  readdirSync(tmpdir()).filter((name) => name.startsWith(`swarmd-job-${id}-`));
+
+function killVerifier(pidFile: string): void {
+  try {
+    process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+beforeAll(async () => {
+  ensureBuilt();
+  box = await createSandbox();
+  fake = new FakeOllama({ models: [{ name: FAST }], loaded: [{ name: FAST }] });
+  url = (await fake.start()).url;
+  config = await writeConfig(box, {
+    routing: { tiers: { fast: [FAST], deep: [FAST] }, fallback: [] },
+    jobs: { sandbox: 'off', stepTimeout: '120s' },
+  });
+}, 60_000);
+
+afterEach(async () => {
+  await killAll();
+});
+
+afterAll(async () => {
+  await killAll();
+  for (const file of pidFiles) killVerifier(file);
+  await fake?.stop();
+  for (const r of repos) r.remove();
+  await box?.remove();
+});
+
+describe('a job whose daemon stops', () => {
+  it('SIGKILL: interrupted after a restart, and its worktrees and scratch dir are removed', async () => {
+    let daemon = startDaemon();
+    await ready(daemon);
+    const { r, started } = slowRepo();
+    const id = await jobVerifying(r, started, 'killed mid-verification');
+    // The attempt's worktree is registered in the user's repository while it verifies.
+    expect(worktrees(r)).toBe(2);
+    expect(scratchDirs(id)).toHaveLength(1);
+
+    await daemon.kill();
+    killVerifier(started);
+    daemon = startDaemon();
+    await ready(daemon);
+
+    const report = JSON.parse((await swarmctl(['job', id, '--json'])).stdout);
+    expect(report.state).toBe('interrupted');
+    expect(report.message).toMatch(/interrupted: swarmd stopped while the job ran/);
+    expect(report.endedAt).toBeGreaterThan(0);
+    const human = await swarmctl(['jobs']);
+    expect(human.stdout).toMatch(new RegExp(`${id}\\s+interrupted`));
+    await waitUntil(() => worktrees(r) === 1 && scratchDirs(id).length === 0, 'the leftovers to go', 15_000);
+    // Nothing of the job is left in the repository: no worktree entry, no branch.
+    expect(r.git('worktree', 'list')).not.toContain(`swarmd-job-${id}-`);
+    expect(r.git('branch', '--list', 'swarm/*')).toBe('');
+    await daemon.kill();
+  }, 180_000);
+
+  it('SIGTERM: the running job ends interrupted, not cancelled, and leaves nothing behind', async () => {
+    const daemon = startDaemon();
+    await ready(daemon);
+    const { r, started } = slowRepo();
+    const id = await jobVerifying(r, started, 'stopped mid-verification');
+    daemon.signal('SIGTERM');
+    await daemon.exit(60_000);
+    killVerifier(started);
+    const again = startDaemon();
+    await ready(again);
+    const report = JSON.parse((await swarmctl(['job', id, '--json'])).stdout);
+    expect(report.state).toBe('interrupted');
+    expect(report.message).toMatch(/^interrupted: swarmd stopped/);
+    expect(worktrees(r)).toBe(1);
+    expect(scratchDirs(id)).toHaveLength(0);
+    await again.kill();
+  }, 180_000);
+});
