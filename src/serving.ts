@@ -307,7 +307,7 @@ export class Serving {
           throw new TaskError(
             ErrorCodes.TASK_HANDED_BACK,
             `node ${this.c.self.name} was paused and handed the request back before it finished`,
-            { retryable: true, cause: err },
+            { retryable: true, cause: err, targetAtFault: false },
           );
         })
         .finally(() => {

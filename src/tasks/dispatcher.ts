@@ -175,7 +175,7 @@ export class SwarmDispatcher implements Dispatcher {
           const capacity = CAPACITY_CODES.has(failure.code ?? '');
           if (!capacity) {
             allBusy = false;
-            this.deps.cooldown?.failure(target);
+            if (failure.targetAtFault !== false) this.deps.cooldown?.failure(target);
           } else {
             attempts--; // a refusal for capacity is not a failed attempt
           }

@@ -209,6 +209,8 @@ export class RemoteTasks {
             retryable: failure.retryable && entry.chunks === 0,
             chunksDelivered: entry.chunks,
             retryAfterMs: failure.retryAfterMs,
+            // A paused node handing work back did nothing wrong.
+            targetAtFault: failure.code !== ErrorCodes.TASK_HANDED_BACK,
           }),
         );
         answer(null, { accepted: true, reason: '' });
@@ -247,6 +249,7 @@ export class RemoteTasks {
         new TaskError(ErrorCodes.WORKER_LOST, why, {
           retryable: entry.chunks === 0,
           chunksDelivered: entry.chunks,
+          targetAtFault: false,
         }),
       );
     }

@@ -6,16 +6,28 @@ export class TaskError extends SwarmError {
   readonly retryable: boolean;
   readonly chunksDelivered: number;
   readonly retryAfterMs: number;
+  /**
+   * False when the target itself did nothing wrong: its node died, restarted, left or was paused
+   * (membership and activity keep such nodes out already). Such failures do not cool it down.
+   */
+  readonly targetAtFault: boolean;
 
   constructor(
     code: ErrorCode | string,
     message: string,
-    details: { retryable: boolean; chunksDelivered?: number; retryAfterMs?: number; cause?: unknown },
+    details: {
+      retryable: boolean;
+      chunksDelivered?: number;
+      retryAfterMs?: number;
+      cause?: unknown;
+      targetAtFault?: boolean;
+    },
   ) {
     super(code as ErrorCode, message, { cause: details.cause });
     this.name = 'TaskError';
     this.retryable = details.retryable;
     this.chunksDelivered = details.chunksDelivered ?? 0;
     this.retryAfterMs = details.retryAfterMs ?? 0;
+    this.targetAtFault = details.targetAtFault ?? true;
   }
 }

@@ -6,7 +6,7 @@ import { ErrorCodes, errorMessage } from '../errors.js';
 import type { InferenceKind, JsonObject, Usage } from '../inference/types.js';
 import type { Membership } from '../membership/membership.js';
 import type { SelfNode } from '../membership/self-node.js';
-import type { PeerClientPool } from '../rpc/peer-client.js';
+import type { PeerClientPool, ResultStream } from '../rpc/peer-client.js';
 import type { RequestTaskRequest, RequestTaskResponse, SubmitResultRequest } from '../rpc/wire.js';
 import type { Logger } from '../util/logger.js';
 import type { Slots } from './slots.js';
@@ -28,6 +28,9 @@ export type RunOnBackend = (
 ) => Promise<BackendRunResult>;
 
 const KINDS = new Set<InferenceKind>(['chat', 'completions', 'embeddings']);
+
+/** A task with no result by then opens its result stream with `started`. */
+const STARTED_AFTER_MS = 50;
 
 /** Serves RequestTask for peers. */
 export class TaskWorker {
@@ -128,18 +131,35 @@ export class TaskWorker {
     coordinatorAddress: string,
     abort: AbortController,
   ): Promise<void> {
-    const stream = this.pool.submitResult(coordinatorAddress, request.coordinatorId);
-    // The coordinator ends the call when its client goes away or the attempt is void.
-    stream.done.catch(() => abort.abort());
+    // The result stream opens lazily: a quick task's result is the call's first message (one
+    // exchange fewer); a slower one announces itself after STARTED_AFTER_MS, so the
+    // coordinator can cancel it (by ending the call) long before its first token.
+    let stream: ResultStream | null = null;
     const tag = {
       taskId: request.taskId,
       attempt: request.attempt,
       workerId: this.self.id,
       workerIncarnation: this.self.incarnation,
     };
-    const send = (payload: Partial<SubmitResultRequest>) =>
-      stream.write({ ...tag, ...payload } as SubmitResultRequest);
-    send({ started: true });
+    const send = (payload: Partial<SubmitResultRequest>) => {
+      if (!stream) {
+        stream = this.pool.submitResult(coordinatorAddress, request.coordinatorId);
+        // The coordinator ends the call when its client goes away, or refuses a void attempt.
+        stream.done.then(
+          (reply) => {
+            if (reply.accepted) return;
+            this.logger.info(
+              { task: request.taskId, attempt: request.attempt, reason: reply.reason },
+              'coordinator refused this result (a stale attempt): dropped',
+            );
+            abort.abort();
+          },
+          () => abort.abort(),
+        );
+      }
+      return stream.write({ ...tag, ...payload } as SubmitResultRequest);
+    };
+    const started = setTimeout(() => send({ started: true }), STARTED_AFTER_MS);
     // Progress ticks renew the lease while a non-streaming generation runs silently.
     const tick = setInterval(() => send({ started: true }), Math.max(200, Math.floor(request.leaseMs / 3)));
     let chunks = 0;
@@ -194,8 +214,9 @@ export class TaskWorker {
         'task failed',
       );
     } finally {
+      clearTimeout(started);
       clearInterval(tick);
-      stream.end();
+      (stream as ResultStream | null)?.end();
     }
   }
 }

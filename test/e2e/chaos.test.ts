@@ -41,13 +41,19 @@ async function killMomentOnBravo(): Promise<void> {
   while (Date.now() < deadline) {
     const lines = await bravo.generations();
     const open = new Map<string, number>();
+    let lastEnd = 0;
     for (const line of lines) {
       if (!line.requestId) continue;
       if (line.event === 'start') open.set(line.requestId, line.at);
-      else open.delete(line.requestId);
+      else {
+        open.delete(line.requestId);
+        lastEnd = Math.max(lastEnd, line.at);
+      }
     }
-    const ages = [...open.values()].map((at) => Date.now() - at);
-    if (ages.length > 0 && ages.every((age) => age < GENERATION_MS - 200)) return;
+    const now = Date.now();
+    const ages = [...open.values()].map((at) => now - at);
+    // Work running, none of it about to finish, and no result on its way out right now.
+    if (ages.length > 0 && ages.every((age) => age < GENERATION_MS - 200) && now - lastEnd > 100) return;
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   throw new Error('bravo never ran work during the load');
@@ -63,7 +69,11 @@ async function bravoBack(): Promise<void> {
     alpha,
     (view) => {
       const node = view.nodes.find((entry) => entry.id === ids.bravo);
-      return node?.state === 'alive' && node.models.some((model) => model.id === MODEL);
+      return (
+        node?.state === 'alive' &&
+        node.activity === 'active' &&
+        [MODEL, SOLO].every((id) => node.models.some((model) => model.id === id))
+      );
     },
     20_000,
     'alpha to see bravo alive with its models',
@@ -190,6 +200,7 @@ describe('failover under load', () => {
   });
 
   it('rejects the late result of a worker SIGSTOPped past its lease: the client gets one answer', async () => {
+    await bravoBack();
     const before = (await bravo.generations()).length;
     const reply = fetchFromAlpha(SOLO);
     const deadline = Date.now() + 10_000;

@@ -73,6 +73,20 @@ describe('SwarmDispatcher', () => {
     expect(records.at(-1)).toMatchObject({ outcome: 'ok', attempt: 2 });
   });
 
+  it('does not cool down a target whose node died, restarted or handed the work back', async () => {
+    const { d, failures } = dispatcher(async (t) => {
+      if (t.nodeName === 'a')
+        throw new TaskError(ErrorCodes.WORKER_LOST, 'worker a restarted', {
+          retryable: true,
+          targetAtFault: false,
+        });
+      return ok();
+    });
+    const outcome = await d.dispatch(request(), hooks());
+    expect(outcome.servedBy).toMatchObject({ attempts: 2, target: { nodeName: 'b' } });
+    expect(failures).toEqual([]);
+  });
+
   it('tells onAttempt where each attempt goes before it runs, fallbacks included', async () => {
     const seen: string[] = [];
     const { d } = dispatcher(async (t) => {
