@@ -11,6 +11,7 @@ import type { Logger } from '../util/logger.js';
 import { bestOfTiers, lintSteps, rankCandidates } from './best-of.js';
 import { gatherContext } from './context.js';
 import { stepsFromCommands } from './detect.js';
+import { countChangedLines, filesOfDiff } from './diff.js';
 import { applyEdits, parseEdits } from './edit.js';
 import { git } from './git.js';
 import { checkLimits, type FileChange, normalisePath } from './limits.js';
@@ -765,25 +766,4 @@ async function within(promise: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
   clearTimeout(timer);
-}
-
-/** Lines added plus removed in a unified diff. */
-export function countChangedLines(diff: string): number {
-  let n = 0;
-  for (const line of diff.split('\n')) {
-    if (
-      (line.startsWith('+') && !line.startsWith('+++')) ||
-      (line.startsWith('-') && !line.startsWith('---'))
-    )
-      n++;
-  }
-  return n;
-}
-
-/** Paths a git diff changes. */
-export function filesOfDiff(diff: string): string[] {
-  const files: string[] = [];
-  for (const match of diff.matchAll(/^diff --git a\/(.+?) b\/(.+)$/gm))
-    if (!files.includes(match[2]!)) files.push(match[2]!);
-  return files;
 }
