@@ -133,7 +133,6 @@ export async function runJob(
 class JobRunner {
   private origin: Origin | null = null;
   private attemptNo = 0;
-  private readonly keep = new Set<Workspace>();
 
   constructor(
     private readonly spec: JobSpec,
@@ -396,7 +395,7 @@ class JobRunner {
     let winner: AttemptResult | null = pick(ranked[0]?.index);
     const second = pick(ranked[1]?.index);
     if (winner && tied && second) winner = await this.review(unit, winner, second);
-    for (const r of results) if (r !== winner && r.workspace) await this.dispose(r.workspace);
+    for (const r of results) if (r !== winner && r.workspace) await r.workspace.remove();
     this.report.editFailures += results.filter((r) => !r.applied).length;
     if (winner) {
       return {
@@ -596,17 +595,11 @@ class JobRunner {
       if (verified.ok) {
         keep = true;
         result.workspace = ws;
-        this.keep.add(ws);
       }
       return finish();
     } finally {
       if (!keep) await ws.remove();
     }
-  }
-
-  private async dispose(ws: Workspace): Promise<void> {
-    this.keep.delete(ws);
-    await ws.remove();
   }
 
   /** A plan: subtasks as their dependencies allow, each merged into the combined checkout, then the job's steps on it. */
@@ -666,7 +659,7 @@ class JobRunner {
           status.set(subtask.id, 'failed');
           setSub(subtask.id, 'failed', solved.message);
         }
-        if (solved.workspace) await this.dispose(solved.workspace);
+        if (solved.workspace) await solved.workspace.remove();
         this.deps.locks.releaseAll(`${this.report.id}/${subtask.id}`);
       })();
       running.set(
@@ -720,7 +713,6 @@ class JobRunner {
         message: `every subtask passed but the final ${final.failedStep} failed`,
       };
     }
-    this.keep.add(combined);
     return {
       passed: true,
       diff,
@@ -757,7 +749,7 @@ class JobRunner {
       applied: false,
       baseHashes,
     };
-    await this.dispose(ws);
+    await ws.remove();
   }
 }
 
