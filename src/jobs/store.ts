@@ -1,9 +1,8 @@
 // Job records in SQLite (<dataDir>/jobs.sqlite), so reports survive a daemon restart. A job
 // that was running when the daemon stopped is marked interrupted when the store opens.
-import { chmodSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { ErrorCodes, errorMessage, SwarmError } from '../errors.js';
+import { createPrivateFile, openWalDatabase } from '../util/sqlite-file.js';
 import { INTERRUPTED_MESSAGE, type JobReport } from './types.js';
 
 // Schema steps, oldest first; a file records the last applied one in user_version. Append only.
@@ -32,10 +31,8 @@ export class JobStore {
   static open(path: string): JobStore {
     let db: Database.Database;
     try {
-      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-      db = new Database(path);
-      chmodSync(path, 0o600);
-      db.pragma('journal_mode = WAL');
+      createPrivateFile(path);
+      db = openWalDatabase(path);
       const version = db.pragma('user_version', { simple: true }) as number;
       for (let step = version; step < MIGRATIONS.length; step++) {
         db.transaction(() => {

@@ -9,9 +9,8 @@
 // back for the result. Rows and state changes of synchronous requests are queued and written
 // in one transaction on the next turn of the event loop, like the usage ledger's rows, so they
 // cost a request almost nothing.
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import type Database from 'better-sqlite3';
 import { ErrorCodes, errorMessage, SwarmError } from '../errors.js';
 import type {
   AsyncTaskError,
@@ -20,6 +19,7 @@ import type {
   JsonObject,
   Privacy,
 } from '../inference/types.js';
+import { createPrivateFile, openWalDatabase } from '../util/sqlite-file.js';
 
 /** Where a journaled task stands. */
 export type TaskState = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
@@ -173,19 +173,13 @@ export class TaskJournal {
   /** Open (or create, 0600) the journal at `path`. Throws TASK_STORE saying what to do. */
   static open(path: string, options: JournalOptions): TaskJournal {
     try {
-      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-      if (!existsSync(path)) {
-        closeSync(openSync(path, 'a', 0o600));
-        chmodSync(path, 0o600);
-      }
+      createPrivateFile(path);
     } catch (err) {
       throw journalError(path, 'create', err);
     }
     let db: Database.Database | null = null;
     try {
-      db = new Database(path);
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
+      db = openWalDatabase(path);
       const version = db.pragma('user_version', { simple: true }) as number;
       if (version > SCHEMA_VERSION) {
         throw new SwarmError(

@@ -5,11 +5,11 @@
 // 256 rows are waiting. Every read (query, rows, cloudSpend) writes the queue first, so reads
 // always see every recorded row. Measured here: record() ~1 µs; one row committed alone ~40-50 µs, in a
 // batch ~7 µs per row (WAL, synchronous=NORMAL: a commit writes the WAL but does not fsync).
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import type Database from 'better-sqlite3';
 import { ErrorCodes, errorMessage, SwarmError } from '../errors.js';
 import type { Privacy, Tier } from '../inference/types.js';
+import { createPrivateFile, openWalDatabase } from '../util/sqlite-file.js';
 import { migrate } from './migrations.js';
 import type { UsageRow } from './row.js';
 import { storeError } from './store-error.js';
@@ -187,11 +187,7 @@ export class UsageLedger {
    */
   static open(path: string, options: LedgerOptions = {}): UsageLedger {
     try {
-      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-      if (!existsSync(path)) {
-        closeSync(openSync(path, 'a', 0o600));
-        chmodSync(path, 0o600);
-      }
+      createPrivateFile(path);
     } catch (err) {
       throw new SwarmError(
         ErrorCodes.USAGE_STORE,
@@ -201,9 +197,7 @@ export class UsageLedger {
     }
     let db: Database.Database | null = null;
     try {
-      db = new Database(path);
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
+      db = openWalDatabase(path);
       migrate(db, path);
       const ledger = new UsageLedger(path, db, options);
       ledger.pruneOld();
