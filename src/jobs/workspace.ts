@@ -68,18 +68,7 @@ export async function snapshot(dir: string, jobId: string): Promise<Origin> {
       filter: (source) => !SKIP_COPY.has(source.split(sep).pop() ?? ''),
     });
     await git(copy, ['init', '-q']);
-    await git(copy, ['add', '-A', '--', '.']);
-    await git(copy, [
-      '-c',
-      'commit.gpgsign=false',
-      'commit',
-      '-q',
-      '--no-verify',
-      '--allow-empty',
-      '-m',
-      `swarmd job ${jobId}: base`,
-    ]);
-    const base = (await git(copy, ['rev-parse', 'HEAD'])).stdout.trim();
+    const base = await commitEverything(copy, ['.'], `swarmd job ${jobId}: base`);
     return { userDir, isGit: false, gitDir: copy, base, scratch };
   } catch (err) {
     await rm(scratch, { recursive: true, force: true });
@@ -165,18 +154,7 @@ export class Workspace {
 
   /** Commit the change; returns the commit id. */
   async commit(message: string): Promise<string> {
-    await git(this.dir, ['add', '-A', '--', '.', ':(exclude)node_modules']);
-    await git(this.dir, [
-      '-c',
-      'commit.gpgsign=false',
-      'commit',
-      '-q',
-      '--no-verify',
-      '--allow-empty',
-      '-m',
-      message,
-    ]);
-    return (await git(this.dir, ['rev-parse', 'HEAD'])).stdout.trim();
+    return commitEverything(this.dir, ['.', ':(exclude)node_modules'], message);
   }
 
   /** Apply a patch made against this workspace's base (plan subtasks into the combined result). */
@@ -216,4 +194,23 @@ export function fileHash(path: string): string | null {
 /** sha256 of a text, as fileHash computes it for a file holding it. */
 export function textHash(text: string | null): string | null {
   return text === null ? null : createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * Stage `paths` and commit them in `dir`; returns the commit id. The user's hooks and commit
+ * signing stay out of it: these are swarmd's own scratch commits.
+ */
+async function commitEverything(dir: string, paths: string[], message: string): Promise<string> {
+  await git(dir, ['add', '-A', '--', ...paths]);
+  await git(dir, [
+    '-c',
+    'commit.gpgsign=false',
+    'commit',
+    '-q',
+    '--no-verify',
+    '--allow-empty',
+    '-m',
+    message,
+  ]);
+  return (await git(dir, ['rev-parse', 'HEAD'])).stdout.trim();
 }
