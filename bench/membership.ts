@@ -28,12 +28,14 @@ function since(view: NodesJson, id: string): number {
 
 /**
  * Start polling host 0's gateway for `model` (every 20 ms) from inside that host; the returned
- * promise resolves with the wall time of the first 200 answer.
+ * returned `at` resolves with the wall time of the first 200 answer (wrapped: an async function
+ * returning a bare promise would wait for it).
  */
-async function firstServed(lan: TestLan, model: string): Promise<Promise<number>> {
+async function firstServed(lan: TestLan, model: string): Promise<{ at: Promise<number> }> {
   const script = `
     console.log('polling');
     const until = Date.now() + 30000;
+    let last = '';
     for (;;) {
       try {
         const res = await fetch('http://127.0.0.1:8765/v1/chat/completions', {
@@ -41,10 +43,11 @@ async function firstServed(lan: TestLan, model: string): Promise<Promise<number>
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ model: ${JSON.stringify(model)}, messages: [{ role: 'user', content: 'hi' }] }),
         });
-        await res.arrayBuffer();
+        const text = await res.text();
         if (res.status === 200) { console.log(Date.now()); break; }
-      } catch {}
-      if (Date.now() > until) { console.log('timeout'); break; }
+        last = res.status + ' ' + text.slice(0, 200);
+      } catch (err) { last = String(err); }
+      if (Date.now() > until) { console.log('timeout: ' + last); break; }
       await new Promise((resolve) => setTimeout(resolve, 20));
     }`;
   const child = lan.exec(0, process.execPath, ['--input-type=module', '-e', script]);
@@ -55,13 +58,14 @@ async function firstServed(lan: TestLan, model: string): Promise<Promise<number>
       if (out.includes('polling')) resolve();
     }),
   );
-  return new Promise((resolve, reject) =>
+  const at = new Promise<number>((resolve, reject) =>
     child.once('exit', () => {
       const at = Number(out.trim().split('\n').at(-1));
       if (Number.isFinite(at)) resolve(at);
       else reject(new Error(`the new node never served a request: ${out}`));
     }),
   );
+  return { at };
 }
 
 /** Run `runs` rounds on a fresh 3-host LAN; returns table rows. */
@@ -80,9 +84,9 @@ export async function benchMembership(runs: number): Promise<BenchRow[]> {
           await SwarmNode.create(lan, index, {
             name,
             gpuName: 'NVIDIA GeForce RTX 4090',
-            // Only the third node has `only-three`: a request for it proves that node routable.
-            models: index === 2 ? ['m', 'only-three'] : ['m'],
-            loaded: index === 2 ? ['only-three'] : [],
+            // Only the third node has `only-three:1b`: a request for it proves that node routable.
+            models: index === 2 ? ['m:1b', 'only-three:1b'] : ['m:1b'],
+            loaded: index === 2 ? ['only-three:1b'] : [],
           }),
         );
       }
@@ -98,10 +102,10 @@ export async function benchMembership(runs: number): Promise<BenchRow[]> {
       ]);
       discovery.push(Math.max(since(views[0], idB!), since(views[1], idA!)) - spawned);
 
-      const served = await firstServed(lan, 'only-three');
+      const served = await firstServed(lan, 'only-three:1b');
       const newSpawned = Date.now();
       await c.start();
-      routable.push((await served) - newSpawned);
+      routable.push((await served.at) - newSpawned);
       const ids = [idA!, idB!, (await c.nodes()).self];
 
       let t = Date.now();
