@@ -44,6 +44,7 @@ export async function benchChaos(runs: number): Promise<BenchRow[]> {
         20_000,
         'the swarm to form',
       );
+      const kills: number[] = [];
       const summary = await runLoad(lan, {
         model: MODEL,
         count: REQUESTS,
@@ -52,6 +53,7 @@ export async function benchChaos(runs: number): Promise<BenchRow[]> {
           for (let kill = 0; kill < KILLS; kill++) {
             await sleep(500 + Math.random() * 2500);
             const victim = Math.random() < 0.5 ? b : c;
+            kills.push(Date.now());
             await victim.signal('SIGKILL');
             await sleep(500);
             await victim.start();
@@ -59,8 +61,25 @@ export async function benchChaos(runs: number): Promise<BenchRow[]> {
         },
       });
       lost.push(summary.failed.length + (REQUESTS - summary.served.length - summary.failed.length));
-      const done = completions(await generationsOf(nodes));
-      duplicated.push([...done.values()].filter((times) => times > 1).length);
+      for (const failure of summary.failed)
+        process.stderr.write(
+          `chaos run ${round + 1}: request ${failure.index} failed: ${failure.status} ${failure.code} ${failure.message}\n`,
+        );
+      const lines = await generationsOf(nodes);
+      const done = completions(lines);
+      const twice = [...done].filter(([, times]) => times > 1).map(([id]) => id);
+      duplicated.push(twice.length);
+      if (process.env.BENCH_DEBUG)
+        for (const id of twice) {
+          const ends = lines
+            .filter((l) => l.requestId === id && l.event === 'end' && l.completed)
+            .map((l) => l.at);
+          const first = Math.min(...ends);
+          const gap = Math.min(...kills.map((k) => k - first).filter((d) => d >= 0));
+          process.stderr.write(
+            `chaos run ${round + 1}: ${id} completed twice; first completion ${gap} ms before a kill\n`,
+          );
+        }
     } finally {
       await Promise.all(nodes.map((node) => node.destroy()));
       await lan.destroy();

@@ -243,6 +243,8 @@ export interface RequestTaskResponse {
   admitted: boolean;
   reason: string;
   retryAfterMs: number;
+  /** The answering worker's incarnation; 0 from peers that do not say. */
+  workerIncarnation: number;
 }
 
 export interface WireTaskFinal {

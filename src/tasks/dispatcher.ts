@@ -95,6 +95,7 @@ export class SwarmDispatcher implements Dispatcher {
         );
       }
       let allBusy = true;
+      let sawBusy = false;
       const firstStep = targets[0]!.tier;
       for (const target of targets) {
         if (attempts >= this.init.maxAttempts) break;
@@ -177,6 +178,7 @@ export class SwarmDispatcher implements Dispatcher {
             allBusy = false;
             if (failure.targetAtFault !== false) this.deps.cooldown?.failure(target);
           } else {
+            sawBusy = true;
             attempts--; // a refusal for capacity is not a failed attempt
           }
           this.deps.logger.debug(
@@ -201,8 +203,9 @@ export class SwarmDispatcher implements Dispatcher {
           }
         }
       }
-      if (!allBusy || attempts >= this.init.maxAttempts) break;
-      // Every candidate refused for capacity: wait for a slot (bounded), then plan again.
+      if (!sawBusy || attempts >= this.init.maxAttempts) break;
+      // Some candidate was merely busy (whatever the others did): wait for a slot (bounded),
+      // then plan again, rather than fail a request the swarm can serve in a moment.
       queuedSince ??= monotonicMs();
       await this.waitForCapacity(queuedSince, hooks.signal);
     }

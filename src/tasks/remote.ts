@@ -20,6 +20,11 @@ export interface RemoteTaskInit {
 
 interface Pending {
   workerId: string;
+  /**
+   * The worker process that took the attempt: null until RequestTask answers, 0 when the peer
+   * does not say (older version). A restart voids only attempts of older processes.
+   */
+  incarnation: number | null;
   chunks: number;
   lease: NodeJS.Timeout | undefined;
   onChunk: ((chunk: JsonObject) => void) | undefined;
@@ -48,7 +53,7 @@ export class RemoteTasks {
     this.init = init;
     // A worker that dies, leaves or restarts takes its attempts with it, at once.
     this.membership.onChange((event) => {
-      if (event.restarted) this.failWorker(event.id, `worker ${event.name} restarted`);
+      if (event.restarted) this.failOlderThan(event.id, `worker ${event.name} restarted`);
       else if (event.to === 'dead' || event.to === 'left' || event.from === 'dead')
         this.failWorker(event.id, `worker ${event.name} is ${event.to}`);
     });
@@ -77,6 +82,7 @@ export class RemoteTasks {
     return new Promise<BackendRunResult>((resolve, reject) => {
       const entry: Pending = {
         workerId: worker.nodeId,
+        incarnation: null,
         chunks: 0,
         lease: undefined,
         onChunk: hooks.onChunk,
@@ -120,7 +126,17 @@ export class RemoteTasks {
           worker.nodeId,
         )
         .then((reply) => {
-          if (!reply.admitted) {
+          entry.incarnation = reply.workerIncarnation;
+          // The process that admitted it was already replaced by a restart we heard of.
+          if (reply.admitted && this.isOlder(worker.nodeId, reply.workerIncarnation)) {
+            entry.endCall?.(grpc.status.UNAVAILABLE, 'worker restarted');
+            entry.settle(
+              new TaskError(ErrorCodes.WORKER_LOST, `worker ${worker.nodeId} restarted`, {
+                retryable: true,
+                targetAtFault: false,
+              }),
+            );
+          } else if (!reply.admitted) {
             entry.settle(
               new TaskError(
                 ErrorCodes.TASK_REFUSED,
@@ -241,9 +257,24 @@ export class RemoteTasks {
     }, this.init.leaseMs);
   }
 
-  private failWorker(workerId: string, why: string): void {
+  /** True when the worker's current incarnation (as membership knows it) is newer than `incarnation`. */
+  private isOlder(workerId: string, incarnation: number): boolean {
+    const current = this.membership.peer(workerId)?.live.incarnation ?? 0;
+    return incarnation !== 0 && incarnation < current;
+  }
+
+  /**
+   * A worker restarted: fail the attempts its previous process took. Attempts the new process
+   * already admitted carry on; ones whose RequestTask has not answered yet are judged when it does.
+   */
+  private failOlderThan(workerId: string, why: string): void {
+    const current = this.membership.peer(workerId)?.live.incarnation ?? Number.MAX_SAFE_INTEGER;
+    this.failWorker(workerId, why, (entry) => entry.incarnation !== null && entry.incarnation < current);
+  }
+
+  private failWorker(workerId: string, why: string, which: (entry: Pending) => boolean = () => true): void {
     for (const entry of [...this.pending.values()]) {
-      if (entry.workerId !== workerId) continue;
+      if (entry.workerId !== workerId || !which(entry)) continue;
       entry.endCall?.(grpc.status.UNAVAILABLE, why);
       entry.settle(
         new TaskError(ErrorCodes.WORKER_LOST, why, {

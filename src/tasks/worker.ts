@@ -73,6 +73,7 @@ export class TaskWorker {
       admitted: false,
       reason,
       retryAfterMs,
+      workerIncarnation: this.self.incarnation,
     });
     if (this.self.activity !== 'ACTIVITY_ACTIVE')
       return refuse(`this node is ${this.self.activity.slice(9).toLowerCase()}`);
@@ -103,7 +104,7 @@ export class TaskWorker {
       this.running.delete(abort);
       slot.release();
     });
-    return { admitted: true, reason: '', retryAfterMs: 0 };
+    return { admitted: true, reason: '', retryAfterMs: 0, workerIncarnation: this.self.incarnation };
   }
 
   /**

@@ -164,7 +164,9 @@ describe('peer tasks over gRPC', () => {
     // A worker that admits and then never reports (a frozen laptop): only the lease can tell.
     const w = await startPeerNode({
       backends: [backend],
-      handlers: () => ({ requestTask: () => ({ admitted: true, reason: '', retryAfterMs: 0 }) }),
+      handlers: () => ({
+        requestTask: () => ({ admitted: true, reason: '', retryAfterMs: 0, workerIncarnation: 0 }),
+      }),
     });
     let remote: RemoteTasks | undefined;
     const c = await startPeerNode({
@@ -197,7 +199,9 @@ describe('peer tasks over gRPC', () => {
     // The worker admits and goes quiet; then the same node id comes back as a new process.
     const w = await startPeerNode({
       backends: [backend],
-      handlers: () => ({ requestTask: () => ({ admitted: true, reason: '', retryAfterMs: 0 }) }),
+      handlers: () => ({
+        requestTask: () => ({ admitted: true, reason: '', retryAfterMs: 0, workerIncarnation: 0 }),
+      }),
     });
     let remote: RemoteTasks | undefined;
     const c = await startPeerNode({

@@ -73,6 +73,23 @@ describe('SwarmDispatcher', () => {
     expect(records.at(-1)).toMatchObject({ outcome: 'ok', attempt: 2 });
   });
 
+  it('waits for a busy target when the other one failed, instead of failing the request', async () => {
+    let bCalls = 0;
+    const { d } = dispatcher(
+      async (t) => {
+        if (t.nodeName === 'a') throw retryable();
+        if (++bCalls === 1) throw busy();
+        return ok();
+      },
+      [target('a'), target('b')],
+      {},
+      { maxAttempts: 3 },
+    );
+    const outcome = await d.dispatch(request(), hooks());
+    expect(outcome.servedBy.target.nodeName).toBe('b');
+    expect(bCalls).toBe(2);
+  });
+
   it('does not cool down a target whose node died, restarted or handed the work back', async () => {
     const { d, failures } = dispatcher(async (t) => {
       if (t.nodeName === 'a')

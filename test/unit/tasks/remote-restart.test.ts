@@ -1,0 +1,78 @@
+// A worker that restarts voids only what its previous process took: an attempt the new process
+// admitted (its RequestTask answer names the new incarnation) carries on, one the old process
+// admitted fails at once as WORKER_LOST. Membership and the peer client are small fakes here;
+// the transport itself is covered by test/integration/tasks/remote-task.test.ts.
+import { describe, expect, it } from 'vitest';
+import { ErrorCodes } from '../../../src/errors.js';
+import type { Membership, MembershipEvent } from '../../../src/membership/membership.js';
+import type { SelfNode } from '../../../src/membership/self-node.js';
+import type { PeerClientPool } from '../../../src/rpc/peer-client.js';
+import type { RequestTaskResponse } from '../../../src/rpc/wire.js';
+import { RemoteTasks } from '../../../src/tasks/remote.js';
+import type { TaskError } from '../../../src/tasks/task-error.js';
+import { silentLogger } from '../../../src/util/logger.js';
+
+function setup() {
+  const listeners: Array<(event: MembershipEvent) => void> = [];
+  const peer = { address: '127.0.0.1:1', live: { incarnation: 100 } };
+  let answer: (reply: RequestTaskResponse) => void = () => undefined;
+  const membership = {
+    onChange: (listener: (event: MembershipEvent) => void) => listeners.push(listener),
+    peer: () => peer,
+  } as unknown as Membership;
+  const pool = {
+    requestTask: () => new Promise<RequestTaskResponse>((resolve) => (answer = resolve)),
+  } as unknown as PeerClientPool;
+  const self = { id: 'coordinator', incarnation: 1 } as SelfNode;
+  const remote = new RemoteTasks(
+    { logger: silentLogger, pool, membership, self },
+    { leaseMs: 30_000, requestTimeoutMs: 1000 },
+  );
+  const restart = (incarnation: number) => {
+    peer.live.incarnation = incarnation;
+    for (const listener of listeners)
+      listener({ id: 'w', name: 'w', from: 'alive', to: 'alive', restarted: true });
+  };
+  const controller = new AbortController();
+  const outcome = remote
+    .run(
+      { nodeId: 'w', backendId: 'b', model: 'm' },
+      { id: 't', attempt: 1, kind: 'chat', body: {}, stream: false },
+      { signal: controller.signal },
+    )
+    .then(
+      () => 'done',
+      (err: TaskError) => err.code ?? err.name,
+    );
+  return { remote, restart, answer: (reply: RequestTaskResponse) => answer(reply), controller, outcome };
+}
+
+const settledSoon = (outcome: Promise<string>) =>
+  Promise.race([outcome, new Promise<string>((resolve) => setTimeout(() => resolve('pending'), 100))]);
+
+describe('RemoteTasks and a worker restart', () => {
+  it('keeps an attempt the new process admitted', async () => {
+    const { restart, answer, controller, outcome } = setup();
+    restart(200); // heard before the RequestTask answer came back
+    answer({ admitted: true, reason: '', retryAfterMs: 0, workerIncarnation: 200 });
+    expect(await settledSoon(outcome)).toBe('pending');
+    controller.abort();
+    expect(await outcome).toBe('AbortError');
+  });
+
+  it('fails at once an attempt the previous process admitted', async () => {
+    const { restart, answer, outcome } = setup();
+    restart(200);
+    answer({ admitted: true, reason: '', retryAfterMs: 0, workerIncarnation: 100 });
+    expect(await settledSoon(outcome)).toBe(ErrorCodes.WORKER_LOST);
+  });
+
+  it('fails at once an admitted attempt when its process is replaced later', async () => {
+    const { restart, answer, outcome } = setup();
+    answer({ admitted: true, reason: '', retryAfterMs: 0, workerIncarnation: 100 });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(await settledSoon(outcome)).toBe('pending');
+    restart(200);
+    expect(await settledSoon(outcome)).toBe(ErrorCodes.WORKER_LOST);
+  });
+});
