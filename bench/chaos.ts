@@ -45,6 +45,7 @@ export async function benchChaos(runs: number): Promise<BenchRow[]> {
         'the swarm to form',
       );
       const kills: number[] = [];
+      const killed: string[] = [];
       const summary = await runLoad(lan, {
         model: MODEL,
         count: REQUESTS,
@@ -54,6 +55,7 @@ export async function benchChaos(runs: number): Promise<BenchRow[]> {
             await sleep(500 + Math.random() * 2500);
             const victim = Math.random() < 0.5 ? b : c;
             kills.push(Date.now());
+            killed.push(victim === b ? 'two' : 'three');
             await victim.signal('SIGKILL');
             await sleep(500);
             await victim.start();
@@ -69,17 +71,25 @@ export async function benchChaos(runs: number): Promise<BenchRow[]> {
       const done = completions(lines);
       const twice = [...done].filter(([, times]) => times > 1).map(([id]) => id);
       duplicated.push(twice.length);
-      if (process.env.BENCH_DEBUG)
+      if (process.env.BENCH_DEBUG) {
+        const t0 = kills[0] ?? 0;
         for (const id of twice) {
-          const ends = lines
-            .filter((l) => l.requestId === id && l.event === 'end' && l.completed)
-            .map((l) => l.at);
-          const first = Math.min(...ends);
-          const gap = Math.min(...kills.map((k) => k - first).filter((d) => d >= 0));
-          process.stderr.write(
-            `chaos run ${round + 1}: ${id} completed twice; first completion ${gap} ms before a kill\n`,
-          );
+          process.stderr.write(`chaos run ${round + 1}: ${id} ran to completion twice\n`);
+          for (const [i, node] of nodes.entries()) {
+            const own = (await node.generations()).filter((line) => line.requestId === id);
+            const seen = own.map((line) => [
+              line.event,
+              line.at - t0,
+              line.completed ?? null,
+              line.aborted ?? null,
+            ]);
+            process.stderr.write(
+              `  on ${node === a ? 'one' : node === b ? 'two' : 'three'} (${i}): ${JSON.stringify(seen)}\n`,
+            );
+          }
+          process.stderr.write(`  kills: ${JSON.stringify(kills.map((k, i) => [killed[i], k - t0]))}\n`);
         }
+      }
     } finally {
       await Promise.all(nodes.map((node) => node.destroy()));
       await lan.destroy();

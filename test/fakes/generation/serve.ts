@@ -77,6 +77,16 @@ export async function serveGeneration(
     record.endedAt = Date.now();
     host.end(record);
   });
+  // A client that goes away mid-answer (its process killed: the kernel sends FIN) cancels the
+  // generation, as real servers do: Go's net/http (Ollama, llama-swap) cancels the request
+  // context when its background read sees EOF; uvicorn (vLLM) and llama.cpp poll for it. Node's
+  // server keeps half-open sockets writable, so without this a fake would "finish" for nobody.
+  const socket = res.socket;
+  const onPeerGone = () => {
+    if (!res.writableFinished) res.destroy();
+  };
+  socket?.once('end', onPeerGone);
+  res.once('close', () => socket?.off('end', onPeerGone));
 
   const maxTokens = numberOr(body.max_tokens ?? body.max_completion_tokens);
   const ctx: RefuseContext = {
