@@ -63,6 +63,21 @@ function state(view: NodesJson, id: string): string | undefined {
   return view.nodes.find((node) => node.id === id)?.state;
 }
 
+/** SIGSTOP `node` until alpha declares it dead (bounded), then SIGCONT it whatever happened. */
+async function frozenUntilDead(node: SwarmNode, name: string): Promise<void> {
+  await node.signal('SIGSTOP');
+  try {
+    await untilView(
+      alpha,
+      (view) => state(view, ids[name]!) === 'dead',
+      10_000,
+      `alpha to declare ${name} dead`,
+    );
+  } finally {
+    await node.signal('SIGCONT');
+  }
+}
+
 /** Alpha sees bravo alive and usable again (after a kill). */
 async function bravoBack(): Promise<void> {
   await untilView(
@@ -208,17 +223,7 @@ describe('failover under load', () => {
       if (Date.now() > deadline) throw new Error('bravo never started the request');
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    await bravo.signal('SIGSTOP');
-    try {
-      await untilView(
-        alpha,
-        (view) => state(view, ids.bravo!) === 'dead',
-        10_000,
-        'alpha to declare bravo dead',
-      );
-    } finally {
-      await bravo.signal('SIGCONT');
-    }
+    await frozenUntilDead(bravo, 'bravo');
     const answer = await reply;
     expect(answer.status).toBe(200);
     expect(answer.node).toBe('charlie');
@@ -245,17 +250,7 @@ describe('failover under load', () => {
     } finally {
       hog.kill('SIGKILL');
     }
-    await charlie.signal('SIGSTOP');
-    try {
-      await untilView(
-        alpha,
-        (view) => state(view, ids.charlie!) === 'dead',
-        10_000,
-        'alpha to declare charlie dead',
-      );
-    } finally {
-      await charlie.signal('SIGCONT');
-    }
+    await frozenUntilDead(charlie, 'charlie');
     await untilView(alpha, (view) => state(view, ids.charlie!) === 'alive', 10_000, 'charlie alive again');
   });
 });
