@@ -63,6 +63,26 @@ function state(view: NodesJson, id: string): string | undefined {
   return view.nodes.find((node) => node.id === id)?.state;
 }
 
+/**
+ * 160 requests against alpha; at a random point bravo is SIGKILLed (outside the instant its
+ * backend finishes), then `after` runs. Asserts nothing was lost or run twice.
+ */
+async function loadWhileKillingBravo(after: () => Promise<void>): Promise<LoadSummary> {
+  const count = 160;
+  const summary = await runLoad(lan, {
+    model: MODEL,
+    count,
+    after: 20 + Math.floor(Math.random() * 40),
+    during: async () => {
+      await killMomentOnBravo();
+      await bravo.signal('SIGKILL');
+      await after();
+    },
+  });
+  await expectNothingLostOrDuplicated(summary, count);
+  return summary;
+}
+
 /** SIGSTOP `node` until alpha declares it dead (bounded), then SIGCONT it whatever happened. */
 async function frozenUntilDead(node: SwarmNode, name: string): Promise<void> {
   await node.signal('SIGSTOP');
@@ -179,17 +199,7 @@ describe('failover under load', () => {
   });
 
   it('loses and duplicates nothing when a worker is SIGKILLed mid-load', async () => {
-    const count = 160;
-    const summary = await runLoad(lan, {
-      model: MODEL,
-      count,
-      after: 20 + Math.floor(Math.random() * 40),
-      during: async () => {
-        await killMomentOnBravo();
-        await bravo.signal('SIGKILL');
-      },
-    });
-    await expectNothingLostOrDuplicated(summary, count);
+    const summary = await loadWhileKillingBravo(async () => undefined);
     // Work bravo had in flight was re-run elsewhere, and the clients never saw it fail.
     expect(summary.served.some((entry) => entry.attempts >= 2)).toBe(true);
     expect(summary.served.some((entry) => entry.node === 'bravo')).toBe(true);
@@ -198,18 +208,8 @@ describe('failover under load', () => {
   });
 
   it('loses and duplicates nothing when a worker is killed and back within a second', async () => {
-    const count = 160;
-    const summary = await runLoad(lan, {
-      model: MODEL,
-      count,
-      after: 20 + Math.floor(Math.random() * 40),
-      during: async () => {
-        await killMomentOnBravo();
-        await bravo.signal('SIGKILL');
-        await bravo.start(); // spawned at once; a new incarnation voids its old attempts
-      },
-    });
-    await expectNothingLostOrDuplicated(summary, count);
+    // Spawned at once; a new incarnation voids its old attempts.
+    const summary = await loadWhileKillingBravo(() => bravo.start());
     expect(summary.served.some((entry) => entry.attempts >= 2)).toBe(true);
     await bravoBack();
   });

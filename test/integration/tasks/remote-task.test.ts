@@ -72,6 +72,37 @@ async function pair(run: RunOnBackend, leaseMs = 2000) {
   return { worker: worker!, remote: remote!, slots, w, c };
 }
 
+/**
+ * A worker that admits every task and then never reports (a frozen laptop, or an older peer
+ * that does not name its incarnation), and a coordinator that knows it.
+ */
+async function silentWorker(options: { leaseMs: number; suspectAfterMs?: number; deadAfterMs?: number }) {
+  const w = await startPeerNode({
+    backends: [backend],
+    handlers: () => ({
+      requestTask: () => ({ admitted: true, reason: '', retryAfterMs: 0, workerIncarnation: 0 }),
+    }),
+  });
+  let remote: RemoteTasks | undefined;
+  const c = await startPeerNode({
+    staticPeers: [w.endpoint],
+    ...(options.suspectAfterMs !== undefined && { suspectAfterMs: options.suspectAfterMs }),
+    ...(options.deadAfterMs !== undefined && { deadAfterMs: options.deadAfterMs }),
+    handlers: ({ self, membership, pool }) => {
+      remote = new RemoteTasks(
+        { logger: silentLogger, pool, membership, self },
+        { leaseMs: options.leaseMs, requestTimeoutMs: 1000 },
+      );
+      return {
+        submitResult: (call, callback) => remote!.handleSubmitResult(call, callback, () => undefined),
+      };
+    },
+  });
+  nodes.push(w, c);
+  await waitFor(() => stateOf(c, w.id) === 'alive', 5000, 'worker alive');
+  return { w, c, remote: remote! };
+}
+
 const chunk = (text: string): JsonObject => ({
   object: 'chat.completion.chunk',
   choices: [{ index: 0, delta: { content: text } }],
@@ -162,29 +193,9 @@ describe('peer tasks over gRPC', () => {
 
   it('fails the attempt as retryable when an admitted task stays silent past its lease', async () => {
     // A worker that admits and then never reports (a frozen laptop): only the lease can tell.
-    const w = await startPeerNode({
-      backends: [backend],
-      handlers: () => ({
-        requestTask: () => ({ admitted: true, reason: '', retryAfterMs: 0, workerIncarnation: 0 }),
-      }),
-    });
-    let remote: RemoteTasks | undefined;
-    const c = await startPeerNode({
-      staticPeers: [w.endpoint],
-      handlers: ({ self, membership, pool }) => {
-        remote = new RemoteTasks(
-          { logger: silentLogger, pool, membership, self },
-          { leaseMs: 700, requestTimeoutMs: 1000 },
-        );
-        return {
-          submitResult: (call, callback) => remote!.handleSubmitResult(call, callback, () => undefined),
-        };
-      },
-    });
-    nodes.push(w, c);
-    await waitFor(() => stateOf(c, w.id) === 'alive', 5000, 'worker alive');
+    const { w, c, remote } = await silentWorker({ leaseMs: 700 });
     const started = Date.now();
-    const error = (await remote!
+    const error = (await remote
       .run({ nodeId: w.id, backendId: backend.id, model: 'qwen3:8b' }, task(), {
         signal: new AbortController().signal,
       })
@@ -197,30 +208,12 @@ describe('peer tasks over gRPC', () => {
 
   it("voids a restarted worker's attempts at once, without waiting for its lease or a dead verdict", async () => {
     // The worker admits and goes quiet; then the same node id comes back as a new process.
-    const w = await startPeerNode({
-      backends: [backend],
-      handlers: () => ({
-        requestTask: () => ({ admitted: true, reason: '', retryAfterMs: 0, workerIncarnation: 0 }),
-      }),
-    });
-    let remote: RemoteTasks | undefined;
-    const c = await startPeerNode({
-      staticPeers: [w.endpoint],
+    const { w, c, remote } = await silentWorker({
+      leaseMs: 30_000,
       suspectAfterMs: 20_000,
       deadAfterMs: 30_000,
-      handlers: ({ self, membership, pool }) => {
-        remote = new RemoteTasks(
-          { logger: silentLogger, pool, membership, self },
-          { leaseMs: 30_000, requestTimeoutMs: 1000 },
-        );
-        return {
-          submitResult: (call, callback) => remote!.handleSubmitResult(call, callback, () => undefined),
-        };
-      },
     });
-    nodes.push(w, c);
-    await waitFor(() => stateOf(c, w.id) === 'alive', 5000, 'worker alive');
-    const running = remote!
+    const running = remote
       .run({ nodeId: w.id, backendId: backend.id, model: 'qwen3:8b' }, task(), {
         signal: new AbortController().signal,
       })
