@@ -30,6 +30,7 @@ import { assertPeerIs, type HasAuthContext } from './security/grpc-credentials.j
 import { SwarmTrust } from './security/trust.js';
 import { Serving } from './serving.js';
 import { Slots } from './tasks/slots.js';
+import { serveTaskChannel } from './tasks/worker-channel.js';
 import { monotonicMs } from './util/clock.js';
 import type { Logger } from './util/logger.js';
 import { SOFTWARE_VERSION } from './version.js';
@@ -218,6 +219,12 @@ export class Daemon {
             return serving.worker.handleRequestTask(request);
           },
           submitResult: (call, callback) => serving.remote.handleSubmitResult(call, callback, authorize),
+          taskChannel: (call) =>
+            serveTaskChannel(call, {
+              logger: logger.child({ component: 'tasks' }),
+              worker: serving.worker,
+              authorize,
+            }),
           usageSummary: (request, call) => usage.answerPeer(request, call),
         },
       },

@@ -221,6 +221,7 @@ export class Serving {
     this.asyncTasks?.stop();
     await this.gateway?.stop();
     this.gateway = undefined;
+    this.remote.close();
     this.worker.abortAll();
     this.budget?.stop();
     this.ledger?.close();

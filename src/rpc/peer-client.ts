@@ -16,6 +16,8 @@ import type {
   RequestTaskResponse,
   SubmitResultRequest,
   SubmitResultResponse,
+  TaskChannelRequest,
+  TaskChannelResponse,
   UsageSummaryRequest,
   UsageSummaryResponse,
 } from './wire.js';
@@ -154,6 +156,21 @@ export class PeerClientPool {
       },
       done,
     };
+  }
+
+  /**
+   * Open a task channel to a worker (no deadline: it lives until either side closes it), or
+   * null while this node is not in a swarm.
+   */
+  taskChannel(
+    endpoint: string,
+    expectedId: string,
+  ): grpc.ClientDuplexStream<TaskChannelRequest, TaskChannelResponse> | null {
+    const client = this.client(endpoint, expectedId) as unknown as Record<
+      string,
+      () => grpc.ClientDuplexStream<TaskChannelRequest, TaskChannelResponse>
+    > | null;
+    return client ? client['taskChannel']!.call(client) : null;
   }
 
   /** Close the clients of one endpoint (they are re-made on next use). */

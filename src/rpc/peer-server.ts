@@ -17,6 +17,8 @@ import type {
   RequestTaskResponse,
   SubmitResultRequest,
   SubmitResultResponse,
+  TaskChannelRequest,
+  TaskChannelResponse,
   UsageSummaryRequest,
   UsageSummaryResponse,
 } from './wire.js';
@@ -35,6 +37,8 @@ export interface PeerHandlers {
   ): RequestTaskResponse | Promise<RequestTaskResponse>;
   /** A worker's result stream (client streaming). */
   submitResult?: grpc.handleClientStreamingCall<SubmitResultRequest, SubmitResultResponse>;
+  /** A coordinator's task channel (bidirectional: tasks in, admissions and results out). */
+  taskChannel?: grpc.handleBidiStreamingCall<TaskChannelRequest, TaskChannelResponse>;
   /** A member asks for this node's usage totals (`swarmctl usage --swarm` there). */
   usageSummary?(
     request: UsageSummaryRequest,
@@ -106,6 +110,14 @@ export class PeerServer {
           callback({
             code: grpc.status.UNIMPLEMENTED,
             details: 'SubmitResult is not served by this version of swarmd',
+            metadata: new grpc.Metadata(),
+          })),
+      taskChannel:
+        this.handlers.taskChannel ??
+        ((call: grpc.ServerDuplexStream<TaskChannelRequest, TaskChannelResponse>) =>
+          call.emit('error', {
+            code: grpc.status.UNIMPLEMENTED,
+            details: 'TaskChannel is not served by this version of swarmd',
             metadata: new grpc.Metadata(),
           })),
       rekey: this.handlers.rekey

@@ -279,6 +279,30 @@ export interface SubmitResultResponse {
   reason: string;
 }
 
+/** The coordinator no longer wants a task attempt (task channel). */
+export interface TaskCancel {
+  taskId: string;
+  attempt: number;
+  reason: string;
+}
+/** Coordinator → worker frame of the task channel; exactly one of request/cancel is set. */
+export interface TaskChannelRequest {
+  frame?: 'request' | 'cancel';
+  request?: RequestTaskRequest;
+  cancel?: TaskCancel;
+}
+export interface TaskAdmission {
+  taskId: string;
+  attempt: number;
+  reply: RequestTaskResponse;
+}
+/** Worker → coordinator frame of the task channel; exactly one of admission/result is set. */
+export interface TaskChannelResponse {
+  frame?: 'admission' | 'result';
+  admission?: TaskAdmission;
+  result?: SubmitResultRequest;
+}
+
 /** swarmctl pause. */
 export interface PauseRequest {
   graceMs: number;

@@ -1,15 +1,23 @@
-// The coordinator side of a peer task: RequestTask to the chosen worker, then wait for its
-// SubmitResult stream. Each attempt has a lease, renewed by every message; a worker that
-// dies, restarts, leaves, or goes silent past its lease fails the attempt (retryable when
-// nothing was sent to the client yet). Results of any other attempt are rejected.
+// The coordinator side of a peer task: send it to the chosen worker on that worker's task
+// channel (task-channels.ts) and take its results from there, or, with an older worker,
+// RequestTask and then wait for its SubmitResult stream. Each attempt has a lease, renewed by
+// every message; a worker that dies, restarts, leaves, or goes silent past its lease fails
+// the attempt (retryable when nothing was sent to the client yet). Results of any other
+// attempt are rejected.
 import * as grpc from '@grpc/grpc-js';
 import { ErrorCodes, errorMessage } from '../errors.js';
 import type { InferenceKind, JsonObject, Usage } from '../inference/types.js';
 import type { Membership } from '../membership/membership.js';
 import type { SelfNode } from '../membership/self-node.js';
 import type { PeerClientPool } from '../rpc/peer-client.js';
-import type { SubmitResultRequest, SubmitResultResponse } from '../rpc/wire.js';
+import type {
+  RequestTaskRequest,
+  RequestTaskResponse,
+  SubmitResultRequest,
+  SubmitResultResponse,
+} from '../rpc/wire.js';
 import type { Logger } from '../util/logger.js';
+import { ChannelUnsupported, type TaskChannel, TaskChannels } from './task-channels.js';
 import { TaskError } from './task-error.js';
 import type { BackendRunResult } from './worker.js';
 
@@ -29,8 +37,10 @@ interface Pending {
   lease: NodeJS.Timeout | undefined;
   onChunk: ((chunk: JsonObject) => void) | undefined;
   settle: (error: Error | null, result?: BackendRunResult) => void;
-  /** Ends the worker's SubmitResult call (cancels the work on the worker). */
+  /** Stops the work on the worker: a cancel frame, or ending its SubmitResult call. */
   endCall: ((status: grpc.status, details: string) => void) | undefined;
+  /** The task channel the attempt went on; null for RequestTask. */
+  channel: TaskChannel | null;
 }
 
 /** Runs tasks on peers. */
@@ -41,6 +51,7 @@ export class RemoteTasks {
   private readonly membership: Membership;
   private readonly self: SelfNode;
   private readonly init: RemoteTaskInit;
+  private readonly channels: TaskChannels;
 
   constructor(
     components: { logger: Logger; pool: PeerClientPool; membership: Membership; self: SelfNode },
@@ -51,12 +62,33 @@ export class RemoteTasks {
     this.membership = components.membership;
     this.self = components.self;
     this.init = init;
+    this.channels = new TaskChannels(
+      { logger: this.logger, pool: this.pool },
+      {
+        onResult: (message, channel) => this.accept(message, channel),
+        // A channel breaks when its worker's process or connection does: like a death, that
+        // does not cool the node down (membership keeps a dead node out already).
+        onClosed: (channel, why) =>
+          this.failWorker(channel.workerId, why, (entry) => entry.channel === channel),
+      },
+    );
     // A worker that dies, leaves or restarts takes its attempts with it, at once.
     this.membership.onChange((event) => {
-      if (event.restarted) this.failOlderThan(event.id, `worker ${event.name} restarted`);
-      else if (event.to === 'dead' || event.to === 'left' || event.from === 'dead')
+      if (event.restarted) {
+        // The old process's channel breaks by itself (its attempts fail then); the channel may
+        // already reach the new process, whose attempts carry on. It may be a newer version.
+        this.failOlderThan(event.id, `worker ${event.name} restarted`);
+        this.channels.forgetUnsupported(event.id);
+      } else if (event.to === 'dead' || event.to === 'left' || event.from === 'dead') {
         this.failWorker(event.id, `worker ${event.name} is ${event.to}`);
+        this.channels.drop(event.id, `worker ${event.name} is ${event.to}`);
+      }
     });
+  }
+
+  /** Close every task channel (shutdown). */
+  close(): void {
+    this.channels.closeAll();
   }
 
   /** Attempts waiting on a worker now. */
@@ -87,6 +119,7 @@ export class RemoteTasks {
         lease: undefined,
         onChunk: hooks.onChunk,
         endCall: undefined,
+        channel: null,
         settle: (error, result) => {
           if (!this.pending.delete(key)) return;
           clearTimeout(entry.lease);
@@ -106,50 +139,21 @@ export class RemoteTasks {
       hooks.signal.addEventListener('abort', onAbort, { once: true });
       this.pending.set(key, entry);
       this.renewLease(key, entry);
-      const body = { ...task.body, model: worker.model };
-      this.pool
-        .requestTask(
-          address,
-          {
-            taskId: task.id,
-            attempt: task.attempt,
-            coordinatorId: this.self.id,
-            kind: task.kind,
-            body: Buffer.from(JSON.stringify(body)),
-            stream: task.stream,
-            backendId: worker.backendId,
-            model: worker.model,
-            leaseMs: this.init.leaseMs,
-            coordinatorIncarnation: this.self.incarnation,
-          },
-          this.init.requestTimeoutMs,
-          worker.nodeId,
-        )
-        .then((reply) => {
-          entry.incarnation = reply.workerIncarnation;
-          // The process that admitted it was already replaced by a restart we heard of.
-          if (reply.admitted && this.isOlder(worker.nodeId, reply.workerIncarnation)) {
-            entry.endCall?.(grpc.status.UNAVAILABLE, 'worker restarted');
-            entry.settle(
-              new TaskError(ErrorCodes.WORKER_LOST, `worker ${worker.nodeId} restarted`, {
-                retryable: true,
-                targetAtFault: false,
-              }),
-            );
-          } else if (!reply.admitted) {
-            entry.settle(
-              new TaskError(
-                ErrorCodes.TASK_REFUSED,
-                `node ${worker.nodeId} refused the task: ${reply.reason}`,
-                {
-                  retryable: true,
-                  retryAfterMs: reply.retryAfterMs,
-                },
-              ),
-            );
-          }
-        })
-        .catch((err: unknown) =>
+      const request: RequestTaskRequest = {
+        taskId: task.id,
+        attempt: task.attempt,
+        coordinatorId: this.self.id,
+        kind: task.kind,
+        body: Buffer.from(JSON.stringify({ ...task.body, model: worker.model })),
+        stream: task.stream,
+        backendId: worker.backendId,
+        model: worker.model,
+        leaseMs: this.init.leaseMs,
+        coordinatorIncarnation: this.self.incarnation,
+      };
+      this.send(worker.nodeId, address, request, entry).then(
+        (reply) => this.admitted(worker.nodeId, reply, entry),
+        (err: unknown) =>
           entry.settle(
             new TaskError(
               ErrorCodes.WORKER_LOST,
@@ -160,8 +164,56 @@ export class RemoteTasks {
               },
             ),
           ),
-        );
+      );
     });
+  }
+
+  /** Send the task on the worker's channel; RequestTask when the worker has none (older version). */
+  private async send(
+    workerId: string,
+    address: string,
+    request: RequestTaskRequest,
+    entry: Pending,
+  ): Promise<RequestTaskResponse> {
+    const timeoutMs = this.init.requestTimeoutMs;
+    if (this.channels.supports(workerId)) {
+      const { channel, admission } = this.channels.request({ nodeId: workerId, address }, request, timeoutMs);
+      if (channel) {
+        entry.channel = channel;
+        entry.endCall = (_status, details) =>
+          this.channels.cancel(channel, request.taskId, request.attempt, details);
+      }
+      try {
+        return await admission;
+      } catch (err) {
+        if (!(err instanceof ChannelUnsupported)) throw err;
+        entry.channel = null;
+        entry.endCall = undefined;
+      }
+    }
+    return this.pool.requestTask(address, request, timeoutMs, workerId);
+  }
+
+  /** The worker answered: refused, or admitted by a process we already know restarted. */
+  private admitted(workerId: string, reply: RequestTaskResponse, entry: Pending): void {
+    entry.incarnation = reply.workerIncarnation;
+    // The process that admitted it was already replaced by a restart we heard of.
+    if (reply.admitted && this.isOlder(workerId, reply.workerIncarnation)) {
+      entry.endCall?.(grpc.status.UNAVAILABLE, 'worker restarted');
+      entry.settle(
+        new TaskError(ErrorCodes.WORKER_LOST, `worker ${workerId} restarted`, {
+          retryable: true,
+          targetAtFault: false,
+        }),
+      );
+    } else if (!reply.admitted) {
+      entry.settle(
+        new TaskError(ErrorCodes.TASK_REFUSED, `node ${workerId} refused the task: ${reply.reason}`, {
+          retryable: true,
+          retryAfterMs: reply.retryAfterMs,
+        }),
+      );
+    }
   }
 
   /** Serve a worker's SubmitResult stream (grpc-js client-streaming handler). */
@@ -194,43 +246,15 @@ export class RemoteTasks {
         key = entryKey;
       }
       const entry = this.pending.get(entryKey);
-      if (!entry || entry.workerId !== message.workerId || entryKey !== key) {
+      if (!entry || entry.channel || entry.workerId !== message.workerId || entryKey !== key) {
         // A stale attempt (lease expired, re-dispatched) or a task we never gave: refuse it.
         answer(null, { accepted: false, reason: 'no such task attempt here (stale or unknown)' });
         return;
       }
       entry.endCall ??= (status, details) => answer({ code: status, details, metadata: new grpc.Metadata() });
-      this.renewLease(entryKey, entry);
-      if (message.chunk) {
-        entry.chunks++;
-        entry.onChunk?.(JSON.parse(message.chunk.toString('utf8')) as JsonObject);
-      } else if (message.final) {
-        const final = message.final;
-        const usage: Usage = {
-          promptTokens: final.promptTokens,
-          completionTokens: final.completionTokens,
-          totalTokens: final.promptTokens + final.completionTokens,
-        };
-        entry.settle(null, {
-          body: final.body.length > 0 ? (JSON.parse(final.body.toString('utf8')) as JsonObject) : null,
-          usage,
-          finishReason: final.finishReason || null,
-          firstTokenMs: final.firstTokenMs || null,
-        });
-        answer(null, { accepted: true, reason: '' });
-      } else if (message.error) {
-        const failure = message.error;
-        entry.settle(
-          new TaskError(failure.code, failure.message, {
-            retryable: failure.retryable && entry.chunks === 0,
-            chunksDelivered: entry.chunks,
-            retryAfterMs: failure.retryAfterMs,
-            // A paused node handing work back did nothing wrong.
-            targetAtFault: failure.code !== ErrorCodes.TASK_HANDED_BACK,
-          }),
-        );
-        answer(null, { accepted: true, reason: '' });
-      }
+      if (!this.accept(message, null)) {
+        answer(null, { accepted: false, reason: 'no such task attempt here (stale or unknown)' });
+      } else if (message.final || message.error) answer(null, { accepted: true, reason: '' });
     });
     call.on('end', () => answer(null, { accepted: true, reason: '' }));
     call.on('error', () => {
@@ -241,6 +265,46 @@ export class RemoteTasks {
             new TaskError(ErrorCodes.WORKER_LOST, 'the worker result stream broke', { retryable: true }),
           );
     });
+  }
+
+  /**
+   * Take one result message of a pending attempt, from the channel (or SubmitResult call, null)
+   * the attempt went on. False when no such attempt waits: stale, void, or never given.
+   */
+  private accept(message: SubmitResultRequest, channel: TaskChannel | null): boolean {
+    const key = `${message.taskId}#${message.attempt}`;
+    const entry = this.pending.get(key);
+    if (!entry || entry.workerId !== message.workerId || entry.channel !== channel) return false;
+    this.renewLease(key, entry);
+    if (message.chunk) {
+      entry.chunks++;
+      entry.onChunk?.(JSON.parse(message.chunk.toString('utf8')) as JsonObject);
+    } else if (message.final) {
+      const final = message.final;
+      const usage: Usage = {
+        promptTokens: final.promptTokens,
+        completionTokens: final.completionTokens,
+        totalTokens: final.promptTokens + final.completionTokens,
+      };
+      entry.settle(null, {
+        body: final.body.length > 0 ? (JSON.parse(final.body.toString('utf8')) as JsonObject) : null,
+        usage,
+        finishReason: final.finishReason || null,
+        firstTokenMs: final.firstTokenMs || null,
+      });
+    } else if (message.error) {
+      const failure = message.error;
+      entry.settle(
+        new TaskError(failure.code, failure.message, {
+          retryable: failure.retryable && entry.chunks === 0,
+          chunksDelivered: entry.chunks,
+          retryAfterMs: failure.retryAfterMs,
+          // A paused node handing work back did nothing wrong.
+          targetAtFault: failure.code !== ErrorCodes.TASK_HANDED_BACK,
+        }),
+      );
+    }
+    return true;
   }
 
   private renewLease(key: string, entry: Pending): void {
@@ -272,7 +336,12 @@ export class RemoteTasks {
     this.failWorker(workerId, why, (entry) => entry.incarnation !== null && entry.incarnation < current);
   }
 
-  private failWorker(workerId: string, why: string, which: (entry: Pending) => boolean = () => true): void {
+  private failWorker(
+    workerId: string,
+    why: string,
+    which: (entry: Pending) => boolean = () => true,
+    targetAtFault = false,
+  ): void {
     for (const entry of [...this.pending.values()]) {
       if (entry.workerId !== workerId || !which(entry)) continue;
       entry.endCall?.(grpc.status.UNAVAILABLE, why);
@@ -280,7 +349,7 @@ export class RemoteTasks {
         new TaskError(ErrorCodes.WORKER_LOST, why, {
           retryable: entry.chunks === 0,
           chunksDelivered: entry.chunks,
-          targetAtFault: false,
+          targetAtFault,
         }),
       );
     }

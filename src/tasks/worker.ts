@@ -1,6 +1,7 @@
-// The worker side of a peer task: admit or refuse a RequestTask from this node's own live
-// capacity, run it on the local backend, and stream the result back to the coordinator
-// with SubmitResult. The coordinator ending that stream is how cancellation arrives.
+// The worker side of a peer task: admit or refuse a task from this node's own live capacity,
+// run it on the local backend, and send the result back to the coordinator: as frames of the
+// task channel the task came on (worker-channel.ts), or, for a plain RequestTask, on a
+// SubmitResult call dialled to the coordinator, whose end is then how cancellation arrives.
 import type { BackendStatus } from '../backends/types.js';
 import { ErrorCodes, errorMessage } from '../errors.js';
 import type { InferenceKind, JsonObject, Usage } from '../inference/types.js';
@@ -29,7 +30,17 @@ export type RunOnBackend = (
 
 const KINDS = new Set<InferenceKind>(['chat', 'completions', 'embeddings']);
 
-/** A task with no result by then opens its result stream with `started`. */
+/** Where an admitted task's results go. */
+export interface ResultSink {
+  send(message: SubmitResultRequest): void;
+  /** No more messages (after the final or error one). */
+  end(): void;
+}
+
+/** Creates the sink for an admitted task (the task channel passes one). */
+export type SinkFactory = (key: string, abort: AbortController) => ResultSink;
+
+/** A RequestTask's result call with no result by then opens with `started`. */
 const STARTED_AFTER_MS = 50;
 
 /** Serves RequestTask for peers. */
@@ -62,13 +73,21 @@ export class TaskWorker {
     this.run = components.run;
   }
 
+  /** This process's incarnation (what admissions carry). */
+  get incarnation(): number {
+    return this.self.incarnation;
+  }
+
   /** Tasks running for peers now. */
   get active(): number {
     return this.running.size;
   }
 
-  /** Admit or refuse; an admitted task starts at once and reports through SubmitResult. */
-  handleRequestTask(request: RequestTaskRequest): RequestTaskResponse {
+  /**
+   * Admit or refuse; an admitted task starts at once and reports through `sink` (the task
+   * channel it came on), or through a SubmitResult call to the coordinator when none is given.
+   */
+  handleRequestTask(request: RequestTaskRequest, sink?: SinkFactory): RequestTaskResponse {
     const refuse = (reason: string, retryAfterMs = 0): RequestTaskResponse => ({
       admitted: false,
       reason,
@@ -85,8 +104,8 @@ export class TaskWorker {
     if (!backend) return refuse(`no healthy backend ${request.backendId} here`);
     const model = backend.models.find((candidate) => candidate.id === request.model);
     if (!model) return refuse(`backend ${backend.id} has no model ${request.model}`);
-    const coordinator = this.membership.peer(request.coordinatorId);
-    if (!coordinator?.address) return refuse('this node cannot reach the coordinator back');
+    const coordinatorAddress = sink ? undefined : this.membership.peer(request.coordinatorId)?.address;
+    if (!sink && !coordinatorAddress) return refuse('this node cannot reach the coordinator back');
     let body: JsonObject;
     try {
       const parsed = JSON.parse(request.body.toString('utf8')) as unknown;
@@ -100,7 +119,9 @@ export class TaskWorker {
     if (!slot) return refuse('busy: every slot of that model is in use', 250);
     const abort = new AbortController();
     this.running.add(abort);
-    void this.execute(request, backend, body, coordinator.address, abort).finally(() => {
+    const key = `${request.taskId}#${request.attempt}`;
+    const results = sink ? sink(key, abort) : this.submitResultSink(request, coordinatorAddress!, abort);
+    void this.execute(request, backend, body, results, abort).finally(() => {
       this.running.delete(abort);
       slot.release();
     });
@@ -125,24 +146,18 @@ export class TaskWorker {
     for (const abort of this.running) abort.abort();
   }
 
-  private async execute(
+  /**
+   * A SubmitResult call to the coordinator, opened lazily: a quick task's result is the call's
+   * first message (one exchange fewer); a slower one announces itself after STARTED_AFTER_MS,
+   * so the coordinator can cancel it (by ending the call) long before its first token.
+   */
+  private submitResultSink(
     request: RequestTaskRequest,
-    backend: BackendStatus,
-    body: JsonObject,
     coordinatorAddress: string,
     abort: AbortController,
-  ): Promise<void> {
-    // The result stream opens lazily: a quick task's result is the call's first message (one
-    // exchange fewer); a slower one announces itself after STARTED_AFTER_MS, so the
-    // coordinator can cancel it (by ending the call) long before its first token.
+  ): ResultSink {
     let stream: ResultStream | null = null;
-    const tag = {
-      taskId: request.taskId,
-      attempt: request.attempt,
-      workerId: this.self.id,
-      workerIncarnation: this.self.incarnation,
-    };
-    const send = (payload: Partial<SubmitResultRequest>) => {
+    const send = (message: SubmitResultRequest) => {
       if (!stream) {
         stream = this.pool.submitResult(coordinatorAddress, request.coordinatorId);
         // The coordinator ends the call when its client goes away, or refuses a void attempt.
@@ -158,9 +173,37 @@ export class TaskWorker {
           () => abort.abort(),
         );
       }
-      return stream.write({ ...tag, ...payload } as SubmitResultRequest);
+      stream.write(message);
     };
-    const started = setTimeout(() => send({ started: true }), STARTED_AFTER_MS);
+    const started = setTimeout(() => send({ ...this.tag(request), started: true }), STARTED_AFTER_MS);
+    return {
+      send,
+      end: () => {
+        clearTimeout(started);
+        (stream as ResultStream | null)?.end();
+      },
+    };
+  }
+
+  private tag(request: RequestTaskRequest) {
+    return {
+      taskId: request.taskId,
+      attempt: request.attempt,
+      workerId: this.self.id,
+      workerIncarnation: this.self.incarnation,
+    };
+  }
+
+  private async execute(
+    request: RequestTaskRequest,
+    backend: BackendStatus,
+    body: JsonObject,
+    sink: ResultSink,
+    abort: AbortController,
+  ): Promise<void> {
+    const tag = this.tag(request);
+    const send = (payload: Partial<SubmitResultRequest>) =>
+      sink.send({ ...tag, ...payload } as SubmitResultRequest);
     // Progress ticks renew the lease while a non-streaming generation runs silently.
     const tick = setInterval(() => send({ started: true }), Math.max(200, Math.floor(request.leaseMs / 3)));
     let chunks = 0;
@@ -215,9 +258,8 @@ export class TaskWorker {
         'task failed',
       );
     } finally {
-      clearTimeout(started);
       clearInterval(tick);
-      (stream as ResultStream | null)?.end();
+      sink.end();
     }
   }
 }

@@ -1,14 +1,19 @@
-// The peer task transport over real gRPC on loopback: RequestTask admits or refuses from the
-// worker's live capacity, results stream back with SubmitResult, the client going away
-// cancels the work on the worker, and a dead or silent worker fails the attempt.
+// The peer task transport over real gRPC on loopback, both ways a task can travel: on the
+// worker's task channel (frames of one long-lived call), and by RequestTask + SubmitResult
+// (what a worker without TaskChannel, an older swarmd, gets). Either way the worker admits or
+// refuses from its live capacity, results stream back, the client going away cancels the
+// work on the worker, and a dead or silent worker fails the attempt.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BackendStatus } from '../../../src/backends/types.js';
 import { ErrorCodes } from '../../../src/errors.js';
 import type { JsonObject } from '../../../src/inference/types.js';
+import type { PeerHandlers } from '../../../src/rpc/peer-server.js';
+import type { TaskChannelRequest, TaskChannelResponse } from '../../../src/rpc/wire.js';
 import { RemoteTasks } from '../../../src/tasks/remote.js';
 import { Slots } from '../../../src/tasks/slots.js';
 import type { TaskError } from '../../../src/tasks/task-error.js';
 import { type BackendRunResult, type RunOnBackend, TaskWorker } from '../../../src/tasks/worker.js';
+import { serveTaskChannel } from '../../../src/tasks/worker-channel.js';
 import { silentLogger } from '../../../src/util/logger.js';
 import { type PeerNode, startPeerNode, stateOf, waitFor } from '../../helpers/peer-node.js';
 
@@ -28,8 +33,10 @@ afterEach(async () => {
   await Promise.all(nodes.splice(0).map((node) => node.crash()));
 });
 
+type Transport = 'task channel' | 'RequestTask';
+
 /** A coordinator and a worker that know each other both ways. */
-async function pair(run: RunOnBackend, leaseMs = 2000) {
+async function pair(transport: Transport, run: RunOnBackend, leaseMs = 2000) {
   let worker: TaskWorker | undefined;
   let remote: RemoteTasks | undefined;
   const slots = new Slots();
@@ -45,7 +52,13 @@ async function pair(run: RunOnBackend, leaseMs = 2000) {
         backends: () => [backend],
         run,
       });
-      return { requestTask: (request) => worker!.handleRequestTask(request) };
+      const handlers: Partial<PeerHandlers> = {
+        requestTask: (request) => worker!.handleRequestTask(request),
+      };
+      if (transport === 'task channel')
+        handlers.taskChannel = (call) =>
+          serveTaskChannel(call, { logger: silentLogger, worker: worker!, authorize: () => undefined });
+      return handlers;
     },
   });
   const c = await startPeerNode({
@@ -76,11 +89,24 @@ async function pair(run: RunOnBackend, leaseMs = 2000) {
  * A worker that admits every task and then never reports (a frozen laptop, or an older peer
  * that does not name its incarnation), and a coordinator that knows it.
  */
-async function silentWorker(options: { leaseMs: number; suspectAfterMs?: number; deadAfterMs?: number }) {
+async function silentWorker(
+  transport: Transport,
+  options: { leaseMs: number; suspectAfterMs?: number; deadAfterMs?: number },
+) {
+  const admitted = { admitted: true, reason: '', retryAfterMs: 0, workerIncarnation: 0 };
   const w = await startPeerNode({
     backends: [backend],
     handlers: () => ({
-      requestTask: () => ({ admitted: true, reason: '', retryAfterMs: 0, workerIncarnation: 0 }),
+      requestTask: () => admitted,
+      ...(transport === 'task channel' && {
+        taskChannel: (call: ServerDuplex) =>
+          call.on('data', (frame: TaskChannelRequest) => {
+            if (frame.request) {
+              const { taskId, attempt } = frame.request;
+              call.write({ admission: { taskId, attempt, reply: admitted } });
+            }
+          }),
+      }),
     }),
   });
   let remote: RemoteTasks | undefined;
@@ -103,6 +129,10 @@ async function silentWorker(options: { leaseMs: number; suspectAfterMs?: number;
   return { w, c, remote: remote! };
 }
 
+type ServerDuplex = Parameters<NonNullable<PeerHandlers['taskChannel']>>[0] & {
+  write(frame: TaskChannelResponse): boolean;
+};
+
 const chunk = (text: string): JsonObject => ({
   object: 'chat.completion.chunk',
   choices: [{ index: 0, delta: { content: text } }],
@@ -121,9 +151,9 @@ const task = (attempt = 1) => ({
   stream: true,
 });
 
-describe('peer tasks over gRPC', () => {
+describe.each<Transport>(['task channel', 'RequestTask'])('peer tasks over gRPC (%s)', (transport) => {
   it('streams a worker result back to the coordinator, with usage', async () => {
-    const { remote, w } = await pair(async (_b, _m, _r, hooks) => {
+    const { remote, w } = await pair(transport, async (_b, _m, _r, hooks) => {
       for (const text of ['a', 'b', 'c']) hooks.onChunk?.(chunk(text));
       return done;
     });
@@ -140,6 +170,7 @@ describe('peer tasks over gRPC', () => {
   it('is refused (retryable) when the model has no free slot on the worker', async () => {
     let release: () => void = () => undefined;
     const { remote, w } = await pair(
+      transport,
       (_b, _m, _r, hooks) =>
         new Promise<BackendRunResult>((resolve) => {
           release = () => resolve(done);
@@ -161,6 +192,7 @@ describe('peer tasks over gRPC', () => {
   it('cancels the work on the worker when the coordinator aborts', async () => {
     let workerAborted = false;
     const { remote, w } = await pair(
+      transport,
       (_b, _m, _r, hooks) =>
         new Promise<BackendRunResult>((_resolve, reject) => {
           hooks.onChunk?.(chunk('first'));
@@ -180,7 +212,7 @@ describe('peer tasks over gRPC', () => {
   });
 
   it('fails the attempt as retryable when the worker dies before sending anything', async () => {
-    const { remote, w } = await pair(() => new Promise<BackendRunResult>(() => undefined), 10_000);
+    const { remote, w } = await pair(transport, () => new Promise<BackendRunResult>(() => undefined), 10_000);
     const running = remote.run({ nodeId: w.id, backendId: backend.id, model: 'qwen3:8b' }, task(), {
       signal: new AbortController().signal,
     });
@@ -193,7 +225,7 @@ describe('peer tasks over gRPC', () => {
 
   it('fails the attempt as retryable when an admitted task stays silent past its lease', async () => {
     // A worker that admits and then never reports (a frozen laptop): only the lease can tell.
-    const { w, c, remote } = await silentWorker({ leaseMs: 700 });
+    const { w, c, remote } = await silentWorker(transport, { leaseMs: 700 });
     const started = Date.now();
     const error = (await remote
       .run({ nodeId: w.id, backendId: backend.id, model: 'qwen3:8b' }, task(), {
@@ -208,7 +240,7 @@ describe('peer tasks over gRPC', () => {
 
   it("voids a restarted worker's attempts at once, without waiting for its lease or a dead verdict", async () => {
     // The worker admits and goes quiet; then the same node id comes back as a new process.
-    const { w, c, remote } = await silentWorker({
+    const { w, c, remote } = await silentWorker(transport, {
       leaseMs: 30_000,
       suspectAfterMs: 20_000,
       deadAfterMs: 30_000,
