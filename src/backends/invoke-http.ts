@@ -3,6 +3,7 @@
 // bounded socket count per server. Failures before an answer come out as BackendInvokeError.
 import http, { type ClientRequest, type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import { urlToHttpOptions } from 'node:url';
 import { ErrorCodes } from '../errors.js';
 import { BackendInvokeError } from './invoke-errors.js';
 
@@ -31,6 +32,18 @@ export function agentFor(url: URL): http.Agent {
     agents.set(url.origin, agent);
   }
   return agent;
+}
+
+const targets = new WeakMap<URL, http.RequestOptions>();
+
+/** What http.request reads from a URL, converted once per URL object (invoke.ts reuses them). */
+function requestTarget(url: URL): http.RequestOptions {
+  let options = targets.get(url);
+  if (!options) {
+    options = urlToHttpOptions(url);
+    targets.set(url, options);
+  }
+  return options;
 }
 
 /** Close every pooled socket (daemon stop, test teardown); later requests open fresh ones. */
@@ -92,7 +105,8 @@ function attempt(url: URL, opts: SendOptions): Promise<OpenExchange> {
       return;
     }
     const send = url.protocol === 'https:' ? https.request : http.request;
-    const req = send(url, {
+    const req = send({
+      ...requestTarget(url),
       method: 'POST',
       agent: agentFor(url),
       headers: { ...opts.headers, 'content-length': String(Buffer.byteLength(opts.body)) },

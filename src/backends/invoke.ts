@@ -131,8 +131,23 @@ export async function invokeBackend(
   };
 }
 
-/** The OpenAI route for a request kind on a target. */
+// Parsed routes, reused: a URL per request showed in profiles, and http.request converts a new
+// URL object each time. Bounded; cleared when full (the keys are few: servers × routes).
+const urls = new Map<string, URL>();
+const MAX_CACHED_URLS = 256;
+
+/** The OpenAI route for a request kind on a target (shared: callers must not change it). */
 export function invokeUrl(target: InvokeTarget, kind: InferenceKind): URL {
+  const key = `${target.kind === 'cloud' ? 'cloud' : 'local'} ${kind} ${target.baseUrl}`;
+  const cached = urls.get(key);
+  if (cached) return cached;
+  const url = parseInvokeUrl(target, kind);
+  if (urls.size >= MAX_CACHED_URLS) urls.clear();
+  urls.set(key, url);
+  return url;
+}
+
+function parseInvokeUrl(target: InvokeTarget, kind: InferenceKind): URL {
   const base =
     target.kind === 'cloud'
       ? target.baseUrl.trim().replace(/\/+$/, '')

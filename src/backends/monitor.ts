@@ -50,6 +50,8 @@ interface Target {
   /** Last kind the server was identified as; null while never identified. */
   kind: BackendKind | null;
   status: BackendStatus | null;
+  /** What list() hands out for `status`: a deep-frozen copy made once per probe, not per call. */
+  shared: BackendStatus | null;
   signature: string | null;
 }
 
@@ -88,9 +90,12 @@ export class BackendMonitor {
     await this.round;
   }
 
-  /** The last probe of every backend: configured ones always, auto-detected ones once found. */
+  /**
+   * The last probe of every backend: configured ones always, auto-detected ones once found. The
+   * statuses are deep-frozen and shared by every caller (the planner reads them per request).
+   */
   list(): BackendStatus[] {
-    return this.targets.flatMap((t) => (t.status ? [structuredClone(t.status)] : []));
+    return this.targets.flatMap((t) => (t.shared ? [t.shared] : []));
   }
 
   /** Call listener whenever what the backends offer changes; returns the unsubscribe function. */
@@ -139,6 +144,7 @@ export class BackendMonitor {
       modelOverrides,
       kind,
       status: null,
+      shared: null,
       signature: null,
     };
   }
@@ -223,6 +229,7 @@ export class BackendMonitor {
     ]);
     const changed = signature !== t.signature;
     t.status = status;
+    t.shared = deepFreeze(structuredClone(status));
     t.signature = signature;
     if (identified) t.kind = kind;
     this.logTransition(previous, status);
@@ -251,4 +258,13 @@ export class BackendMonitor {
       }
     }
   }
+}
+
+/** Freeze a plain value and everything in it, so one copy can be shared by every reader. */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
 }

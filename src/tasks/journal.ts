@@ -1,14 +1,17 @@
 // The coordinator's task journal: one SQLite file per node (WAL) with a row per accepted
-// request, written before the request is acknowledged. Asynchronous tasks keep their request
-// and, once finished, their result, so a coordinator that restarts resumes what it accepted;
-// synchronous requests left unfinished by a crash are marked `interrupted` (their client's
-// connection died with the process) so nothing sits "running" forever.
+// request. Asynchronous tasks keep their request and, once finished, their result, so a
+// coordinator that restarts resumes what it accepted; synchronous requests left unfinished by a
+// crash are marked `interrupted` (their client's connection died with the process) so nothing
+// sits "running" forever.
 //
-// An async task's row and its end are committed at once (one row alone ~0.1 ms on a small VM:
-// WAL, synchronous=NORMAL, no fsync): the client was promised it survives a crash and will come
-// back for the result. Rows and state changes of synchronous requests are queued and written
-// in one transaction on the next turn of the event loop, like the usage ledger's rows, so they
-// cost a request almost nothing.
+// An async task's row and its end are committed at once, before the 202 (one row alone ~0.1 ms
+// on a small VM: WAL, synchronous=NORMAL, no fsync): the client was promised it survives a crash
+// and will come back for the result. Rows and state changes of synchronous requests are queued
+// and written together in one transaction SYNC_WRITE_DELAY_MS after the first of them (or at once
+// when MAX_QUEUED_WRITES wait, or before any read or durable write), so they cost a request almost
+// nothing; a synchronous request that ends before its row is written is written once, in its final
+// state. The price: a crash loses the synchronous rows of its last few milliseconds (requests that
+// arrived then are neither recorded nor marked interrupted; their clients saw the connection drop).
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { ErrorCodes, errorMessage, SwarmError } from '../errors.js';
@@ -83,6 +86,10 @@ export interface JournalOptions {
 
 const SCHEMA_VERSION = 1;
 const PRUNE_EVERY_MS = 3_600_000;
+/** How long queued synchronous rows and changes may wait before they are written together. */
+export const SYNC_WRITE_DELAY_MS = 5;
+/** Queued writes at which they are written at once instead of after the delay. */
+export const MAX_QUEUED_WRITES = 256;
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS tasks (
@@ -124,6 +131,25 @@ interface DbTask {
   served_by: string | null;
 }
 
+/** The columns of a row as inserted; a synchronous one not yet written is updated in place. */
+interface InsertRow {
+  id: string;
+  kind: string;
+  body: string;
+  privacy: string;
+  client: string;
+  action: string | null;
+  async: number;
+  state: TaskState;
+  attempts: number;
+  created_ms: number;
+  started_ms: number | null;
+  finished_ms: number | null;
+  result: string | null;
+  error: string | null;
+  served_by: string | null;
+}
+
 /** The default journal file of a node. */
 export function journalPath(tasks: { path: string | null }, dataDir: string): string {
   return tasks.path ?? join(dataDir, 'tasks.sqlite');
@@ -137,7 +163,9 @@ export class TaskJournal {
   private readonly retentionMs: number;
   private readonly onError: (err: SwarmError) => void;
   private readonly queue: Array<() => void> = [];
-  private flushScheduled: NodeJS.Immediate | null = null;
+  /** Synchronous rows queued but not written yet: later changes are folded into them. */
+  private readonly unwritten = new Map<string, InsertRow>();
+  private flushScheduled: NodeJS.Timeout | null = null;
   private pruneTimer: NodeJS.Timeout | null = null;
   private readonly statements: {
     insert: Database.Statement;
@@ -154,8 +182,10 @@ export class TaskJournal {
     this.onError = options.onError ?? (() => undefined);
     this.statements = {
       insert: db.prepare(
-        `INSERT INTO tasks (id, kind, body, privacy, client, action, async, state, created_ms)
-         VALUES (@id, @kind, @body, @privacy, @client, @action, @async, @state, @created_ms)`,
+        `INSERT INTO tasks (id, kind, body, privacy, client, action, async, state, attempts, created_ms,
+           started_ms, finished_ms, result, error, served_by)
+         VALUES (@id, @kind, @body, @privacy, @client, @action, @async, @state, @attempts, @created_ms,
+           @started_ms, @finished_ms, @result, @error, @served_by)`,
       ),
       running: db.prepare(
         `UPDATE tasks SET state = 'running', attempts = @attempts, started_ms = coalesce(started_ms, @now)
@@ -211,10 +241,10 @@ export class TaskJournal {
   /**
    * Journal a newly accepted task. An async task is committed before this returns (its 202
    * promises it survives a crash); a synchronous one is queued with the other changes and
-   * written on the next turn of the event loop, before any backend can have answered it.
+   * written within SYNC_WRITE_DELAY_MS (in its final state if it has ended by then).
    */
   accept(task: NewTask): void {
-    const row = {
+    const row: InsertRow = {
       id: task.id,
       kind: task.kind,
       // A synchronous request keeps no body: nobody could resume it.
@@ -224,9 +254,16 @@ export class TaskJournal {
       action: task.action,
       async: task.async ? 1 : 0,
       state: task.async ? 'queued' : 'running',
+      attempts: 0,
       created_ms: this.now(),
+      started_ms: null,
+      finished_ms: null,
+      result: null,
+      error: null,
+      served_by: null,
     };
     if (!task.async) {
+      this.unwritten.set(row.id, row);
       this.enqueue(() => this.statements.insert.run(row));
       return;
     }
@@ -238,9 +275,19 @@ export class TaskJournal {
     }
   }
 
-  /** An attempt started (queued; written on the next turn). */
+  /** An attempt started (queued; written with the next batch). */
   running(id: string, attempts: number): void {
     const now = this.now();
+    const row = this.unwritten.get(id);
+    if (row) {
+      // As the UPDATE below would: only an open task, started_ms kept from the first attempt.
+      if (!FINAL_STATES.has(row.state)) {
+        row.state = 'running';
+        row.attempts = attempts;
+        row.started_ms ??= now;
+      }
+      return;
+    }
     this.enqueue(() => this.statements.running.run({ id, attempts, now }));
   }
 
@@ -256,6 +303,19 @@ export class TaskJournal {
       served_by: end.servedBy ? JSON.stringify(end.servedBy) : null,
     };
     if (!durable) {
+      const row = this.unwritten.get(id);
+      if (row) {
+        // Not written yet: the row goes in once, as the UPDATE below would leave it.
+        if (!FINAL_STATES.has(row.state)) {
+          row.state = params.state;
+          row.attempts = params.attempts;
+          row.finished_ms = params.now;
+          row.result = params.result;
+          row.error = params.error;
+          row.served_by = params.served_by;
+        }
+        return;
+      }
       this.enqueue(() => this.statements.end.run(params));
       return;
     }
@@ -327,14 +387,22 @@ export class TaskJournal {
 
   private enqueue(write: () => void): void {
     this.queue.push(write);
-    this.flushScheduled ??= setImmediate(() => this.flush());
+    if (this.queue.length >= MAX_QUEUED_WRITES) {
+      this.flush();
+      return;
+    }
+    if (this.flushScheduled === null) {
+      this.flushScheduled = setTimeout(() => this.flush(), SYNC_WRITE_DELAY_MS);
+      this.flushScheduled.unref();
+    }
   }
 
   private flush(): void {
-    if (this.flushScheduled) clearImmediate(this.flushScheduled);
+    if (this.flushScheduled) clearTimeout(this.flushScheduled);
     this.flushScheduled = null;
     if (this.queue.length === 0 || !this.db.open) return;
     const writes = this.queue.splice(0);
+    this.unwritten.clear();
     try {
       this.db.transaction(() => {
         for (const write of writes) write();

@@ -1,7 +1,9 @@
-// Synchronous requests go into the task journal too: a row before the request is dispatched,
-// its end queued after. A crash leaves the row open and the next start marks it interrupted,
-// so the journal tells what a restart cut off. A journal that cannot be written does not fail
-// the request (the client is still connected and gets its answer); it is logged once.
+// Synchronous requests go into the task journal too: a row queued before the request is
+// dispatched, its end queued after (the journal writes them within a few ms, as one row when the
+// request ended by then). A crash leaves a written row open and the next start marks it
+// interrupted, so the journal tells what a restart cut off. A journal that cannot be written
+// does not fail the request (the client is still connected and gets its answer); it is logged
+// once.
 import type { Dispatcher, InferenceOutcome, InferenceRequest, RunHooks } from '../inference/types.js';
 import type { Logger } from '../util/logger.js';
 import type { TaskJournal } from './journal.js';

@@ -64,8 +64,14 @@ export function rowFromOutcome(
 ): UsageRow {
   const target = outcome.servedBy.target;
   const usage = outcome.usage;
+  // Fields written out rather than spread from targetFields: this runs once per request.
   return {
-    ...targetFields(target, target, request),
+    nodeId: target.nodeId,
+    nodeName: target.nodeName,
+    backend: target.backendId,
+    model: target.model,
+    tier: target.tier,
+    cloud: target.cloud,
     ts: endedAtMs,
     requestId: request.id,
     client: request.client,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCodes, SwarmError } from '../../../src/errors.js';
-import { ledgerPath, ROWS_PAGE_SIZE, UsageLedger } from '../../../src/usage/ledger.js';
+import { ledgerPath, ROWS_PAGE_SIZE, UsageLedger, WRITE_DELAY_MS } from '../../../src/usage/ledger.js';
 import { LEDGER_SCHEMA_VERSION, MIGRATIONS, SCHEMA_VERSION_SQL } from '../../../src/usage/migrations.js';
 import type { UsageRow } from '../../../src/usage/row.js';
 import { summarize, type UsageCounts } from '../../../src/usage/summary.js';
@@ -104,14 +104,17 @@ describe('UsageLedger', () => {
     db.close();
   });
 
-  it('writes recorded rows on the next turn of the event loop', async () => {
+  it('writes recorded rows together, WRITE_DELAY_MS after the first', async () => {
     const ledger = openLedger();
     ledger.record(usageRow({ ts: T0 }));
     const db = new Database(path, { readonly: true });
     const count = db.prepare('SELECT count(*) FROM usage').pluck();
     expect(count.get()).toBe(0);
     await new Promise((resolve) => setImmediate(resolve));
-    expect(count.get()).toBe(1);
+    ledger.record(usageRow({ ts: T0 + 1 }));
+    expect(count.get()).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, WRITE_DELAY_MS + 20));
+    expect(count.get()).toBe(2);
     db.close();
   });
 

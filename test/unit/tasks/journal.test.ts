@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../../src/errors.js';
-import { type NewTask, TaskJournal } from '../../../src/tasks/journal.js';
+import { type NewTask, SYNC_WRITE_DELAY_MS, TaskJournal } from '../../../src/tasks/journal.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -89,5 +89,52 @@ describe('TaskJournal', () => {
     expect(() => TaskJournal.open(newer, { retentionMs: 1 })).toThrow(
       expect.objectContaining({ code: ErrorCodes.TASK_STORE }),
     );
+  });
+
+  it('writes a synchronous row within the delay: running if still open, else once in its final state', async () => {
+    const file = path();
+    const journal = TaskJournal.open(file, { retentionMs: 86_400_000 });
+    const reader = new Database(file, { readonly: true });
+    const rows = reader.prepare('SELECT id, state, attempts, finished_ms FROM tasks ORDER BY id');
+    journal.accept(task('s-done', false));
+    journal.accept(task('s-open', false));
+    journal.end('s-done', { state: 'completed', attempts: 2 }, false);
+    journal.end('s-done', { state: 'failed', attempts: 3 }, false); // a task never leaves a final state
+    expect(rows.all()).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, SYNC_WRITE_DELAY_MS + 20));
+    expect(rows.all()).toEqual([
+      { id: 's-done', state: 'completed', attempts: 2, finished_ms: expect.any(Number) },
+      { id: 's-open', state: 'running', attempts: 0, finished_ms: null },
+    ]);
+    // Once written, its end is an update like any other.
+    journal.end('s-open', { state: 'cancelled', attempts: 1 }, false);
+    expect(journal.get('s-open')).toMatchObject({ state: 'cancelled', attempts: 1, body: {} });
+    reader.close();
+    journal.close();
+  });
+
+  it('writes queued synchronous rows before an async task, and on close', () => {
+    const file = path();
+    const journal = TaskJournal.open(file, { retentionMs: 86_400_000 });
+    journal.accept(task('s1', false));
+    journal.accept(task('a1', true));
+    journal.accept(task('s2', false));
+    journal.end(
+      's2',
+      {
+        state: 'failed',
+        attempts: 1,
+        error: { status: 500, message: 'x', type: 't', code: null, swarmCode: 'E' },
+      },
+      false,
+    );
+    journal.close();
+    const db = new Database(file, { readonly: true });
+    expect(db.prepare('SELECT id, state FROM tasks ORDER BY rowid').all()).toEqual([
+      { id: 's1', state: 'running' },
+      { id: 'a1', state: 'queued' },
+      { id: 's2', state: 'failed' },
+    ]);
+    db.close();
   });
 });
