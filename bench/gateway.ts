@@ -30,6 +30,7 @@ import {
   sleep,
   swarmctl,
 } from '../test/integration/daemon/swarmd-process.js';
+import { ECHO_SERVICE } from './children/grpc-echo.js';
 import { type BenchRow, msFine, percentile } from './table.js';
 
 /** Measured requests per latency row (warm-up excluded). */
@@ -288,8 +289,35 @@ async function grpcLatency(client: grpc.Client): Promise<number[]> {
   return times;
 }
 
-/** A plain grpc-js unary call (grpc.health.v1 Check) to a child process: insecure and mTLS. */
-async function grpcFloor(): Promise<{ insecure: number[]; tls: number[] }> {
+/** One message each way on an open bidirectional call (the floor of a task-channel frame). */
+async function grpcStreamLatency(client: grpc.Client): Promise<number[]> {
+  const echo = ECHO_SERVICE['Echo']!;
+  const call = client.makeBidiStreamRequest(echo.path, echo.requestSerialize, echo.responseDeserialize);
+  let answered: (() => void) | null = null;
+  call.on('data', () => answered?.());
+  const failed = new Promise<never>((_resolve, reject) => call.on('error', reject));
+  const message = Buffer.alloc(256, 1);
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < WARMUP + GATEWAY_REQUESTS; i++) {
+      const started = performance.now();
+      await Promise.race([
+        new Promise<void>((resolve) => {
+          answered = resolve;
+          call.write(message);
+        }),
+        failed,
+      ]);
+      if (i >= WARMUP) times.push(performance.now() - started);
+    }
+  } finally {
+    call.end();
+  }
+  return times;
+}
+
+/** A plain grpc-js unary call (grpc.health.v1 Check) to a child process: insecure and mTLS; a frame on an open call. */
+async function grpcFloor(): Promise<{ insecure: number[]; tls: number[]; stream: number[] }> {
   const secret = { ...(await createSwarmCa('00000000000000b1')), epoch: 1 };
   const [clientId, serverId] = ['00000000000000c1', '00000000000000c2'];
   const { credentials: mine } = await buildCredentials(secret, clientId);
@@ -313,7 +341,11 @@ async function grpcFloor(): Promise<{ insecure: number[]; tls: number[] }> {
       peerChannelOptions(serverId),
     );
     clients.push(insecure, tls);
-    return { insecure: await grpcLatency(insecure), tls: await grpcLatency(tls) };
+    return {
+      insecure: await grpcLatency(insecure),
+      tls: await grpcLatency(tls),
+      stream: await grpcStreamLatency(tls),
+    };
   } finally {
     for (const client of clients) client.close();
     await stopChild(child);
@@ -610,6 +642,12 @@ export async function benchGateway(): Promise<BenchRow[]> {
         grpcRows.tls,
         '',
         "swarmd's peer channel credentials",
+      ),
+      latencyRow(
+        'grpc-js message each way on an open call, mTLS (floor)',
+        grpcRows.stream,
+        '',
+        'what a task-channel frame and its answer cost',
       ),
       nginx
         ? latencyRow('nginx proxy_pass to the fake (floor)', nginx, '', added(nginx, directMs))

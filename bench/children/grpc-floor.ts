@@ -1,9 +1,12 @@
 // Bench child: the gRPC floor. Serves the standard grpc.health.v1 Health service twice on
 // 127.0.0.1 — insecure, and mTLS with the same credential shape swarmd's peers use (a CA that
-// both sides trust, client certificate required). Reads {caCertPem, nodeCertPem, nodeKeyPem}
-// as JSON from the BENCH_GRPC_TLS variable, prints {"insecure": port, "tls": port}, stops on SIGTERM.
+// both sides trust, client certificate required) — and on the mTLS one a bidirectional echo
+// (each message written back on the same call: the floor of a task-channel frame).
+// Reads {caCertPem, nodeCertPem, nodeKeyPem} as JSON from the BENCH_GRPC_TLS variable, prints
+// {"insecure": port, "tls": port}, stops on SIGTERM.
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
+import { ECHO_SERVICE } from './grpc-echo.js';
 
 const tls = JSON.parse(process.env.BENCH_GRPC_TLS ?? '{}') as {
   caCertPem: string;
@@ -19,6 +22,12 @@ function bind(server: grpc.Server, creds: grpc.ServerCredentials): Promise<numbe
 
 const servers = [new grpc.Server(), new grpc.Server()];
 for (const server of servers) new HealthImplementation({ '': 'SERVING' }).addToServer(server);
+servers[1]!.addService(ECHO_SERVICE, {
+  Echo: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
+    call.on('data', (message: Buffer) => call.write(message));
+    call.on('end', () => call.end());
+  },
+});
 const insecure = await bind(servers[0]!, grpc.ServerCredentials.createInsecure());
 const secure = await bind(
   servers[1]!,
