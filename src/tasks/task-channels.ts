@@ -1,6 +1,7 @@
 // The coordinator's task channels: one long-lived TaskChannel call per worker, opened on first
-// use, carrying every task this node gives that worker. A request frame is answered by an
-// admission frame, then the task's results follow on the same call. Per task this costs a
+// use, carrying every task this node gives that worker. A request frame is answered by a
+// refusal, an admission, or straight away by the task's first result (which implies the
+// admission), and the task's results follow on the same call. Per task this costs a
 // frame each way instead of a RequestTask call and a SubmitResult call (measured in bench/).
 // A worker that answers UNIMPLEMENTED is an older version: it gets RequestTask until it restarts.
 import * as grpc from '@grpc/grpc-js';
@@ -155,6 +156,19 @@ export class TaskChannels {
       clearTimeout(waiting.timer);
       waiting.resolve(reply);
     } else if (frame.result) {
+      // A task's first result implies its admission (the worker sends no separate one then).
+      const key = `${frame.result.taskId}#${frame.result.attempt}`;
+      const waiting = channel.admissions.get(key);
+      if (waiting) {
+        channel.admissions.delete(key);
+        clearTimeout(waiting.timer);
+        waiting.resolve({
+          admitted: true,
+          reason: '',
+          retryAfterMs: 0,
+          workerIncarnation: frame.result.workerIncarnation,
+        });
+      }
       if (!this.events.onResult(frame.result, channel)) {
         this.cancel(
           channel,

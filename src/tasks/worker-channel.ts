@@ -1,13 +1,15 @@
 // The worker's end of a coordinator's task channel: each `request` frame is admitted or
-// refused like a RequestTask (the answer is the next frame), and an admitted task's results
-// go back as frames of the same call. A `cancel` frame aborts one task; the call ending
-// (coordinator gone, connection lost) aborts every task it brought.
+// refused like a RequestTask, and an admitted task's results go back as frames of the same
+// call. A refusal is answered at once. An admission is implied by the task's first result
+// frame, or sent on its own after ADMISSION_AFTER_MS: a quick task then costs one frame each
+// way, and the coordinator is not woken for an admission while the backend is working. A
+// `cancel` frame aborts one task; the call ending (coordinator gone, connection lost) aborts
+// every task it brought.
 import type * as grpc from '@grpc/grpc-js';
 import { errorMessage } from '../errors.js';
 import type {
   RequestTaskRequest,
   RequestTaskResponse,
-  SubmitResultRequest,
   TaskChannelRequest,
   TaskChannelResponse,
 } from '../rpc/wire.js';
@@ -16,6 +18,9 @@ import type { Logger } from '../util/logger.js';
 import type { ResultSink, TaskWorker } from './worker.js';
 
 type Call = grpc.ServerDuplexStream<TaskChannelRequest, TaskChannelResponse>;
+
+/** An admitted task with no result frame by then sends its admission on its own. */
+export const ADMISSION_AFTER_MS = 50;
 
 /** Serve one task channel until either side ends it. */
 export function serveTaskChannel(
@@ -51,7 +56,7 @@ export function serveTaskChannel(
       authorize(identity, request.coordinatorId);
       reply = worker.handleRequestTask(request, (key, abort) => {
         tasks.set(key, abort);
-        return sinkFor(key, abort);
+        return sinkFor(request, key, abort);
       });
     } catch (err) {
       reply = {
@@ -61,24 +66,25 @@ export function serveTaskChannel(
         workerIncarnation: worker.incarnation,
       };
     }
-    write({ admission: { taskId: request.taskId, attempt: request.attempt, reply } });
+    if (!reply.admitted) write({ admission: { taskId: request.taskId, attempt: request.attempt, reply } });
   };
 
-  // Results may be produced in the same turn as the admission (a backend that fails at once):
-  // they wait until the admission frame is written, so the coordinator reads them in order.
-  const sinkFor = (key: string, abort: AbortController): ResultSink => {
-    let admitted = false;
-    const queued: SubmitResultRequest[] = [];
-    queueMicrotask(() => {
-      admitted = true;
-      for (const message of queued) write({ result: message });
-    });
+  const sinkFor = (request: RequestTaskRequest, key: string, abort: AbortController): ResultSink => {
+    const admission: TaskChannelResponse = {
+      admission: {
+        taskId: request.taskId,
+        attempt: request.attempt,
+        reply: { admitted: true, reason: '', retryAfterMs: 0, workerIncarnation: worker.incarnation },
+      },
+    };
+    const announce = setTimeout(() => write(admission), ADMISSION_AFTER_MS);
     return {
       send: (message) => {
-        if (admitted) write({ result: message });
-        else queued.push(message);
+        clearTimeout(announce);
+        write({ result: message });
       },
       end: () => {
+        clearTimeout(announce);
         if (tasks.get(key) === abort) tasks.delete(key);
       },
     };
