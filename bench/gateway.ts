@@ -2,7 +2,9 @@
 // swarmd processes (A and B, paired, static peer, mDNS off) and fake Ollamas that answer "ok"
 // at once, in a child process of their own. Sequential keep-alive requests for the latency
 // rows (warm-up excluded), 8 in flight for the throughput rows, and the floors under them:
-// the fake itself, a bare grpc-js unary call between two processes, nginx when installed.
+// the fake itself, a bare grpc-js unary call between two processes, nginx when installed, and
+// the smallest Node.js versions of a local hop (a bare proxy) and of a peer hop (a bare relay
+// over one mTLS gRPC stream), measured exactly like the gateway rows.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -16,7 +18,7 @@ import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 import { loadOrCreateNodeId } from '../src/node/identity.js';
 import { createSwarmCa } from '../src/security/ca.js';
-import { buildCredentials } from '../src/security/credentials.js';
+import { buildCredentials, type Credentials } from '../src/security/credentials.js';
 import { clientCredentials, peerChannelOptions } from '../src/security/grpc-credentials.js';
 import { initSwarm, joinSwarm } from '../src/security/store.js';
 import {
@@ -316,12 +318,18 @@ async function grpcStreamLatency(client: grpc.Client): Promise<number[]> {
   return times;
 }
 
+/** A throwaway swarm CA and two node credentials from it, as two paired swarmd nodes hold. */
+async function credentialPair(): Promise<{ mine: Credentials; theirs: Credentials }> {
+  const secret = { ...(await createSwarmCa('00000000000000b1')), epoch: 1 };
+  const { credentials: mine } = await buildCredentials(secret, '00000000000000c1');
+  const { credentials: theirs } = await buildCredentials(secret, '00000000000000c2');
+  return { mine, theirs };
+}
+
 /** A plain grpc-js unary call (grpc.health.v1 Check) to a child process: insecure and mTLS; a frame on an open call. */
 async function grpcFloor(): Promise<{ insecure: number[]; tls: number[]; stream: number[] }> {
-  const secret = { ...(await createSwarmCa('00000000000000b1')), epoch: 1 };
-  const [clientId, serverId] = ['00000000000000c1', '00000000000000c2'];
-  const { credentials: mine } = await buildCredentials(secret, clientId);
-  const { credentials: theirs } = await buildCredentials(secret, serverId);
+  const { mine, theirs } = await credentialPair();
+  const serverId = theirs.nodeId;
   let child: ChildProcess | undefined;
   const clients: grpc.Client[] = [];
   try {
@@ -349,6 +357,75 @@ async function grpcFloor(): Promise<{ insecure: number[]; tls: number[]; stream:
   } finally {
     for (const client of clients) client.close();
     await stopChild(child);
+  }
+}
+
+// ---------------------------------------------------------------- bare Node.js floors
+
+/** Bounded: until `url` answers a chat request with a 200. */
+async function waitForAnswer(url: URL, model: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    const agent = new http.Agent();
+    const ok = await post(agent, url, chatBody(model, false), false).then(
+      (reply) => reply.status === 200,
+      () => false,
+    );
+    agent.destroy();
+    if (ok) return;
+    if (i >= 50) throw new Error(`${url} did not answer within 5 s`);
+    await sleep(100);
+  }
+}
+
+/** bench/children/node-floor.ts (a bare node:http proxy) in front of the fake. */
+async function nodeFloor(upstream: URL, model: string): Promise<number[]> {
+  let child: ChildProcess | undefined;
+  try {
+    const started = await startChild<{ port: number }>('bench/children/node-floor.ts', [upstream.origin]);
+    child = started.process;
+    const url = new URL(`http://127.0.0.1:${started.info.port}/v1/chat/completions`);
+    await waitForAnswer(url, model);
+    return await latency({ label: 'bare Node proxy', url, model, node: undefined }, false);
+  } finally {
+    await stopChild(child);
+  }
+}
+
+/**
+ * bench/children/relay-front.ts → one mTLS gRPC bidirectional call → bench/children/relay-back.ts
+ * → the fake: the smallest Node.js version of swarmd's peer hop.
+ */
+async function relayFloor(upstream: URL, model: string): Promise<number[]> {
+  const { mine, theirs } = await credentialPair();
+  // What the credential functions read; the rest (the CA key, the advert key) stays here.
+  const tls = (creds: Credentials) =>
+    JSON.stringify({
+      swarmId: creds.swarmId,
+      caCertPem: creds.caCertPem,
+      nodeCertPem: creds.nodeCertPem,
+      nodeKeyPem: creds.nodeKeyPem,
+    });
+  let back: ChildProcess | undefined;
+  let front: ChildProcess | undefined;
+  try {
+    const backStarted = await startChild<{ port: number }>(
+      'bench/children/relay-back.ts',
+      [new URL('/v1/chat/completions', upstream).href],
+      { BENCH_RELAY_TLS: tls(theirs) },
+    );
+    back = backStarted.process;
+    const frontStarted = await startChild<{ port: number }>(
+      'bench/children/relay-front.ts',
+      [String(backStarted.info.port), theirs.nodeId],
+      { BENCH_RELAY_TLS: tls(mine) },
+    );
+    front = frontStarted.process;
+    const url = new URL(`http://127.0.0.1:${frontStarted.info.port}/v1/chat/completions`);
+    await waitForAnswer(url, model);
+    return await latency({ label: 'bare Node relay', url, model, node: undefined }, false);
+  } finally {
+    await stopChild(front);
+    await stopChild(back);
   }
 }
 
@@ -583,6 +660,8 @@ export async function benchGateway(): Promise<BenchRow[]> {
     const localRate = await measure(() => throughput(local));
     const peerRate = await measure(() => throughput(peer));
     const nginx = await nginxFloor(new URL(urlA), LOCAL_MODEL);
+    const nodeProxy = await nodeFloor(new URL(urlA), LOCAL_MODEL);
+    const nodeRelay = await relayFloor(new URL(urlA), LOCAL_MODEL);
 
     const over = (times: number[], floor: number[], cpu: string) =>
       [added(times, floor), cpu].filter(Boolean).join('; ');
@@ -660,6 +739,18 @@ export async function benchGateway(): Promise<BenchRow[]> {
             target: '',
             note: 'nginx not installed',
           },
+      latencyRow(
+        'bare Node proxy (floor of a local hop)',
+        nodeProxy,
+        '',
+        `${added(nodeProxy, directMs)}; node:http server, keep-alive http.Agent to the fake, body piped back`,
+      ),
+      latencyRow(
+        'bare Node relay over a gRPC stream, mTLS (floor of a peer hop)',
+        nodeRelay,
+        '',
+        `${added(nodeRelay, directMs)}; node:http → one frame each way on one grpc-js bidi call → keep-alive POST to the fake; two processes`,
+      ),
     ];
     return rows;
   } finally {
