@@ -16,6 +16,7 @@ import type { Membership } from './membership/membership.js';
 import type { SelfNode } from './membership/self-node.js';
 import type { PeerClientPool } from './rpc/peer-client.js';
 import { CooldownTracker, cooldownKeys } from './scheduling/cooldown.js';
+import { withOwnLoad } from './scheduling/own-load.js';
 import { decideRequestPrivacy, noCandidateError, planRequest } from './scheduling/plan.js';
 import { checkReply } from './scheduling/quality.js';
 import { AsyncTasks } from './tasks/async-tasks.js';
@@ -82,6 +83,7 @@ export class Serving {
       maxMs: config.routing.cooldownMax,
     });
     slots.onRelease(() => this.dispatcher?.wake());
+    this.remote.onSlotFreed(() => this.dispatcher?.wake());
     // Failures of a node's previous life say nothing about the process that replaced it.
     membership.onChange((event) => {
       if (event.restarted || (event.to === 'alive' && (event.from === 'dead' || event.from === 'left')))
@@ -256,7 +258,10 @@ export class Serving {
     const { config, membership } = this.c;
     const plan = planRequest({
       request,
-      views: membership.views(),
+      // The remote attempts this node has running count on their peers at once (own-load.ts).
+      views: this.remote.anyOutstanding
+        ? withOwnLoad(membership.views(), (...place) => this.remote.outstandingOn(...place))
+        : membership.views(),
       routing: config.routing,
       cloud: config.cloud.providers,
       budgetAllowsCloud: (this.budget?.state().level ?? 'ok') !== 'stop',

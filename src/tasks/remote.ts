@@ -41,11 +41,21 @@ interface Pending {
   endCall: ((status: grpc.status, details: string) => void) | undefined;
   /** The task channel the attempt went on; null for RequestTask. */
   channel: TaskChannel | null;
+  /** The worker admitted it (an answer said so, or a result came). */
+  ran: boolean;
+}
+
+/** The key of one model on one backend of one node. */
+function placeKey(nodeId: string, backendId: string, model: string): string {
+  return `${nodeId}|${backendId}|${model}`;
 }
 
 /** Runs tasks on peers. */
 export class RemoteTasks {
   private readonly pending = new Map<string, Pending>();
+  /** Attempts waiting per `nodeId|backendId|model`: what this node has running on each place. */
+  private readonly outstanding = new Map<string, number>();
+  private readonly settledListeners = new Set<() => void>();
   private readonly logger: Logger;
   private readonly pool: PeerClientPool;
   private readonly membership: Membership;
@@ -91,6 +101,21 @@ export class RemoteTasks {
     this.channels.closeAll();
   }
 
+  /** Attempts this node has running (or waiting for an answer) on one model of one worker. */
+  outstandingOn(nodeId: string, backendId: string, model: string): number {
+    return this.outstanding.get(placeKey(nodeId, backendId, model)) ?? 0;
+  }
+
+  /** True while this node has any attempt on a worker. */
+  get anyOutstanding(): boolean {
+    return this.outstanding.size > 0;
+  }
+
+  /** Call `listener` whenever an attempt a worker had admitted ends: a slot there is free again. */
+  onSlotFreed(listener: () => void): void {
+    this.settledListeners.add(listener);
+  }
+
   /** Attempts waiting on a worker now. */
   get inflight(): number {
     return this.pending.size;
@@ -103,6 +128,7 @@ export class RemoteTasks {
     hooks: { signal: AbortSignal; onChunk?: (chunk: JsonObject) => void },
   ): Promise<BackendRunResult> {
     const key = `${task.id}#${task.attempt}`;
+    const place = placeKey(worker.nodeId, worker.backendId, worker.model);
     const address = this.membership.peer(worker.nodeId)?.address;
     if (!address) {
       return Promise.reject(
@@ -120,12 +146,18 @@ export class RemoteTasks {
         onChunk: hooks.onChunk,
         endCall: undefined,
         channel: null,
+        ran: false,
         settle: (error, result) => {
           if (!this.pending.delete(key)) return;
+          const left = (this.outstanding.get(place) ?? 1) - 1;
+          if (left > 0) this.outstanding.set(place, left);
+          else this.outstanding.delete(place);
           clearTimeout(entry.lease);
           hooks.signal.removeEventListener('abort', onAbort);
           if (error) reject(error);
           else resolve(result!);
+          // A slot it held on the worker is free now (a refusal freed nothing: no wake-up loop).
+          if (entry.ran) for (const listener of this.settledListeners) listener();
         },
       };
       const onAbort = () => {
@@ -138,6 +170,7 @@ export class RemoteTasks {
       }
       hooks.signal.addEventListener('abort', onAbort, { once: true });
       this.pending.set(key, entry);
+      this.outstanding.set(place, (this.outstanding.get(place) ?? 0) + 1);
       this.renewLease(key, entry);
       const request: RequestTaskRequest = {
         taskId: task.id,
@@ -197,6 +230,7 @@ export class RemoteTasks {
   /** The worker answered: refused, or admitted by a process we already know restarted. */
   private admitted(workerId: string, reply: RequestTaskResponse, entry: Pending): void {
     entry.incarnation = reply.workerIncarnation;
+    if (reply.admitted) entry.ran = true;
     // The process that admitted it was already replaced by a restart we heard of.
     if (reply.admitted && this.isOlder(workerId, reply.workerIncarnation)) {
       entry.endCall?.(grpc.status.UNAVAILABLE, 'worker restarted');
@@ -275,6 +309,7 @@ export class RemoteTasks {
     const key = `${message.taskId}#${message.attempt}`;
     const entry = this.pending.get(key);
     if (!entry || entry.workerId !== message.workerId || entry.channel !== channel) return false;
+    entry.ran = true;
     this.renewLease(key, entry);
     if (message.chunk) {
       entry.chunks++;

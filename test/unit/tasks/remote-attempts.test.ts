@@ -1,4 +1,5 @@
-// A worker that restarts voids only what its previous process took: an attempt the new process
+// What a coordinator knows of its attempts on a peer. A worker that restarts voids only what
+// its previous process took: an attempt the new process
 // admitted (its RequestTask answer names the new incarnation) carries on, one the old process
 // admitted fails at once as WORKER_LOST. The same holds whether the task went on the worker's
 // task channel or by RequestTask (an older worker, which answers TaskChannel UNIMPLEMENTED).
@@ -61,6 +62,8 @@ function setup(transport: Transport) {
     { logger: silentLogger, pool, membership, self },
     { leaseMs: 30_000, requestTimeoutMs: 1000 },
   );
+  let slotsFreed = 0;
+  remote.onSlotFreed(() => slotsFreed++);
   const restart = (incarnation: number) => {
     peer.live.incarnation = incarnation;
     for (const listener of listeners)
@@ -77,7 +80,14 @@ function setup(transport: Transport) {
       () => 'done',
       (err: TaskError) => err.code ?? err.name,
     );
-  return { remote, restart, answer: (reply: RequestTaskResponse) => answer(reply), controller, outcome };
+  return {
+    remote,
+    restart,
+    answer: (reply: RequestTaskResponse) => answer(reply),
+    controller,
+    outcome,
+    slotsFreed: () => slotsFreed,
+  };
 }
 
 const settledSoon = (outcome: Promise<string>) =>
@@ -112,6 +122,35 @@ describe.each<Transport>(['task channel', 'RequestTask'])(
       expect(await settledSoon(outcome)).toBe('pending');
       restart(200);
       expect(await settledSoon(outcome)).toBe(ErrorCodes.WORKER_LOST);
+    });
+  },
+);
+
+describe.each<Transport>(['task channel', 'RequestTask'])(
+  'RemoteTasks and the slots it holds (%s)',
+  (transport) => {
+    const admitted = { admitted: true, reason: '', retryAfterMs: 0, workerIncarnation: 100 };
+
+    it('counts its attempt on the place while it runs, and says a slot is free once it ends', async () => {
+      const { remote, answer, controller, outcome, slotsFreed } = setup(transport);
+      expect(remote.outstandingOn('w', 'b', 'm')).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      answer(admitted);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(slotsFreed()).toBe(0);
+      controller.abort();
+      expect(await outcome).toBe('AbortError');
+      expect(remote.outstandingOn('w', 'b', 'm')).toBe(0);
+      expect(slotsFreed()).toBe(1);
+    });
+
+    it('says nothing when the worker refused: no slot was taken, so waiters must not spin', async () => {
+      const { remote, answer, outcome, slotsFreed } = setup(transport);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      answer({ admitted: false, reason: 'busy', retryAfterMs: 250, workerIncarnation: 100 });
+      expect(await outcome).toBe(ErrorCodes.TASK_REFUSED);
+      expect(remote.outstandingOn('w', 'b', 'm')).toBe(0);
+      expect(slotsFreed()).toBe(0);
     });
   },
 );
