@@ -15,6 +15,7 @@ import type {
   TaskChannelResponse,
 } from '../rpc/wire.js';
 import type { Logger } from '../util/logger.js';
+import { ADMISSION_AFTER_MS } from './worker-channel.js';
 
 /** The worker does not serve TaskChannel (an older swarmd): use RequestTask with it. */
 export class ChannelUnsupported extends Error {
@@ -86,11 +87,13 @@ export class TaskChannels {
         reject(new Error('the task channel is closed'));
         return;
       }
+      // An admitted task may announce itself only after ADMISSION_AFTER_MS: never give up sooner.
+      const waitMs = Math.max(timeoutMs, 4 * ADMISSION_AFTER_MS);
       const timer = setTimeout(() => {
         channel.admissions.delete(key);
         this.cancel(channel, request.taskId, request.attempt, 'no admission in time');
-        reject(new Error(`no answer within ${timeoutMs} ms`));
-      }, timeoutMs);
+        reject(new Error(`no answer within ${waitMs} ms`));
+      }, waitMs);
       channel.admissions.set(key, { resolve, reject, timer });
       channel.call.write({ request });
     });
