@@ -3,21 +3,9 @@
 //   request frame:  u32 id | request body
 //   response frame: u32 id | u16 status | u16 content-type length | content-type | response body
 // The id lets one long-lived call carry many requests at once, as swarmd's task channel does.
-import type * as grpc from '@grpc/grpc-js';
+import { rawBidiService } from './grpc-echo.js';
 
-const same = (message: Buffer) => message;
-
-export const RELAY_SERVICE: grpc.ServiceDefinition = {
-  Relay: {
-    path: '/bench.Relay/Relay',
-    requestStream: true,
-    responseStream: true,
-    requestSerialize: same,
-    requestDeserialize: same,
-    responseSerialize: same,
-    responseDeserialize: same,
-  },
-};
+export const RELAY_SERVICE = rawBidiService('Relay', '/bench.Relay/Relay');
 
 export interface RelayAnswer {
   id: number;

@@ -132,23 +132,7 @@ interface DbTask {
 }
 
 /** The columns of a row as inserted; a synchronous one not yet written is updated in place. */
-interface InsertRow {
-  id: string;
-  kind: string;
-  body: string;
-  privacy: string;
-  client: string;
-  action: string | null;
-  async: number;
-  state: TaskState;
-  attempts: number;
-  created_ms: number;
-  started_ms: number | null;
-  finished_ms: number | null;
-  result: string | null;
-  error: string | null;
-  served_by: string | null;
-}
+type InsertRow = Omit<DbTask, 'state'> & { state: TaskState };
 
 /** The default journal file of a node. */
 export function journalPath(tasks: { path: string | null }, dataDir: string): string {
