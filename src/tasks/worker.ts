@@ -43,7 +43,7 @@ export type SinkFactory = (key: string, abort: AbortController) => ResultSink;
 /** A RequestTask's result call with no result by then opens with `started`. */
 const STARTED_AFTER_MS = 50;
 
-/** Serves RequestTask for peers. */
+/** Serves peers' tasks (from a task channel or a RequestTask). */
 export class TaskWorker {
   private readonly logger: Logger;
   private readonly self: SelfNode;
