@@ -1,7 +1,9 @@
 // What the OpenAI-compatible gateway costs on top of the model server, on loopback: two real
 // swarmd processes (A and B, paired, static peer, mDNS off) and fake Ollamas that answer "ok"
 // at once, in a child process of their own. Sequential keep-alive requests for the latency
-// rows (warm-up excluded), 8 in flight for the throughput rows, and the floors under them:
+// rows (warm-up excluded), sent in rounds of one request to each target so that every row
+// sees the same moments of the machine, 8 in flight for the throughput rows (with the CPU
+// each daemon spent per request), and the floors under them:
 // the fake itself, a bare grpc-js unary call between two processes, nginx when installed, and
 // the smallest Node.js versions of a local hop (a bare proxy) and of a peer hop (a bare relay
 // over one mTLS gRPC stream), measured exactly like the gateway rows.
@@ -205,19 +207,26 @@ function check(target: Target, reply: Reply, stream: boolean, strict = true): vo
   }
 }
 
-/** Sequential requests, one connection: warm-up, then `GATEWAY_REQUESTS` timed ones. */
-async function latency(target: Target, stream: boolean): Promise<number[]> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const body = chatBody(target.model, stream);
-  const times: number[] = [];
+/**
+ * Sequential requests, one keep-alive connection per target, in rounds: each round sends one
+ * request to every target in turn (warm-up rounds first, then `GATEWAY_REQUESTS`). Every row
+ * thus sees the same moments of this noisy shared machine, and "added over direct" compares
+ * like with like. Returns the times per target, in the order given.
+ */
+async function interleaved(targets: Target[], stream: boolean): Promise<number[][]> {
+  const agents = targets.map(() => new http.Agent({ keepAlive: true, maxSockets: 1 }));
+  const bodies = targets.map((target) => chatBody(target.model, stream));
+  const times = targets.map((): number[] => []);
   try {
-    for (let i = 0; i < WARMUP + GATEWAY_REQUESTS; i++) {
-      const reply = await post(agent, target.url, body, stream);
-      check(target, reply, stream);
-      if (i >= WARMUP) times.push(stream ? reply.ttftMs! : reply.ms);
+    for (let round = 0; round < WARMUP + GATEWAY_REQUESTS; round++) {
+      for (const [i, target] of targets.entries()) {
+        const reply = await post(agents[i]!, target.url, bodies[i]!, stream);
+        check(target, reply, stream);
+        if (round >= WARMUP) times[i]!.push(stream ? reply.ttftMs! : reply.ms);
+      }
     }
   } finally {
-    agent.destroy();
+    for (const agent of agents) agent.destroy();
   }
   return times;
 }
@@ -377,17 +386,23 @@ async function waitForAnswer(url: URL, model: string): Promise<void> {
   }
 }
 
+/** A floor that is up: where to send its requests, and how to stop it. */
+interface Floor {
+  target: Target;
+  stop(): Promise<void>;
+}
+
 /** bench/children/node-floor.ts (a bare node:http proxy) in front of the fake. */
-async function nodeFloor(upstream: URL, model: string): Promise<number[]> {
-  let child: ChildProcess | undefined;
+async function nodeFloor(upstream: URL, model: string): Promise<Floor> {
+  const started = await startChild<{ port: number }>('bench/children/node-floor.ts', [upstream.origin]);
+  const stop = () => stopChild(started.process);
   try {
-    const started = await startChild<{ port: number }>('bench/children/node-floor.ts', [upstream.origin]);
-    child = started.process;
     const url = new URL(`http://127.0.0.1:${started.info.port}/v1/chat/completions`);
     await waitForAnswer(url, model);
-    return await latency({ label: 'bare Node proxy', url, model, node: undefined }, false);
-  } finally {
-    await stopChild(child);
+    return { target: { label: 'bare Node proxy', url, model, node: undefined }, stop };
+  } catch (err) {
+    await stop();
+    throw err;
   }
 }
 
@@ -395,7 +410,7 @@ async function nodeFloor(upstream: URL, model: string): Promise<number[]> {
  * bench/children/relay-front.ts → one mTLS gRPC bidirectional call → bench/children/relay-back.ts
  * → the fake: the smallest Node.js version of swarmd's peer hop.
  */
-async function relayFloor(upstream: URL, model: string): Promise<number[]> {
+async function relayFloor(upstream: URL, model: string): Promise<Floor> {
   const { mine, theirs } = await credentialPair();
   // What the credential functions read; the rest (the CA key, the advert key) stays here.
   const tls = (creds: Credentials) =>
@@ -407,6 +422,10 @@ async function relayFloor(upstream: URL, model: string): Promise<number[]> {
     });
   let back: ChildProcess | undefined;
   let front: ChildProcess | undefined;
+  const stop = async () => {
+    await stopChild(front);
+    await stopChild(back);
+  };
   try {
     const backStarted = await startChild<{ port: number }>(
       'bench/children/relay-back.ts',
@@ -422,10 +441,10 @@ async function relayFloor(upstream: URL, model: string): Promise<number[]> {
     front = frontStarted.process;
     const url = new URL(`http://127.0.0.1:${frontStarted.info.port}/v1/chat/completions`);
     await waitForAnswer(url, model);
-    return await latency({ label: 'bare Node relay', url, model, node: undefined }, false);
-  } finally {
-    await stopChild(front);
-    await stopChild(back);
+    return { target: { label: 'bare Node relay', url, model, node: undefined }, stop };
+  } catch (err) {
+    await stop();
+    throw err;
   }
 }
 
@@ -450,11 +469,15 @@ async function freePort(): Promise<number> {
 }
 
 /** nginx (one worker, keep-alive upstream) proxy_pass in front of the fake; null without nginx. */
-async function nginxFloor(upstream: URL, model: string): Promise<number[] | null> {
+async function nginxFloor(upstream: URL, model: string): Promise<Floor | null> {
   const binary = nginxPath();
   if (!binary) return null;
   const dir = await mkdtemp(join(tmpdir(), 'swarmd-bench-nginx-'));
   let child: ChildProcess | undefined;
+  const stop = async () => {
+    await stopChild(child);
+    await rm(dir, { recursive: true, force: true });
+  };
   try {
     const port = await freePort();
     const conf = `daemon off;
@@ -496,10 +519,10 @@ http {
       if (i >= 50 || child.exitCode !== null) throw new Error('nginx did not start');
       await sleep(100);
     }
-    return await latency(target, false);
-  } finally {
-    await stopChild(child);
-    await rm(dir, { recursive: true, force: true });
+    return { target, stop };
+  } catch (err) {
+    await stop();
+    throw err;
   }
 }
 
@@ -560,13 +583,13 @@ function cpuMs(pid: number): number {
 }
 
 /** Run `work` and say how much CPU each daemon spent per request meanwhile. */
-async function withCpu<T extends { length: number } | Throughput>(
+async function withCpu(
   daemons: [string, number][],
-  work: () => Promise<T>,
-): Promise<{ result: T; cpu: string }> {
+  work: () => Promise<Throughput>,
+): Promise<{ result: Throughput; cpu: string }> {
   const before = daemons.map(([, pid]) => cpuMs(pid));
   const result = await work();
-  const count = 'done' in result ? result.done + CONCURRENCY : result.length + WARMUP;
+  const count = result.done + CONCURRENCY;
   const parts = daemons.map(([name, pid], i) => `${name} ${((cpuMs(pid) - before[i]!) / count).toFixed(2)}`);
   return { result, cpu: parts.some((part) => part.includes('NaN')) ? '' : `CPU ms/req ${parts.join(', ')}` };
 }
@@ -612,6 +635,7 @@ function throughputRow(metric: string, target: Target, result: Throughput, note:
 export async function benchGateway(): Promise<BenchRow[]> {
   ensureBuilt();
   const boxes: Sandbox[] = [];
+  const floors: Floor[] = [];
   let fakes: ChildProcess | undefined;
   try {
     const grpcRows = await grpcFloor();
@@ -649,22 +673,27 @@ export async function benchGateway(): Promise<BenchRow[]> {
       ['A', pidOf(nodeA)],
       ['B', pidOf(nodeB)],
     ];
-    const measure = <T extends number[] | Throughput>(work: () => Promise<T>) => withCpu(daemons, work);
-    const directMs = await latency(direct, false);
-    const localMs = await measure(() => latency(local, false));
-    const peerMs = await measure(() => latency(peer, false));
-    const directTtft = await latency(direct, true);
-    const localTtft = await measure(() => latency(local, true));
-    const peerTtft = await measure(() => latency(peer, true));
+    const measure = (work: () => Promise<Throughput>) => withCpu(daemons, work);
+    // The floors run beside the daemons, so that one interleaved loop measures every row.
+    const nginx = await nginxFloor(new URL(urlA), LOCAL_MODEL);
+    if (nginx) floors.push(nginx);
+    const nodeProxy = await nodeFloor(new URL(urlA), LOCAL_MODEL);
+    floors.push(nodeProxy);
+    const nodeRelay = await relayFloor(new URL(urlA), LOCAL_MODEL);
+    floors.push(nodeRelay);
+    const [directMs, localMs, peerMs, nodeProxyMs, nodeRelayMs, nginxMs] = (await interleaved(
+      [direct, local, peer, nodeProxy.target, nodeRelay.target, ...(nginx ? [nginx.target] : [])],
+      false,
+    )) as [number[], number[], number[], number[], number[], number[] | undefined];
+    const [directTtft, localTtft, peerTtft] = (await interleaved([direct, local, peer], true)) as [
+      number[],
+      number[],
+      number[],
+    ];
     const directRate = await throughput(direct);
     const localRate = await measure(() => throughput(local));
     const peerRate = await measure(() => throughput(peer));
-    const nginx = await nginxFloor(new URL(urlA), LOCAL_MODEL);
-    const nodeProxy = await nodeFloor(new URL(urlA), LOCAL_MODEL);
-    const nodeRelay = await relayFloor(new URL(urlA), LOCAL_MODEL);
 
-    const over = (times: number[], floor: number[], cpu: string) =>
-      [added(times, floor), cpu].filter(Boolean).join('; ');
     const rows: BenchRow[] = [
       latencyRow(
         'chat, direct to the fake Ollama (floor)',
@@ -672,30 +701,15 @@ export async function benchGateway(): Promise<BenchRow[]> {
         '',
         'non-streaming, keep-alive, sequential',
       ),
-      latencyRow(
-        'chat via gateway A, local backend',
-        localMs.result,
-        '',
-        over(localMs.result, directMs, localMs.cpu),
-      ),
-      latencyRow(
-        'chat via gateway A, one peer hop to B',
-        peerMs.result,
-        PEER_TARGET,
-        over(peerMs.result, directMs, peerMs.cpu),
-      ),
+      latencyRow('chat via gateway A, local backend', localMs, '', added(localMs, directMs)),
+      latencyRow('chat via gateway A, one peer hop to B', peerMs, PEER_TARGET, added(peerMs, directMs)),
       latencyRow('stream TTFT, direct to the fake Ollama', directTtft, '', 'first data: event with content'),
-      latencyRow(
-        'stream TTFT via gateway A, local backend',
-        localTtft.result,
-        '',
-        over(localTtft.result, directTtft, localTtft.cpu),
-      ),
+      latencyRow('stream TTFT via gateway A, local backend', localTtft, '', added(localTtft, directTtft)),
       latencyRow(
         'stream TTFT via gateway A, one peer hop',
-        peerTtft.result,
+        peerTtft,
         PEER_TARGET,
-        over(peerTtft.result, directTtft, peerTtft.cpu),
+        added(peerTtft, directTtft),
       ),
       throughputRow(`throughput, direct to the fake, ${CONCURRENCY} in flight`, direct, directRate, ''),
       throughputRow(
@@ -728,8 +742,8 @@ export async function benchGateway(): Promise<BenchRow[]> {
         '',
         'what a task-channel frame and its answer cost',
       ),
-      nginx
-        ? latencyRow('nginx proxy_pass to the fake (floor)', nginx, '', added(nginx, directMs))
+      nginxMs
+        ? latencyRow('nginx proxy_pass to the fake (floor)', nginxMs, '', added(nginxMs, directMs))
         : {
             metric: 'nginx proxy_pass to the fake (floor)',
             runs: 0,
@@ -741,19 +755,20 @@ export async function benchGateway(): Promise<BenchRow[]> {
           },
       latencyRow(
         'bare Node proxy (floor of a local hop)',
-        nodeProxy,
+        nodeProxyMs,
         '',
-        `${added(nodeProxy, directMs)}; node:http server, keep-alive http.Agent to the fake, body piped back`,
+        `${added(nodeProxyMs, directMs)}; node:http server, keep-alive http.Agent to the fake, body piped back`,
       ),
       latencyRow(
         'bare Node relay over a gRPC stream, mTLS (floor of a peer hop)',
-        nodeRelay,
+        nodeRelayMs,
         '',
-        `${added(nodeRelay, directMs)}; node:http → one frame each way on one grpc-js bidi call → keep-alive POST to the fake; two processes`,
+        `${added(nodeRelayMs, directMs)}; node:http → one frame each way on one grpc-js bidi call → keep-alive POST to the fake; two processes`,
       ),
     ];
     return rows;
   } finally {
+    for (const floor of floors) await floor.stop();
     await killAll();
     await stopChild(fakes);
     await Promise.all(boxes.map((box) => box.remove()));
