@@ -8,6 +8,18 @@ import { PeerClientPool } from '../../src/rpc/peer-client.js';
 import { type PeerHandlers, PeerServer } from '../../src/rpc/peer-server.js';
 import { silentLogger } from '../../src/util/logger.js';
 
+/** A healthy local Ollama with one loaded model and one slot: the worker backend of task tests. */
+export const QWEN_BACKEND: BackendStatus = {
+  id: 'ollama@127.0.0.1:11434',
+  kind: 'ollama',
+  url: 'http://127.0.0.1:11434',
+  healthy: true,
+  version: '0.33.0',
+  error: null,
+  probedAt: 0,
+  models: [{ id: 'qwen3:8b', loaded: true, contextLength: 8192, maxConcurrency: 1, sizeVramBytes: null }],
+};
+
 export interface PeerNodeOptions {
   id?: string;
   name?: string;

@@ -5,23 +5,17 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BackendStatus } from '../../../src/backends/types.js';
 import { loadServices } from '../../../src/rpc/proto.js';
 import { Slots } from '../../../src/tasks/slots.js';
 import { TaskWorker } from '../../../src/tasks/worker.js';
 import { silentLogger } from '../../../src/util/logger.js';
-import { type PeerNode, startPeerNode, stateOf, waitFor } from '../../helpers/peer-node.js';
-
-const backend: BackendStatus = {
-  id: 'ollama@127.0.0.1:11434',
-  kind: 'ollama',
-  url: 'http://127.0.0.1:11434',
-  healthy: true,
-  version: '0.33.0',
-  error: null,
-  probedAt: 0,
-  models: [{ id: 'qwen3:8b', loaded: true, contextLength: 8192, maxConcurrency: 1, sizeVramBytes: null }],
-};
+import {
+  QWEN_BACKEND as backend,
+  type PeerNode,
+  startPeerNode,
+  stateOf,
+  waitFor,
+} from '../../helpers/peer-node.js';
 
 const nodes: PeerNode[] = [];
 const dirs: string[] = [];

@@ -4,7 +4,6 @@
 // refuses from its live capacity, results stream back, the client going away cancels the
 // work on the worker, and a dead or silent worker fails the attempt.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BackendStatus } from '../../../src/backends/types.js';
 import { ErrorCodes } from '../../../src/errors.js';
 import type { JsonObject } from '../../../src/inference/types.js';
 import type { PeerHandlers } from '../../../src/rpc/peer-server.js';
@@ -15,18 +14,13 @@ import type { TaskError } from '../../../src/tasks/task-error.js';
 import { type BackendRunResult, type RunOnBackend, TaskWorker } from '../../../src/tasks/worker.js';
 import { serveTaskChannel } from '../../../src/tasks/worker-channel.js';
 import { silentLogger } from '../../../src/util/logger.js';
-import { type PeerNode, startPeerNode, stateOf, waitFor } from '../../helpers/peer-node.js';
-
-const backend: BackendStatus = {
-  id: 'ollama@127.0.0.1:11434',
-  kind: 'ollama',
-  url: 'http://127.0.0.1:11434',
-  healthy: true,
-  version: '0.33.0',
-  error: null,
-  probedAt: 0,
-  models: [{ id: 'qwen3:8b', loaded: true, contextLength: 8192, maxConcurrency: 1, sizeVramBytes: null }],
-};
+import {
+  QWEN_BACKEND as backend,
+  type PeerNode,
+  startPeerNode,
+  stateOf,
+  waitFor,
+} from '../../helpers/peer-node.js';
 
 const nodes: PeerNode[] = [];
 afterEach(async () => {
