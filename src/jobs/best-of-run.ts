@@ -19,7 +19,7 @@ export interface BestOfOutcome {
 /** Best-of-n: n proposals at once, each verified in its own checkout; the best passing one wins. */
 export async function bestOfRound(job: JobRun, unit: Unit, base: PromptBase): Promise<BestOfOutcome> {
   const { deps } = job;
-  const tiers = bestOfTiers(unit.bestOf, deps.settings.bestOfMix);
+  const tiers = bestOfTiers(unit.bestOf, deps.settings.bestOfMix, unit.ladder);
   for (const tier of tiers) useTier(job.report, tier);
   // Spread the proposals over the swarm: each call prefers nodes the earlier ones did not
   // get, so each waits (briefly) until the one before it was handed to a node.

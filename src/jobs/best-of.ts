@@ -13,9 +13,15 @@ export function lintSteps(steps: readonly VerifyStep[]): string[] {
   return steps.filter((step) => lint(step.name) || step.argv.some(lint)).map((step) => step.name);
 }
 
-/** The tier of each of n proposals: the configured mix, repeated as needed. */
-export function bestOfTiers(n: number, mix: readonly Tier[]): Tier[] {
-  const source = mix.length > 0 ? mix : (['fast'] as Tier[]);
+/**
+ * The tier of each of n proposals: the configured mix, repeated as needed, keeping only the tiers
+ * on the job's ladder (its start tier and above, cloud only where privacy allows): `--tier deep
+ * --best-of 3` is three deep proposals, not the mix's fast ones. A mix with none of them uses
+ * the start tier.
+ */
+export function bestOfTiers(n: number, mix: readonly Tier[], ladder: readonly Tier[]): Tier[] {
+  const onLadder = mix.filter((tier) => ladder.includes(tier));
+  const source = onLadder.length > 0 ? onLadder : [ladder[0] ?? 'fast'];
   return Array.from({ length: n }, (_, i) => source[i % source.length]!);
 }
 

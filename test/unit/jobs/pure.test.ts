@@ -147,8 +147,19 @@ describe('plans', () => {
 });
 
 describe('best-of', () => {
+  it('keeps the proposals at or above the start tier: --tier deep --best-of 3 is three deep ones', () => {
+    expect(bestOfTiers(3, ['fast', 'fast', 'deep'], ['deep'])).toEqual(['deep', 'deep', 'deep']);
+    expect(bestOfTiers(2, ['fast', 'cloud'], ['fast', 'deep'])).toEqual(['fast', 'fast']);
+    expect(bestOfTiers(2, ['fast'], ['deep', 'cloud'])).toEqual(['deep', 'deep']);
+  });
+
   it('mixes tiers and keeps lint-clean, then the smallest passing diff', () => {
-    expect(bestOfTiers(4, ['fast', 'fast', 'deep'])).toEqual(['fast', 'fast', 'deep', 'fast']);
+    expect(bestOfTiers(4, ['fast', 'fast', 'deep'], ['fast', 'deep'])).toEqual([
+      'fast',
+      'fast',
+      'deep',
+      'fast',
+    ]);
     const { ranked } = rankCandidates([
       { index: 1, passed: true, lintClean: false, changedLines: 1 },
       { index: 2, passed: true, lintClean: true, changedLines: 9 },
