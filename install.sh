@@ -204,8 +204,7 @@ if ((skip_build)); then
 else
   command -v npm >/dev/null 2>&1 || die "npm is not on PATH (it ships with Node.js). $get_node"
   say "Installing dependencies"
-  # npm install, not npm ci: the lockfile lists only the Biome binaries this registry serves,
-  # which npm ci refuses; npm install still installs exactly the locked versions.
+  # Installs exactly the versions in package-lock.json (CI checks it leaves the file unchanged).
   npm install --no-audit --no-fund
   say "Building"
   npm run build

@@ -117,7 +117,7 @@ export async function createTestLan(opts: { hosts: number; mcastRoute?: boolean 
 
 // A prefix such as "t3f9a" that no existing namespace uses, so up.sh's clean-up of stale
 // namespaces of the same names can never touch another test's LAN.
-function freePrefix(): string {
+export function freePrefix(): string {
   const existing = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
   const names = new Set(existing.split('\n').map((line) => line.split(' ')[0]));
   for (;;) {

@@ -1,0 +1,78 @@
+// The README's "Try three nodes on one machine" block, run as written: three real swarmd
+// processes in a test LAN, a fake model server on two of them, and a chat sent to the node
+// without one must be answered by another node. Only the namespace names are changed (so the
+// test never touches a LAN called ns1..ns3 that a person may have up) and the build line is
+// left out (the suite has built already).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePrefix, requireTestLan } from '../helpers/testlan.js';
+import { readRepoFile, repoPath } from '../unit/docs/markdown.js';
+
+const BUILD_LINE = 'npm install && npm run build';
+
+/** The first `sh` block after the quick start's heading. */
+function quickStartBlock(): string {
+  const readme = readRepoFile('README.md');
+  const at = readme.indexOf('### Try three nodes on one machine');
+  if (at === -1) throw new Error('README has no "Try three nodes on one machine" section');
+  const open = readme.indexOf('```sh\n', at);
+  const close = readme.indexOf('\n```', open + 6);
+  return readme.slice(open + 6, close);
+}
+
+/** Run a bash script at the repository root; resolves with its exit code and output. */
+function runBash(script: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-u', '-c', script], { cwd: repoPath(''), env, stdio: 'pipe' });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, out }));
+  });
+}
+
+describe('README quick start: three nodes on one machine', () => {
+  requireTestLan();
+  const prefix = freePrefix();
+  const tmp = mkdtempSync(join(tmpdir(), 'swarmd-quickstart-'));
+  const env = {
+    ...process.env,
+    TMPDIR: tmp,
+    PREFIX: prefix,
+    BRNS: `${prefix}-br`,
+    NET: `10.203.${200 + Math.floor(Math.random() * 50)}`,
+  };
+
+  afterAll(async () => {
+    // The block ends with down.sh; this is for a run that failed half way.
+    await runBash('scripts/testlan/down.sh 3 >/dev/null', env);
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('ends with a chat on node1 answered by another node, then sees node3 dead after its kill', async () => {
+    const block = quickStartBlock();
+    expect(block.split('\n')[0]).toBe(BUILD_LINE);
+    const script = block
+      .replace(BUILD_LINE, '')
+      .replace(/\bns(?=\$i\b|\d)/g, prefix)
+      .replace(/\$ctl1 nodes/g, () => 'echo "--- nodes"; $ctl1 nodes');
+    const { code, out } = await runBash(`set -e\n${script}`, env);
+    expect(code, out).toBe(0);
+    // The answer came from node2's or node3's fake, and the footer names that node.
+    expect(out).toMatch(/Hello from node[23]\./);
+    const served = /served by (node\d) \(llama3\.2:3b\)/.exec(out);
+    expect(served?.[1], out).toMatch(/^node[23]$/);
+    expect(out).toContain(`Hello from ${served?.[1]}.`);
+    // After `kill -9` of node3's recorded PID, node1 lists it dead.
+    const lastNodes = out.split('--- nodes').at(-1) ?? '';
+    expect(lastNodes).toMatch(/^node3\s+dead\b/m);
+  });
+});
