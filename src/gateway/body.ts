@@ -58,6 +58,23 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
   });
 }
 
+/** Deepest nesting of objects and arrays a body may have: deep enough for any tool schema. */
+export const MAX_JSON_DEPTH = 512;
+
+/** True when objects/arrays in `value` nest more than `limit` deep. Iterative: no recursion to overflow. */
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: Array<{ node: unknown; depth: number }> = [{ node: value, depth: 0 }];
+  while (stack.length > 0) {
+    const { node, depth } = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth + 1 > limit) return true;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      if (child !== null && typeof child === 'object') stack.push({ node: child, depth: depth + 1 });
+    }
+  }
+  return false;
+}
+
 /** Parse body bytes as one JSON object; a RequestError (400) says what is wrong. */
 export function parseJsonObject(raw: Buffer): JsonObject {
   if (raw.length === 0) {
@@ -75,6 +92,12 @@ export function parseJsonObject(raw: Buffer): JsonObject {
     throw new RequestError(
       `We could not parse the JSON body of your request (${(err as Error).message}); send a JSON object.`,
       { openaiCode: 'invalid_json', cause: err },
+    );
+  }
+  if (nestedDeeperThan(value, MAX_JSON_DEPTH)) {
+    throw new RequestError(
+      `The JSON body is nested more than ${MAX_JSON_DEPTH} levels deep; this gateway accepts at most ${MAX_JSON_DEPTH} (deep enough for any tool schema). Flatten the request.`,
+      { openaiCode: 'invalid_json' },
     );
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {

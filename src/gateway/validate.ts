@@ -10,14 +10,33 @@ const streamFields = {
   stream_options: z.looseObject({ include_usage: z.boolean().nullish() }).nullish(),
 };
 const nonEmptyList = z.array(z.unknown()).min(1, 'must not be empty');
+/** Bounds checked before dispatch, so a backend never sees them: n in 1–128, max tokens ≥ 1. */
+export const MAX_CHOICES = 128;
+const generationBounds = {
+  n: z
+    .number()
+    .int('must be a whole number')
+    .min(1, `must be between 1 and ${MAX_CHOICES}`)
+    .max(MAX_CHOICES, `must be between 1 and ${MAX_CHOICES}`)
+    .nullish(),
+  // Large values pass: backends clamp them to the context.
+  max_tokens: z.number().int('must be a whole number').min(1, 'must be at least 1').nullish(),
+  max_completion_tokens: z.number().int('must be a whole number').min(1, 'must be at least 1').nullish(),
+};
 
 const SCHEMAS: Record<InferenceKind, z.ZodType> = {
   chat: z.looseObject({
     model,
     messages: z.array(z.looseObject({ role: z.string() })).min(1, 'must contain at least one message'),
     ...streamFields,
+    ...generationBounds,
   }),
-  completions: z.looseObject({ model, prompt: z.union([z.string(), nonEmptyList]), ...streamFields }),
+  completions: z.looseObject({
+    model,
+    prompt: z.union([z.string(), nonEmptyList]),
+    ...streamFields,
+    ...generationBounds,
+  }),
   embeddings: z.looseObject({
     model,
     input: z.union([z.string().min(1, 'must not be empty'), nonEmptyList]),

@@ -128,6 +128,49 @@ describe('gateway errors (openai client)', () => {
     expect(h.dispatcher.requests).toHaveLength(0);
   });
 
+  it('out-of-bound n and max_tokens → 400 naming the bound, and the backend never sees them', async () => {
+    h = await startGateway();
+    const cases: Array<[Record<string, unknown>, string, RegExp]> = [
+      [{ n: 1e9 }, 'n', /between 1 and 128/],
+      [{ n: 0 }, 'n', /between 1 and 128/],
+      [{ max_tokens: -5 }, 'max_tokens', /at least 1/],
+      [{ max_tokens: 0 }, 'max_tokens', /at least 1/],
+      [{ max_completion_tokens: 2.5 }, 'max_completion_tokens', /whole number/],
+    ];
+    for (const [extra, param, bound] of cases) {
+      const err = await failure(
+        h.client.chat.completions.create({
+          model: 'coder',
+          messages,
+          ...extra,
+        } as OpenAI.ChatCompletionCreateParamsNonStreaming),
+      );
+      expect(err, param).toBeInstanceOf(OpenAI.BadRequestError);
+      expect(err.param).toBe(param);
+      expect(err.message).toMatch(bound);
+    }
+    expect(h.dispatcher.requests).toHaveLength(0);
+    // Large values pass: backends clamp max_tokens to what the context leaves.
+    await h.client.chat.completions.create({ model: 'coder', messages, max_tokens: 1_000_000, n: 2 });
+    expect(h.dispatcher.requests).toHaveLength(1);
+  });
+
+  it('JSON nested past 512 levels → 400 invalid_json naming the bound, not a 500', async () => {
+    h = await startGateway();
+    const deep = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
+    const body = `{"model":"coder","messages":[{"role":"user","content":"hi"}],"tools":${deep}}`;
+    const res = await fetch(`${h.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer x' },
+      body,
+    });
+    expect(res.status).toBe(400);
+    const json = (await res.json()) as { error: { code: string; message: string } };
+    expect(json.error.code).toBe('invalid_json');
+    expect(json.error.message).toMatch(/512/);
+    expect(h.dispatcher.requests).toHaveLength(0);
+  });
+
   it('aborting a non-streaming call aborts the dispatcher signal promptly', async () => {
     h = await startGateway();
     let abortedAt = 0;
