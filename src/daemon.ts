@@ -27,6 +27,7 @@ import { PeerClientPool } from './rpc/peer-client.js';
 import { PeerServer } from './rpc/peer-server.js';
 import type { HeartbeatRequest, StatusResponse } from './rpc/wire.js';
 import { assertPeerIs, type HasAuthContext } from './security/grpc-credentials.js';
+import { checkDataDirOwnership } from './security/ownership.js';
 import { SwarmTrust } from './security/trust.js';
 import { Serving } from './serving.js';
 import { Slots } from './tasks/slots.js';
@@ -82,6 +83,8 @@ export class Daemon {
 
   private async startServices(): Promise<void> {
     const { config, logger } = this;
+    // Before reading anything from it: another user's data dir could hold their swarm's credentials.
+    await checkDataDirOwnership(config.node.dataDir);
     this.nodeId = await loadOrCreateNodeId(config.node.dataDir);
     logger.info({ node: this.nodeId, name: config.node.name, version: SOFTWARE_VERSION }, 'swarmd starting');
 

@@ -255,6 +255,7 @@ const USAGE_CODES: readonly ErrorCode[] = [
   ErrorCodes.SECURITY_UNPAIRED,
   ErrorCodes.SECURITY_ALREADY_MEMBER,
   ErrorCodes.SECURITY_CREDENTIALS_CORRUPT,
+  ErrorCodes.SECURITY_DATA_DIR_UNSAFE,
   ErrorCodes.JOB_INVALID,
   ErrorCodes.JOB_NOT_FOUND,
 ];

@@ -6,6 +6,7 @@ import { ErrorCodes } from '../errors.js';
 import { createSwarmCa, type NodeCert } from './ca.js';
 import { buildCredentials, type Credentials, secretOf } from './credentials.js';
 import { NODE_ID_RE } from './names.js';
+import { checkDataDirOwnership } from './ownership.js';
 import { swarmFingerprint } from './proof.js';
 import { SecurityError } from './security-error.js';
 import {
@@ -187,6 +188,7 @@ async function update(
   decide: (existing: StoredCredentials | null) => { secret: SwarmSecret; node?: NodeCert | undefined } | null,
   replaceCorrupt = false,
 ): Promise<Credentials | null> {
+  await checkDataDirOwnership(dataDir);
   for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
     const before = await readStoredForUpdate(dataDir, replaceCorrupt);
     const plan = decide(before?.stored ?? null);

@@ -7,7 +7,7 @@
 // member with its own certificate, so its calls get past mTLS to the checks under test.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -31,6 +31,17 @@ import {
 } from './swarmd-process.js';
 
 const sandboxes: Sandbox[] = [];
+
+/** A uid nobody on a test machine runs as: the "other user" of the data dir tests. */
+const OTHER_UID = 54_321;
+
+async function waitFor(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
 
 async function sandbox(): Promise<Sandbox> {
   const box = await createSandbox();
@@ -214,6 +225,42 @@ describe('the data dir', () => {
     const daemon = new SwarmdProcess(loopbackFlags(box), box.env);
     await expectFatal(daemon, 'SWARM_ERR_NODE_ID_CORRUPT');
     expect(await readFile(idFile, 'utf8')).toBe('this is not a node id\n');
+  });
+
+  it('a data dir another user planted (owned by another uid, or world-writable) is refused at start', async () => {
+    const box = await sandbox();
+    await mkdir(box.dataDir, { recursive: true, mode: 0o700 });
+    await chown(box.dataDir, OTHER_UID, OTHER_UID);
+    const planted = new SwarmdProcess(loopbackFlags(box), box.env);
+    const stderr = await expectFatal(planted, 'SWARM_ERR_SECURITY_DATA_DIR_UNSAFE');
+    expect(stderr).toContain(`belongs to uid ${OTHER_UID}`);
+    expect(existsSync(join(box.dataDir, 'node-id'))).toBe(false);
+
+    await chown(box.dataDir, process.getuid!(), process.getgid!());
+    await chmod(box.dataDir, 0o777);
+    const open = new SwarmdProcess(loopbackFlags(box), box.env);
+    expect(await expectFatal(open, 'SWARM_ERR_SECURITY_DATA_DIR_UNSAFE')).toMatch(/writable by other users/);
+  });
+
+  it('a credentials file swapped in by another user is refused by the running daemon, which keeps its swarm', async () => {
+    const box = await sandbox();
+    await initSwarm(box.dataDir, await loadOrCreateNodeId(box.dataDir));
+    const daemon = await startDaemon(box);
+    const swarmOf = async () =>
+      (JSON.parse((await swarmctl(socketOf(box), ['nodes', '--json'])).stdout) as NodesJson).swarm;
+    const before = await swarmOf();
+    expect(before).toBeTruthy();
+    // Another swarm's credentials, owned by another uid, renamed over ours (what an attacker
+    // with write access to a shared /tmp data dir would do).
+    const other = await createSandbox();
+    sandboxes.push(other);
+    await initSwarm(other.dataDir, await loadOrCreateNodeId(box.dataDir));
+    const foreign = join(other.dataDir, 'swarm', 'credentials.json');
+    await chown(foreign, OTHER_UID, OTHER_UID);
+    await rename(foreign, join(box.dataDir, 'swarm', 'credentials.json'));
+    await waitFor(() => daemon.logs().some((line) => /refuses to use it/.test(String(line['err'] ?? ''))));
+    expect(await swarmOf()).toBe(before);
+    expect(daemon.running).toBe(true);
   });
 
   it('a second daemon on the same data dir exits with SWARM_ERR_CONTROL_SOCKET_BUSY; the first keeps serving', async () => {
