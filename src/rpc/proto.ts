@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { boundMemberMessages } from './message-bounds.js';
 
 /** Options every side uses, so both ends agree on how messages map to JS. */
 export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
@@ -30,7 +31,12 @@ export function protoPath(): string {
 }
 
 let cached:
-  | { coordination: grpc.ServiceDefinition; control: grpc.ServiceDefinition; pkg: grpc.GrpcObject }
+  | {
+      coordination: grpc.ServiceDefinition;
+      coordinationClient: grpc.ServiceClientConstructor;
+      control: grpc.ServiceDefinition;
+      pkg: grpc.GrpcObject;
+    }
   | undefined;
 
 /** The loaded services (cached: parsing the proto costs ~20 ms). */
@@ -39,16 +45,18 @@ export function loadServices() {
     const definition = protoLoader.loadSync(protoPath(), PROTO_LOADER_OPTIONS);
     const pkg = grpc.loadPackageDefinition(definition);
     const v1 = (pkg.swarm as grpc.GrpcObject).v1 as grpc.GrpcObject;
-    const coordination = (v1.SwarmCoordination as grpc.ServiceClientConstructor).service;
+    // Both ends use the bounded definition: a member message too big is refused undecoded.
+    const coordination = boundMemberMessages((v1.SwarmCoordination as grpc.ServiceClientConstructor).service);
+    const coordinationClient = grpc.makeClientConstructor(coordination, 'swarm.v1.SwarmCoordination');
     const control = (v1.SwarmControl as grpc.ServiceClientConstructor).service;
-    cached = { coordination, control, pkg: v1 };
+    cached = { coordination, coordinationClient, control, pkg: v1 };
   }
   return cached;
 }
 
 /** Client constructor for the peer service. */
 export function coordinationClient(): grpc.ServiceClientConstructor {
-  return loadServices().pkg.SwarmCoordination as grpc.ServiceClientConstructor;
+  return loadServices().coordinationClient;
 }
 
 /** Client constructor for the local control service. */

@@ -3,6 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { ErrorCodes, errorMessage, SwarmError } from '../errors.js';
 import type { Logger } from '../util/logger.js';
+import { RefusedMessage } from './message-bounds.js';
 
 type Handler<Req, Res> = (request: Req, call: grpc.ServerUnaryCall<Req, Res>) => Res | Promise<Res>;
 
@@ -13,6 +14,11 @@ export function unary<Req, Res>(
   handler: Handler<Req, Res>,
 ): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
+    if ((call.request as unknown) instanceof RefusedMessage) {
+      const { reason } = call.request as unknown as RefusedMessage;
+      callback({ code: grpc.status.RESOURCE_EXHAUSTED, details: reason, metadata: new grpc.Metadata() });
+      return;
+    }
     Promise.resolve()
       .then(() => handler(call.request, call))
       .then((reply) => callback(null, reply))

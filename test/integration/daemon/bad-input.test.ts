@@ -455,6 +455,33 @@ describe('hostile input from an authenticated member', () => {
     expect(daemon.running).toBe(true);
   });
 
+  it('refuses a member message listing 20k backends before decoding it, and keeps serving', async () => {
+    const box = await sandbox();
+    const { id: serverId, token } = await pair(box);
+    const peer = await member(box, token);
+    const daemon = await startDaemon(box);
+    const { peerPort } = await status(box);
+    const client = peerClient(peerPort, peer, serverId);
+    try {
+      const backends = Array.from({ length: 20_000 }, (_, i) => ({
+        id: `b${i}`,
+        kind: 'ollama',
+        url: `http://127.0.0.1:${i}`,
+        healthy: true,
+        models: [{ id: 'm', loaded: false }],
+      }));
+      const error = await registerNode(client, { node: { ...nodeInfo(peer.nodeId, 1, 0), backends } });
+      expect(error?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+      expect(error?.details).toMatch(
+        /RegisterNode request of \d+ bytes refused: member messages are at most 524288 bytes/,
+      );
+      expect(await registerNode(client, { node: nodeInfo(peer.nodeId, 1, 0) })).toBeNull();
+    } finally {
+      client.close();
+    }
+    expect(daemon.running).toBe(true);
+  });
+
   it('answers malformed protobuf with an error status and keeps serving', async () => {
     const box = await sandbox();
     const { id: serverId, token } = await pair(box);
