@@ -2,6 +2,7 @@
 // Remote peers reach only this service; control RPCs live on the local socket.
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
+import { LogBudget } from '../util/log-budget.js';
 import type { Logger } from '../util/logger.js';
 import { loadServices } from './proto.js';
 import { bindServer, shutdownServer, unary } from './serve.js';
@@ -47,6 +48,8 @@ export interface PeerHandlers {
 }
 
 const MAX_REFUSAL_KEYS = 4096;
+/** Refused-handshake log lines per minute, from all addresses together. */
+export const REFUSAL_LOG_LINES = 20;
 
 export interface PeerServerInit {
   host: string;
@@ -68,6 +71,7 @@ export class PeerServer {
   /** The port actually bound (differs from init.port when it was 0). */
   port = 0;
   private readonly refusalsLogged = new Set<string>();
+  private readonly refusalBudget = new LogBudget({ lines: REFUSAL_LOG_LINES, windowMs: 60_000 });
 
   constructor(components: { logger: Logger; handlers: PeerHandlers }, init: PeerServerInit) {
     this.logger = components.logger;
@@ -140,14 +144,23 @@ export class PeerServer {
     this.logger.info({ port: this.port, host: this.init.host }, 'peer gRPC listening');
   }
 
-  /** One log line per remote address and reason, not one per packet or reconnect. */
+  /**
+   * One log line per remote address and reason, not one per packet or reconnect, and at most
+   * REFUSAL_LOG_LINES a minute in all: a flood from thousands of addresses stays a few lines.
+   */
   private logRefusal(error: Error, remoteAddress: string): void {
     const reason = describeTlsRefusal(error);
     const key = `${remoteAddress}|${reason}`;
     if (this.refusalsLogged.has(key)) return;
     if (this.refusalsLogged.size >= MAX_REFUSAL_KEYS) this.refusalsLogged.clear();
     this.refusalsLogged.add(key);
-    this.logger.warn({ remote: remoteAddress, tlsError: error.message }, reason);
+    const line = this.refusalBudget.take();
+    if (!line) return;
+    const { suppressed } = line;
+    this.logger.warn(
+      { remote: remoteAddress, tlsError: error.message, ...(suppressed > 0 && { suppressed }) },
+      suppressed > 0 ? `${reason} (${suppressed} more refusals were not logged)` : reason,
+    );
   }
 
   /** Mark not serving (health) while draining. */

@@ -14,6 +14,7 @@ import * as grpc from '@grpc/grpc-js';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DoctorJson, NodesJson, StatusJson } from '../../../src/cli/json.js';
 import { loadOrCreateNodeId } from '../../../src/node/identity.js';
+import { REFUSAL_LOG_LINES } from '../../../src/rpc/peer-server.js';
 import { coordinationClient } from '../../../src/rpc/proto.js';
 import type { Credentials } from '../../../src/security/credentials.js';
 import { clientCredentials, peerChannelOptions } from '../../../src/security/grpc-credentials.js';
@@ -151,9 +152,9 @@ async function closedPort(): Promise<number> {
 }
 
 /** Write `payload` to a raw TCP connection, read what comes back for a moment, close. */
-function rawExchange(port: number, payload: Buffer | string): Promise<string> {
+function rawExchange(port: number, payload: Buffer | string, localAddress?: string): Promise<string> {
   return new Promise((resolve) => {
-    const socket = tcpConnect({ host: '127.0.0.1', port });
+    const socket = tcpConnect({ host: '127.0.0.1', port, ...(localAddress && { localAddress }) });
     let received = '';
     const done = () => {
       socket.destroy();
@@ -334,6 +335,27 @@ describe('the peer port', () => {
     expect(stranger).toMatchObject({ compatible: false, self: false });
     expect(stranger?.problem).toContain('2.0');
     expect(daemon.running).toBe(true);
+  });
+
+  it('logs refused handshakes from 2,000 source addresses in a bounded number of lines', async () => {
+    const box = await sandbox();
+    await pair(box);
+    const daemon = await startDaemon(box);
+    const { peerPort } = await status(box);
+    // Every 127.x.y.z is this machine's loopback: 2,000 distinct strangers, 100 at a time.
+    const sources = Array.from({ length: 2_000 }, (_, i) => `127.1.${Math.floor(i / 250)}.${(i % 250) + 1}`);
+    for (let i = 0; i < sources.length; i += 100) {
+      await Promise.all(
+        sources.slice(i, i + 100).map((source) => rawExchange(peerPort, 'GET / HTTP/1.1\r\n\r\n', source)),
+      );
+    }
+    await sleep(500);
+    const refusals = daemon.logs().filter((line) => /refused/.test(String(line.msg)));
+    expect(refusals.length).toBeGreaterThan(0);
+    expect(refusals.length).toBeLessThanOrEqual(REFUSAL_LOG_LINES);
+    expect(daemon.running).toBe(true);
+    // The next line written says how many were left out (the budget is per minute).
+    expect(new Set(refusals.map((line) => String(line['remote']))).size).toBe(refusals.length);
   });
 
   it('survives raw garbage and HTTP/1.1, and refuses RegisterNode without a node with INVALID_ARGUMENT', async () => {
