@@ -453,6 +453,7 @@ export class Daemon {
       views: this.membership?.views() ?? [],
       unreachableStatics: this.membership?.unreachableStatics() ?? [],
       backends: this.backends?.list() ?? [],
+      autoDetect: this.config.backends.autoDetect,
       peerPort: this.peerServer?.port ?? this.config.peer.port,
       swarm: (() => {
         const creds = this.trust?.current();

@@ -44,6 +44,7 @@ function context(overrides: Partial<DoctorContext> = {}): DoctorContext {
     views: [view({ id: 'aaaaaaaaaaaaaaaa', name: 'self', self: true })],
     unreachableStatics: [],
     backends: [],
+    autoDetect: true,
     peerPort: 8766,
     swarm: { id: '0123456789abcdef', epoch: 1, fingerprint: '3fa2c1d0' },
     ...overrides,
@@ -107,5 +108,17 @@ describe('doctor', () => {
       context({ checkOwnEndpoints: async () => Promise.reject(new Error('boom')) }),
     );
     expect(checks.get('peer port')).toMatchObject({ status: 'fail' });
+  });
+
+  it('blames the default ports for a missing model server only when it probed them', async () => {
+    const probed = await byName(context({ autoDetect: true }));
+    expect(probed.get('model servers')).toMatchObject({ status: 'warn' });
+    expect(probed.get('model servers')!.detail).toContain('default ports');
+
+    const notProbed = await byName(context({ autoDetect: false }));
+    expect(notProbed.get('model servers')).toMatchObject({ status: 'warn' });
+    expect(notProbed.get('model servers')!.detail).not.toContain('default ports');
+    expect(notProbed.get('model servers')!.detail).toContain('backends.autoDetect: false');
+    expect(notProbed.get('model servers')!.fix).toContain('backends.servers');
   });
 });
