@@ -457,7 +457,7 @@ export class Daemon {
       peerPort: this.peerServer?.port ?? this.config.peer.port,
       swarm: (() => {
         const creds = this.trust?.current();
-        return creds ? { id: creds.swarmId, epoch: creds.epoch, fingerprint: creds.fingerprint } : null;
+        return creds ? { swarmId: creds.swarmId, epoch: creds.epoch, fingerprint: creds.fingerprint } : null;
       })(),
     });
   }

@@ -2,6 +2,7 @@
 // The checks read a snapshot of the daemon's state plus two probes of the host.
 import type { BackendStatus } from '../backends/types.js';
 import type { WireDoctorCheck, WirePeerView } from '../rpc/wire.js';
+import { swarmLabel } from '../security/names.js';
 
 export interface ProbeResult {
   ok: boolean;
@@ -21,7 +22,7 @@ export interface DoctorContext {
   autoDetect: boolean;
   peerPort: number;
   /** This node's swarm, or null when it holds no credentials. */
-  swarm: { id: string; epoch: number; fingerprint: string } | null;
+  swarm: { swarmId: string; epoch: number; fingerprint: string } | null;
 }
 
 function check(name: string, status: WireDoctorCheck['status'], detail: string, fix = ''): WireDoctorCheck {
@@ -68,11 +69,7 @@ export async function runDoctor(ctx: DoctorContext): Promise<WireDoctorCheck[]> 
 
   checks.push(
     ctx.swarm
-      ? check(
-          'swarm membership',
-          'ok',
-          `member of swarm ${ctx.swarm.id} (fingerprint ${ctx.swarm.fingerprint}, epoch ${ctx.swarm.epoch})`,
-        )
+      ? check('swarm membership', 'ok', `member of ${swarmLabel(ctx.swarm)}`)
       : check(
           'swarm membership',
           'fail',

@@ -46,7 +46,7 @@ function context(overrides: Partial<DoctorContext> = {}): DoctorContext {
     backends: [],
     autoDetect: true,
     peerPort: 8766,
-    swarm: { id: '0123456789abcdef', epoch: 1, fingerprint: '3fa2c1d0' },
+    swarm: { swarmId: '0123456789abcdef', epoch: 1, fingerprint: '3fa2c1d0' },
     ...overrides,
   };
 }
@@ -61,6 +61,14 @@ describe('doctor', () => {
     );
     expect(checks.get('multicast route')).toMatchObject({ status: 'fail' });
     expect(checks.get('multicast route')!.fix).toContain('224.0.0.0/4');
+  });
+
+  it('names the swarm of a member as swarmctl does: its id, epoch and fingerprint', async () => {
+    const checks = await byName(context());
+    expect(checks.get('swarm membership')).toMatchObject({
+      status: 'ok',
+      detail: 'member of swarm 0123456789abcdef (epoch 1, fingerprint 3fa2c1d0)',
+    });
   });
 
   it('says an unpaired node must init or join, and does not blame static peers for it', async () => {
