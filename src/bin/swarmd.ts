@@ -4,6 +4,7 @@ import { loadConfig } from '../config/load.js';
 import { envNameFor, FLAG_ALIASES, OPTION_TYPES } from '../config/options.js';
 import { Daemon } from '../daemon.js';
 import { SwarmError } from '../errors.js';
+import { routeGrpcLogs } from '../rpc/grpc-log.js';
 import { createLogger } from '../util/logger.js';
 import { SOFTWARE_VERSION } from '../version.js';
 
@@ -50,6 +51,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = loadConfig({ argv });
   const logger = createLogger(config.log.level);
+  routeGrpcLogs(logger);
   const daemon = new Daemon(config, { logger });
 
   let signals = 0;

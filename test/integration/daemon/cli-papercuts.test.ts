@@ -1,0 +1,101 @@
+// What a newcomer meets in the first minutes, with the real binaries on loopback (mDNS off):
+// swarmd on a port already taken, and the words and numbers swarmctl prints about a fresh node.
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { DoctorJson, NodesJson, StatusJson } from '../../../src/cli/json.js';
+import {
+  createSandbox,
+  ensureBuilt,
+  killAll,
+  loopbackFlags,
+  type Sandbox,
+  SwarmdProcess,
+  swarmctl,
+} from './swarmd-process.js';
+
+const sandboxes: Sandbox[] = [];
+
+async function sandbox(): Promise<Sandbox> {
+  const box = await createSandbox();
+  sandboxes.push(box);
+  return box;
+}
+
+function socketOf(box: Sandbox): string {
+  return join(box.dataDir, 'control.sock');
+}
+
+beforeAll(() => ensureBuilt(), 120_000);
+
+afterEach(async () => {
+  await killAll();
+  await Promise.all(sandboxes.splice(0).map((box) => box.remove()));
+});
+
+describe('swarmd on a peer port already in use', () => {
+  let taken: Server;
+
+  beforeAll(async () => {
+    taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  });
+
+  afterAll(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+
+  it("prints only swarmd's own error, naming the port and what to do, and exits non-zero", async () => {
+    const box = await sandbox();
+    const port = (taken.address() as { port: number }).port;
+    const daemon = new SwarmdProcess(
+      [...loopbackFlags(box, { port: false }), '--port', String(port)],
+      box.env,
+    );
+    const exit = await daemon.exit();
+    expect(exit.code, daemon.stderr).toBe(2);
+    // One line, swarmd's: the code, the address, and the flag that picks another port.
+    const lines = daemon.stderr.trimEnd().split('\n');
+    expect(lines, daemon.stderr).toHaveLength(1);
+    expect(lines[0]).toMatch(/^swarmd: /);
+    expect(lines[0]).toContain('[SWARM_ERR_PORT_IN_USE]');
+    expect(lines[0]).toContain(`127.0.0.1:${port}`);
+    expect(lines[0]).toContain('--port');
+    // grpc-js's own line ("E No address added out of total 1 resolved") is nowhere.
+    expect(`${daemon.stdout}${daemon.stderr}`).not.toContain('No address added');
+  });
+});
+
+describe('what swarmctl says about a fresh node', () => {
+  it('names the swarm the same way in init and nodes, and prints whole ms in --json', async () => {
+    const box = await sandbox();
+    const init = await swarmctl(socketOf(box), ['--data-dir', box.dataDir, 'init']);
+    expect(init.code, init.stderr).toBe(0);
+    const daemon = new SwarmdProcess(loopbackFlags(box), box.env);
+    await daemon.ready();
+    const nodes = await swarmctl(socketOf(box), ['nodes']);
+    const data = JSON.parse((await swarmctl(socketOf(box), ['nodes', '--json'])).stdout) as NodesJson;
+    // init: "swarm <id> (epoch 1, fingerprint …) created in …"; nodes: "swarm <id> (epoch 1)".
+    expect(init.stderr).toMatch(
+      new RegExp(`^swarm ${data.swarm} \\(epoch 1, fingerprint [0-9a-f]{8}\\) created in `, 'm'),
+    );
+    expect(nodes.stdout.split('\n')[0]).toBe(`swarm ${data.swarm} (epoch 1)`);
+    const doctor = JSON.parse((await swarmctl(socketOf(box), ['doctor', '--json'])).stdout) as DoctorJson;
+    expect(doctor.checks.find((check) => check.name === 'swarm membership')?.detail).toMatch(
+      new RegExp(`^member of swarm ${data.swarm} \\(epoch 1, fingerprint [0-9a-f]{8}\\)$`),
+    );
+    const status = JSON.parse((await swarmctl(socketOf(box), ['status', '--json'])).stdout) as StatusJson;
+    expect(Number.isInteger(status.uptimeMs)).toBe(true);
+    expect(status.uptimeMs).toBeGreaterThan(0);
+  }, 30_000);
+
+  it('doctor does not blame the default ports when auto-detection is off', async () => {
+    const box = await sandbox();
+    // loopbackFlags turn backends.autoDetect off.
+    const daemon = new SwarmdProcess(loopbackFlags(box), box.env);
+    await daemon.ready();
+    const doctor = JSON.parse((await swarmctl(socketOf(box), ['doctor', '--json'])).stdout) as DoctorJson;
+    const servers = doctor.checks.find((check) => check.name === 'model servers');
+    expect(servers?.status).toBe('warn');
+    expect(servers?.detail).not.toContain('default ports');
+    expect(servers?.detail).toContain('backends.autoDetect: false');
+  }, 30_000);
+});
