@@ -1,15 +1,21 @@
 // What a newcomer meets in the first minutes, with the real binaries on loopback (mDNS off):
-// swarmd on a port already taken, and the words and numbers swarmctl prints about a fresh node.
+// swarmd on a port already taken, swarmctl piped into `head`, and the words and numbers swarmctl
+// prints about a fresh node.
+import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DoctorJson, NodesJson, StatusJson } from '../../../src/cli/json.js';
+import { ControlServer } from '../../../src/control/server.js';
+import { createLogger } from '../../../src/util/logger.js';
 import {
   createSandbox,
   ensureBuilt,
   killAll,
   loopbackFlags,
+  ROOT,
   type Sandbox,
+  SWARMCTL,
   SwarmdProcess,
   swarmctl,
 } from './swarmd-process.js';
@@ -64,6 +70,71 @@ describe('swarmd on a peer port already in use', () => {
   });
 });
 
+describe('swarmctl piped into a reader that stops early', () => {
+  const ROWS = 20_000;
+  let dir: Sandbox;
+  let server: ControlServer;
+
+  beforeAll(async () => {
+    dir = await createSandbox();
+    const unused = () => {
+      throw new Error('not used');
+    };
+    // The real control server with a ledger of many rows: far more than a pipe buffers.
+    server = new ControlServer(
+      {
+        logger: createLogger('silent'),
+        handlers: {
+          status: unused,
+          listNodes: unused,
+          listModels: unused,
+          doctor: unused,
+          removeNode: unused,
+          rotate: unused,
+          usage: unused,
+          *usageRows() {
+            for (let i = 0; i < ROWS; i++)
+              yield { jsonl: `${JSON.stringify({ i, pad: 'x'.repeat(100) })}\n` };
+          },
+          pause: unused,
+          resume: unused,
+          drain: unused,
+        },
+      },
+      { socketPath: join(dir.dir, 'control.sock') },
+    );
+    await server.start();
+  });
+
+  afterAll(async () => {
+    await server.stop();
+    await dir.remove();
+  });
+
+  it('`swarmctl usage --jsonl | head -2` ends with status 0 and no stack trace', async () => {
+    const result = await pipeIntoHead(['--socket', join(dir.dir, 'control.sock'), 'usage', '--jsonl'], 2);
+    expect(result.lines.map((line) => JSON.parse(line).i)).toEqual([0, 1]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+  }, 30_000);
+
+  it('ends quietly for commands that print little, when the reader is already gone', async () => {
+    const box = await sandbox();
+    const daemon = new SwarmdProcess(loopbackFlags(box), box.env);
+    await daemon.ready();
+    for (const args of [
+      ['status'],
+      ['nodes', '--json'],
+      ['doctor'],
+      ['--help'],
+      ['--data-dir', box.dataDir, 'init', '--json'],
+    ]) {
+      const result = await pipeIntoHead(['--socket', socketOf(box), ...args], 0);
+      expect({ args, stderr: result.stderr, code: result.code }).toEqual({ args, stderr: '', code: 0 });
+    }
+  }, 60_000);
+});
+
 describe('what swarmctl says about a fresh node', () => {
   it('names the swarm the same way in init and nodes, and prints whole ms in --json', async () => {
     const box = await sandbox();
@@ -99,3 +170,44 @@ describe('what swarmctl says about a fresh node', () => {
     expect(servers?.detail).toContain('backends.autoDetect: false');
   }, 30_000);
 });
+
+/**
+ * Run swarmctl with its stdout on a real pipe whose reader closes after `keep` lines (0: before
+ * swarmctl writes anything), as `swarmctl … | head -n keep` does.
+ */
+function pipeIntoHead(
+  args: string[],
+  keep: number,
+): Promise<{ lines: string[]; stderr: string; code: number | null }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [SWARMCTL, ...args], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const lines: string[] = [];
+    let buffered = '';
+    let stderr = '';
+    const close = () => child.stdout.destroy();
+    if (keep === 0) close();
+    else {
+      child.stdout.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString();
+        const parts = buffered.split('\n');
+        buffered = parts.pop() ?? '';
+        lines.push(...parts);
+        if (lines.length >= keep) {
+          lines.length = keep;
+          close();
+        }
+      });
+    }
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ lines, stderr, code });
+    });
+  });
+}
