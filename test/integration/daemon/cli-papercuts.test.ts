@@ -1,12 +1,14 @@
 // What a newcomer meets in the first minutes, with the real binaries on loopback (mDNS off):
-// swarmd on a port already taken, swarmctl piped into `head`, and the words and numbers swarmctl
-// prints about a fresh node.
-import { spawn } from 'node:child_process';
+// swarmctl run while swarmd is still starting, swarmd on a port already taken, swarmctl piped
+// into `head`, and the words and numbers swarmctl prints about a fresh node.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DoctorJson, NodesJson, StatusJson } from '../../../src/cli/json.js';
 import { ControlServer } from '../../../src/control/server.js';
+import { startingMarkerPath } from '../../../src/control/starting.js';
 import { createLogger } from '../../../src/util/logger.js';
 import {
   createSandbox,
@@ -32,11 +34,87 @@ function socketOf(box: Sandbox): string {
   return join(box.dataDir, 'control.sock');
 }
 
+const idle: ChildProcess[] = [];
+
+/** A live process of ours that never opens a socket: to swarmctl, a daemon stuck in its start. */
+function idleProcess(): ChildProcess {
+  const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
+  idle.push(child);
+  return child;
+}
+
 beforeAll(() => ensureBuilt(), 120_000);
 
 afterEach(async () => {
   await killAll();
+  for (const child of idle.splice(0)) child.kill('SIGKILL');
   await Promise.all(sandboxes.splice(0).map((box) => box.remove()));
+});
+
+describe('swarmctl right after swarmd starts', () => {
+  it('waits for a daemon that is starting, says so on stderr, then answers', async () => {
+    const box = await sandbox();
+    const socket = socketOf(box);
+    // swarmctl first, the daemon just after: its control socket does not exist yet.
+    const asked = swarmctl(socket, ['nodes', '--json']);
+    const daemon = new SwarmdProcess(loopbackFlags(box), box.env);
+    const result = await asked;
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toBe(`waiting for swarmd to start (${socket})…\n`);
+    const nodes = JSON.parse(result.stdout) as NodesJson;
+    expect(nodes.nodes.find((node) => node.self)?.id).toBe(nodes.self);
+    await daemon.ready();
+  }, 30_000);
+
+  it('fails at once, without waiting, when no daemon is starting (none, or one that died starting)', async () => {
+    const box = await sandbox();
+    const socket = socketOf(box);
+    const none = await swarmctl(socket, ['nodes']);
+    expect(none.code).toBe(3);
+    expect(none.stderr).toContain(`no control socket at ${socket}`);
+    expect(none.stderr).not.toContain('waiting');
+
+    // A marker left by a daemon killed while starting names a process that is gone.
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid;
+    await mkdir(box.dataDir, { recursive: true, mode: 0o700 });
+    await writeFile(startingMarkerPath(socket), `${gone}\n`);
+    const stale = await swarmctl(socket, ['status']);
+    expect(stale.code).toBe(3);
+    expect(stale.stderr).not.toContain('waiting');
+  });
+
+  it('gives up on a daemon that never opens its socket, naming what to look at', async () => {
+    const box = await sandbox();
+    const socket = socketOf(box);
+    await mkdir(box.dataDir, { recursive: true, mode: 0o700 });
+    await writeFile(startingMarkerPath(socket), `${idleProcess().pid}\n`);
+    const result = await swarmctl(socket, ['status', '--json']);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain(`waiting for swarmd to start (${socket})…`);
+    const error = JSON.parse(result.stdout) as { error: { code: string; message: string } };
+    expect(error.error.code).toBe('SWARM_ERR_CONTROL_UNREACHABLE');
+    expect(error.error.message).toContain('systemctl --user status swarmd');
+    expect(error.error.message).toContain('swarmctl doctor');
+  }, 20_000);
+
+  it('never waits in init, join or token, which need no daemon', async () => {
+    const box = await sandbox();
+    await mkdir(box.dataDir, { recursive: true, mode: 0o700 });
+    await writeFile(startingMarkerPath(socketOf(box)), `${idleProcess().pid}\n`);
+    const init = await swarmctl(socketOf(box), ['--data-dir', box.dataDir, 'init']);
+    expect(init.code, init.stderr).toBe(0);
+    expect(init.stderr).not.toContain('waiting');
+    const token = await swarmctl(socketOf(box), ['--data-dir', box.dataDir, 'token']);
+    expect(token).toMatchObject({ code: 0, stdout: init.stdout, stderr: '' });
+    const joined = await swarmctl(socketOf(box), [
+      '--data-dir',
+      join(box.dir, 'second'),
+      'join',
+      init.stdout.trim(),
+    ]);
+    expect(joined.code, joined.stderr).toBe(0);
+    expect(joined.stderr).toBe('');
+  });
 });
 
 describe('swarmd on a peer port already in use', () => {
