@@ -456,10 +456,11 @@ export class Daemon {
       views: this.membership?.views() ?? [],
       unreachableStatics: this.membership?.unreachableStatics() ?? [],
       backends: this.backends?.list() ?? [],
+      autoDetect: this.config.backends.autoDetect,
       peerPort: this.peerServer?.port ?? this.config.peer.port,
       swarm: (() => {
         const creds = this.trust?.current();
-        return creds ? { id: creds.swarmId, epoch: creds.epoch, fingerprint: creds.fingerprint } : null;
+        return creds ? { swarmId: creds.swarmId, epoch: creds.epoch, fingerprint: creds.fingerprint } : null;
       })(),
     });
   }

@@ -1,10 +1,9 @@
 #!/usr/bin/env node
 // swarmd: parse argv → config → run the daemon until SIGTERM/SIGINT.
-import { loadConfig } from '../config/load.js';
+import { loadConfig, type SwarmConfig } from '../config/load.js';
 import { envNameFor, FLAG_ALIASES, OPTION_TYPES } from '../config/options.js';
-import { Daemon } from '../daemon.js';
+import { markStarting } from '../control/starting.js';
 import { SwarmError } from '../errors.js';
-import { createLogger } from '../util/logger.js';
 import { SOFTWARE_VERSION } from '../version.js';
 
 function usage(): string {
@@ -49,7 +48,26 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const config = loadConfig({ argv });
+  // Said before the daemon's modules load: a swarmctl run meanwhile waits for the socket.
+  const unmarkStarting = await markStarting(config.control.socket);
+  try {
+    await run(config);
+  } finally {
+    await unmarkStarting();
+  }
+  return -1; // keep running
+}
+
+/** Build the daemon, stop it on SIGTERM/SIGINT, and start it. */
+async function run(config: SwarmConfig): Promise<void> {
+  // Loaded only now, after the marker: together they take about a second.
+  const [{ Daemon }, { createLogger }, { routeGrpcLogs }] = await Promise.all([
+    import('../daemon.js'),
+    import('../util/logger.js'),
+    import('../rpc/grpc-log.js'),
+  ]);
   const logger = createLogger(config.log.level);
+  routeGrpcLogs(logger);
   const daemon = new Daemon(config, { logger });
 
   let signals = 0;
@@ -74,7 +92,6 @@ async function main(argv: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   await daemon.start();
-  return -1; // keep running
 }
 
 main(process.argv.slice(2)).then(

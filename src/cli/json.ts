@@ -3,7 +3,7 @@
 // PUBLIC CONTRACT: scripts parse these. Keep every field's name, type and meaning stable;
 // add fields rather than change or remove them, and document changes in the README.
 // Conventions: absent or empty values are null (never "" or 0 as "unknown"), times are
-// ms epoch, ages and durations are ms, enums are lower-case words. This file does no I/O.
+// ms epoch, ages and durations are whole ms (integers), enums are lower-case words. This file does no I/O.
 
 import type { SystemFacts } from '../node/types.js';
 import type {
@@ -85,7 +85,7 @@ export interface NodeJson {
   activityReason: string | null;
   /** ms epoch of the last state change. */
   stateSince: number;
-  /** null when never heard from; 0 for this node. */
+  /** Whole ms (rounded: the daemon measures it on a sub-ms clock); null when never heard from; 0 for this node. */
   lastHeartbeatAgeMs: number | null;
   /** The endpoint in use for dialling. */
   address: string | null;
@@ -158,6 +158,7 @@ export interface ModelsJson {
 /** `swarmctl status --json`. */
 export interface StatusJson {
   node: NodeJson;
+  /** Whole ms since the daemon started. */
   uptimeMs: number;
   dataDir: string;
   configPath: string | null;
@@ -333,7 +334,7 @@ export function nodeJson(view: WirePeerView): NodeJson {
     activity: activityJson(info.activity),
     activityReason: text(info.activityReason),
     stateSince: view.stateSinceMs ?? 0,
-    lastHeartbeatAgeMs: view.self ? 0 : age === null || age < 0 ? null : age,
+    lastHeartbeatAgeMs: view.self ? 0 : age === null || age < 0 ? null : Math.round(age),
     address: text(view.address),
     addresses: [...(info.endpoints ?? [])],
     protocol: `${info.protocol?.major ?? 0}.${info.protocol?.minor ?? 0}`,
@@ -428,7 +429,7 @@ export function modelsJson(reply: ListModelsResponse): ModelsJson {
 export function statusJson(reply: StatusResponse): StatusJson {
   return {
     node: nodeJson(reply.self ?? emptyView()),
-    uptimeMs: reply.uptimeMs ?? 0,
+    uptimeMs: Math.round(reply.uptimeMs ?? 0),
     dataDir: reply.dataDir,
     configPath: text(reply.configPath),
     controlSocket: reply.controlSocket,

@@ -30,8 +30,3 @@ export async function currentSwarm(dataDir: string): Promise<SwarmSummary | null
 export async function tokenArgument(arg: string, readStdin: () => Promise<string>): Promise<string> {
   return arg === '-' ? readStdin() : arg;
 }
-
-/** "swarm 3fa2c1d0 (id 9c1e…, epoch 2)". */
-export function swarmLabel(swarm: SwarmSummary): string {
-  return `swarm ${swarm.fingerprint} (id ${swarm.swarmId}, epoch ${swarm.epoch})`;
-}

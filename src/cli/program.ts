@@ -25,6 +25,7 @@ import { usageCommand } from './commands/usage.js';
 import { type ControlClient, connectControl } from './control-client.js';
 import { errorJson } from './json.js';
 import { type CliIo, type DaemonCommand, ExitCodes, type LocalCommand, printJson } from './types.js';
+import { waitForStartingDaemon } from './wait-daemon.js';
 
 /** Dependencies runCli can be given instead of the real ones (tests). */
 export interface CliDeps {
@@ -317,6 +318,7 @@ export function buildProgram(io: CliIo, deps: CliDeps, result: { exitCode: numbe
         return config;
       };
       const socket = globals.socket ?? configOnce().control.socket;
+      await waitForStartingDaemon(socket, io);
       const client = connect(socket);
       try {
         const opts = {

@@ -1,5 +1,6 @@
 // Human output of swarmctl: plain tables and key: value blocks built from the --json shapes.
 // No colours, no I/O: every function returns the text to print (without a final newline).
+import { swarmLabel } from '../security/names.js';
 import { formatDuration } from '../util/duration.js';
 import { plainTable } from '../util/table.js';
 import type {
@@ -77,7 +78,7 @@ export function contextLabel(value: number | null): string {
  */
 export function renderNodes(data: NodesJson): string {
   const lines: string[] = [];
-  if (data.paired) lines.push(`swarm ${data.swarm ?? '?'}, credential epoch ${data.epoch ?? '?'}`, '');
+  if (data.paired) lines.push(swarmLabel({ swarmId: data.swarm ?? '?', epoch: data.epoch }), '');
   lines.push(...renderTable(data));
   lines.push('', ...(data.paired ? renderStrangers(data) : renderUnpaired(data.visible)));
   while (lines.at(-1) === '') lines.pop();
@@ -123,7 +124,7 @@ export function renderUnpaired(visible: readonly VisibleNodeJson[]): string[] {
   const lines = ['This node is not in a swarm. Nodes seen on the LAN:'];
   for (const [swarm, nodes] of ordered) {
     lines.push(
-      `  ${swarm === null ? 'unpaired' : `swarm ${swarm}`}: ${plural(nodes.length, 'node')} (${endpointList(nodes)})`,
+      `  ${swarm === null ? 'unpaired' : swarmLabel({ swarmId: swarm })}: ${plural(nodes.length, 'node')} (${endpointList(nodes)})`,
     );
   }
   lines.push(JOIN_HINT);

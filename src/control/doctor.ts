@@ -2,6 +2,7 @@
 // The checks read a snapshot of the daemon's state plus two probes of the host.
 import type { BackendStatus } from '../backends/types.js';
 import type { WireDoctorCheck, WirePeerView } from '../rpc/wire.js';
+import { swarmLabel } from '../security/names.js';
 
 export interface ProbeResult {
   ok: boolean;
@@ -17,9 +18,11 @@ export interface DoctorContext {
   views: WirePeerView[];
   unreachableStatics: string[];
   backends: BackendStatus[];
+  /** backends.autoDetect: whether the default local ports were probed at all. */
+  autoDetect: boolean;
   peerPort: number;
   /** This node's swarm, or null when it holds no credentials. */
-  swarm: { id: string; epoch: number; fingerprint: string } | null;
+  swarm: { swarmId: string; epoch: number; fingerprint: string } | null;
 }
 
 function check(name: string, status: WireDoctorCheck['status'], detail: string, fix = ''): WireDoctorCheck {
@@ -66,11 +69,7 @@ export async function runDoctor(ctx: DoctorContext): Promise<WireDoctorCheck[]> 
 
   checks.push(
     ctx.swarm
-      ? check(
-          'swarm membership',
-          'ok',
-          `member of swarm ${ctx.swarm.id} (fingerprint ${ctx.swarm.fingerprint}, epoch ${ctx.swarm.epoch})`,
-        )
+      ? check('swarm membership', 'ok', `member of ${swarmLabel(ctx.swarm)}`)
       : check(
           'swarm membership',
           'fail',
@@ -152,18 +151,38 @@ export async function runDoctor(ctx: DoctorContext): Promise<WireDoctorCheck[]> 
       ),
     );
   }
-  const healthy = ctx.backends.filter((backend) => backend.healthy);
-  checks.push(
-    healthy.length > 0
-      ? check('model servers', 'ok', healthy.map((backend) => backend.id).join(', '))
-      : check(
-          'model servers',
-          'warn',
-          ctx.backends.length > 0
-            ? `none healthy: ${ctx.backends.map((backend) => `${backend.id} (${backend.error ?? 'down'})`).join(', ')}`
-            : 'no model server found on the default ports (11434, 8080, 8000, 1234)',
-          'start Ollama, llama-swap, vLLM, llama-server or LM Studio, or add it under backends.servers in the config',
-        ),
-  );
+  checks.push(modelServersCheck(ctx));
   return checks;
+}
+
+const FIX_NO_SERVER =
+  'start Ollama, llama-swap, vLLM, llama-server or LM Studio, or add it under backends.servers in the config';
+
+// Says what was looked at: with auto-detection off, the default ports were never probed.
+function modelServersCheck(ctx: DoctorContext): WireDoctorCheck {
+  const healthy = ctx.backends.filter((backend) => backend.healthy);
+  if (healthy.length > 0)
+    return check('model servers', 'ok', healthy.map((backend) => backend.id).join(', '));
+  if (ctx.backends.length > 0) {
+    return check(
+      'model servers',
+      'warn',
+      `none healthy: ${ctx.backends.map((backend) => `${backend.id} (${backend.error ?? 'down'})`).join(', ')}`,
+      FIX_NO_SERVER,
+    );
+  }
+  if (!ctx.autoDetect) {
+    return check(
+      'model servers',
+      'warn',
+      'none configured, and auto-detection is off (backends.autoDetect: false), so no port was probed',
+      'add your server under backends.servers in the config, or set backends.autoDetect: true to find it on the default ports',
+    );
+  }
+  return check(
+    'model servers',
+    'warn',
+    'no model server found on the default ports (11434, 8080, 8000, 1234)',
+    FIX_NO_SERVER,
+  );
 }

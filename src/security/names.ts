@@ -1,4 +1,5 @@
-// How a certificate names its swarm and node. Pure: no I/O, so the formats are tested on their own.
+// How a certificate names its swarm and node, and how people see a swarm named. Pure: no I/O, so the
+// formats are tested on their own.
 
 /** A node id: 16 lowercase hex characters. */
 export const NODE_ID_RE = /^[0-9a-f]{16}$/;
@@ -32,4 +33,23 @@ export function parseSwarmUri(uri: string): { swarmId: string; nodeId: string | 
   const ca = CA_URI_RE.exec(uri);
   if (ca) return { swarmId: ca[1]!, nodeId: null };
   return null;
+}
+
+/** What is known of a swarm where it is shown; epoch and fingerprint are left out when unknown. */
+export interface SwarmNaming {
+  swarmId: string;
+  epoch?: number | null;
+  fingerprint?: string | null;
+}
+
+/**
+ * A swarm as swarmctl, doctor and error messages print it, always by its id, which never changes:
+ * `swarm 9c1e5a0b2d3f4e6a (epoch 2, fingerprint 3fa2c1d0)`. Epoch and CA fingerprint change with
+ * every rotate/remove, so they come after it, and only where known.
+ */
+export function swarmLabel(swarm: SwarmNaming): string {
+  const details: string[] = [];
+  if (typeof swarm.epoch === 'number') details.push(`epoch ${swarm.epoch}`);
+  if (swarm.fingerprint) details.push(`fingerprint ${swarm.fingerprint}`);
+  return details.length > 0 ? `swarm ${swarm.swarmId} (${details.join(', ')})` : `swarm ${swarm.swarmId}`;
 }

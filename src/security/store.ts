@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { ErrorCodes } from '../errors.js';
 import { createSwarmCa, type NodeCert } from './ca.js';
 import { buildCredentials, type Credentials, secretOf } from './credentials.js';
-import { NODE_ID_RE } from './names.js';
+import { NODE_ID_RE, swarmLabel } from './names.js';
 import { checkDataDirOwnership } from './ownership.js';
 import { swarmFingerprint } from './proof.js';
 import { SecurityError } from './security-error.js';
@@ -209,7 +209,7 @@ async function update(
 function alreadyMember(stored: StoredCredentials, what: string): SecurityError {
   return new SecurityError(
     ErrorCodes.SECURITY_ALREADY_MEMBER,
-    `this box is already in swarm ${swarmFingerprint(stored.caCertPem)} (id ${stored.swarmId}); ${what}. ` +
+    `this box is already in ${swarmLabel({ swarmId: stored.swarmId, epoch: stored.epoch, fingerprint: swarmFingerprint(stored.caCertPem) })}; ${what}. ` +
       '`swarmctl token` prints the token of the swarm it is in; add --force to leave that swarm',
   );
 }
@@ -217,8 +217,8 @@ function alreadyMember(stored: StoredCredentials, what: string): SecurityError {
 function stale(stored: StoredCredentials, secret: SwarmSecret): SecurityError {
   return new SecurityError(
     ErrorCodes.SECURITY_TOKEN_STALE,
-    `the token is for credential epoch ${secret.epoch} but this box holds epoch ${stored.epoch} of swarm ` +
-      `${stored.swarmId}: the swarm's credentials were rotated since that token was made; ` +
+    `the token is for credential epoch ${secret.epoch} but this box holds epoch ${stored.epoch} of ` +
+      `${swarmLabel({ swarmId: stored.swarmId })}: the swarm's credentials were rotated since that token was made; ` +
       'run `swarmctl token` on an up-to-date member for the current one',
   );
 }

@@ -1,10 +1,11 @@
 // `swarmctl init`: start a new swarm on this box. Works on the data dir alone (no daemon needed);
 // prints the join token alone on stdout so `TOKEN=$(swarmctl init)` just works.
 import { loadOrCreateNodeId } from '../../node/identity.js';
+import { swarmLabel } from '../../security/names.js';
 import { initSwarm } from '../../security/store.js';
 import { credentialsPath } from '../../security/store-file.js';
 import { initJson } from '../json.js';
-import { currentSwarm, swarmLabel } from '../membership.js';
+import { currentSwarm } from '../membership.js';
 import { ExitCodes, type LocalCommand, printJson } from '../types.js';
 
 /** Create the swarm's CA and this node's certificate; print the token (or InitJson). */

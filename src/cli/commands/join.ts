@@ -1,10 +1,11 @@
 // `swarmctl join <token>`: become a member of the swarm the token names. Works on the data dir alone
 // (no daemon needed); `-` reads the token from stdin so it never lands in shell history.
 import { loadOrCreateNodeId } from '../../node/identity.js';
+import { swarmLabel } from '../../security/names.js';
 import { joinSwarm } from '../../security/store.js';
 import { decodeToken } from '../../security/token.js';
 import { joinJson } from '../json.js';
-import { currentSwarm, swarmLabel, tokenArgument } from '../membership.js';
+import { currentSwarm, tokenArgument } from '../membership.js';
 import { ExitCodes, type LocalCommand, printJson } from '../types.js';
 
 /** Join (or catch up with) the token's swarm; print what changed (or JoinJson). */

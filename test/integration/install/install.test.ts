@@ -296,7 +296,7 @@ describe('install.sh --init / --join', () => {
     mkdirSync(home);
     const second = install('--skip-build', '--join', token!);
     expect(second.status, second.stderr).toBe(0);
-    expect(second.stdout).toMatch(/joined swarm [0-9a-f]{8} /);
+    expect(second.stdout).toMatch(new RegExp(`joined swarm ${await swarmIdOf(firstData)} \\(epoch 1, `));
     expect(dataDir()).not.toBe(firstData);
     expect(await swarmIdOf(dataDir())).toBe(await swarmIdOf(firstData));
     expect(await swarmIdOf(dataDir())).toMatch(/^[0-9a-f]{16}$/);

@@ -113,6 +113,12 @@ describe('nodeJson', () => {
     expect(boreas.address).toBe('192.168.1.11:8766');
   });
 
+  it('gives heartbeat ages as whole ms, as the daemon measures them on a sub-ms clock', () => {
+    expect(nodeJson({ ...boreasView, lastHeartbeatAgeMs: 412.73 }).lastHeartbeatAgeMs).toBe(413);
+    expect(nodeJson({ ...boreasView, lastHeartbeatAgeMs: 0.4 }).lastHeartbeatAgeMs).toBe(0);
+    expect(nodeJson({ ...boreasView, lastHeartbeatAgeMs: -1 }).lastHeartbeatAgeMs).toBeNull();
+  });
+
   it('keeps a dead peer with its unhealthy backend error', () => {
     const cronos = nodeJson(cronosView);
     expect(cronos.state).toBe('dead');
@@ -338,6 +344,7 @@ describe('statusJson', () => {
       gatewayUrl: 'http://127.0.0.1:8765/v1',
     });
     expect(data.node).toStrictEqual(nodeJson(selfView));
+    expect(statusJson({ ...statusReply, uptimeMs: 3_600_000.618 }).uptimeMs).toBe(3_600_001);
   });
 });
 

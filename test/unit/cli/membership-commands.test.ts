@@ -89,7 +89,14 @@ describe('swarmctl init / join / token without a daemon', () => {
     const result = await run(['--data-dir', dir, 'init']);
     expect(result.code, result.err).toBe(0);
     expect(result.out).toMatch(TOKEN_RE);
-    expect(result.err).toMatch(/^swarm [0-9a-f]{8} \(id [0-9a-f]{16}, epoch 1\) created in /m);
+    const creds = await loadCredentials(dir, await loadOrCreateNodeId(dir));
+    // Named by its swarm id first, as `swarmctl nodes` and doctor name it.
+    expect(result.err).toMatch(
+      new RegExp(
+        `^swarm ${creds?.swarmId} \\(epoch 1, fingerprint ${creds?.fingerprint}\\) created in `,
+        'm',
+      ),
+    );
     expect(result.err).toContain('swarmctl join <token>');
     expect(result.err).not.toContain(result.out);
     expect(statSync(join(dir, 'swarm', 'credentials.json')).mode & 0o777).toBe(0o600);
@@ -122,7 +129,7 @@ describe('swarmctl init / join / token without a daemon', () => {
     const second = freshDir();
     const joined = await run(['--data-dir', second, 'join', token]);
     expect(joined.code, joined.err).toBe(0);
-    expect(joined.out).toMatch(/^joined swarm [0-9a-f]{8} \(id [0-9a-f]{16}, epoch 1\)$/m);
+    expect(joined.out).toMatch(/^joined swarm [0-9a-f]{16} \(epoch 1, fingerprint [0-9a-f]{8}\)$/m);
     expect(joined.out).toContain('picks this up by itself');
     const a = await loadCredentials(first, await loadOrCreateNodeId(first));
     const b = await loadCredentials(second, await loadOrCreateNodeId(second));

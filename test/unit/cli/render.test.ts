@@ -79,7 +79,7 @@ describe('renderNodes', () => {
 
   it('starts with the swarm and epoch, then the table header and one row per node', () => {
     const [swarm, blank, header] = table.split('\n');
-    expect(swarm).toBe('swarm 3fa2c1d0, credential epoch 1');
+    expect(swarm).toBe('swarm 3fa2c1d0 (epoch 1)');
     expect(blank).toBe('');
     expect(header?.split(/\s{2,}/)).toEqual([
       'NAME',
@@ -201,7 +201,7 @@ describe('renderNodes and the swarm', () => {
   it('when paired: swarm and epoch on top, stale members and a one-line note about strangers below', () => {
     const text = renderNodes(nodesJson(pairedWithStrangersReply));
     const lines = text.split('\n');
-    expect(lines[0]).toBe(`swarm ${SWARM_A}, credential epoch 3`);
+    expect(lines[0]).toBe(`swarm ${SWARM_A} (epoch 3)`);
     expect(lines[2]).toMatch(/^NAME\s+STATE/);
     expect(text).not.toContain('This node is not in a swarm');
     const stale = lines.find((l) => l.startsWith('6666666666666666'));

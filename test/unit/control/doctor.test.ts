@@ -44,8 +44,9 @@ function context(overrides: Partial<DoctorContext> = {}): DoctorContext {
     views: [view({ id: 'aaaaaaaaaaaaaaaa', name: 'self', self: true })],
     unreachableStatics: [],
     backends: [],
+    autoDetect: true,
     peerPort: 8766,
-    swarm: { id: '0123456789abcdef', epoch: 1, fingerprint: '3fa2c1d0' },
+    swarm: { swarmId: '0123456789abcdef', epoch: 1, fingerprint: '3fa2c1d0' },
     ...overrides,
   };
 }
@@ -60,6 +61,14 @@ describe('doctor', () => {
     );
     expect(checks.get('multicast route')).toMatchObject({ status: 'fail' });
     expect(checks.get('multicast route')!.fix).toContain('224.0.0.0/4');
+  });
+
+  it('names the swarm of a member as swarmctl does: its id, epoch and fingerprint', async () => {
+    const checks = await byName(context());
+    expect(checks.get('swarm membership')).toMatchObject({
+      status: 'ok',
+      detail: 'member of swarm 0123456789abcdef (epoch 1, fingerprint 3fa2c1d0)',
+    });
   });
 
   it('says an unpaired node must init or join, and does not blame static peers for it', async () => {
@@ -107,5 +116,17 @@ describe('doctor', () => {
       context({ checkOwnEndpoints: async () => Promise.reject(new Error('boom')) }),
     );
     expect(checks.get('peer port')).toMatchObject({ status: 'fail' });
+  });
+
+  it('blames the default ports for a missing model server only when it probed them', async () => {
+    const probed = await byName(context({ autoDetect: true }));
+    expect(probed.get('model servers')).toMatchObject({ status: 'warn' });
+    expect(probed.get('model servers')!.detail).toContain('default ports');
+
+    const notProbed = await byName(context({ autoDetect: false }));
+    expect(notProbed.get('model servers')).toMatchObject({ status: 'warn' });
+    expect(notProbed.get('model servers')!.detail).not.toContain('default ports');
+    expect(notProbed.get('model servers')!.detail).toContain('backends.autoDetect: false');
+    expect(notProbed.get('model servers')!.fix).toContain('backends.servers');
   });
 });
