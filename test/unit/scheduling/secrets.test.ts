@@ -84,11 +84,13 @@ describe('findSecrets', () => {
       'http://u:'.repeat(110_000),
       'KEY=1\n'.repeat(160_000),
     ];
+    // A generous bound: this guards against catastrophic backtracking (seconds to minutes), not
+    // speed, and must hold on a busy 2-core CI machine too.
     for (const text of shapes) {
       const started = performance.now();
       findSecrets(text);
       const ms = performance.now() - started;
-      expect(ms, text.slice(0, 20)).toBeLessThan(100);
+      expect(ms, text.slice(0, 20)).toBeLessThan(1_000);
     }
   });
 });
