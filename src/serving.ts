@@ -4,7 +4,6 @@
 import { invokeBackend } from './backends/invoke.js';
 import { closeInvokeAgents } from './backends/invoke-http.js';
 import type { BackendMonitor } from './backends/monitor.js';
-import type { BackendStatus } from './backends/types.js';
 import type { SwarmConfig } from './config/load.js';
 import { buildCatalogue } from './control/catalogue.js';
 import { ErrorCodes } from './errors.js';
@@ -70,7 +69,7 @@ export class Serving {
       membership,
       pool,
       slots,
-      backends: () => backends.list(),
+      backends: () => backends.local(),
       run: this.runOnBackend,
     });
     this.remote = new RemoteTasks(
@@ -290,13 +289,13 @@ export class Serving {
       );
     }
     if (target.local) {
-      const backend = this.c.backends.list().find((candidate) => candidate.id === target.backendId);
-      if (!backend)
+      const local = this.c.backends.local().find((candidate) => candidate.status.id === target.backendId);
+      if (!local)
         return Promise.reject(
           new TaskError(ErrorCodes.TASK_REFUSED, `backend ${target.backendId} is gone`, { retryable: true }),
         );
-      const cap = backend.models.find((model) => model.id === target.model)?.maxConcurrency ?? 1;
-      const slot = this.c.slots.tryAcquire(backend.id, target.model, cap);
+      const cap = local.status.models.find((model) => model.id === target.model)?.maxConcurrency ?? 1;
+      const slot = this.c.slots.tryAcquire(local.status.id, target.model, cap);
       if (!slot)
         return Promise.reject(
           new TaskError(ErrorCodes.TASK_REFUSED, 'every local slot of that model is in use', {
@@ -310,7 +309,7 @@ export class Serving {
       if (hooks.signal.aborted) forward();
       else hooks.signal.addEventListener('abort', forward, { once: true });
       this.localRuns.add(run);
-      return this.runOnBackend(backend, target.model, task, {
+      return this.runOnBackend(local, target.model, task, {
         ...hooks,
         signal: run.signal,
         requestId: request.id,
@@ -336,15 +335,12 @@ export class Serving {
     );
   }
 
-  private readonly runOnBackend: RunOnBackend = (backend: BackendStatus, model, request, hooks) => {
-    const server = this.c.config.backends.servers.find((s) => s.url.replace(/\/+$/, '') === backend.url);
-    const apiKey = server?.apiKeyEnv ? process.env[server.apiKeyEnv] : undefined;
-    return invokeBackend(
-      { kind: backend.kind, baseUrl: backend.url, model, ...(apiKey && { apiKey }) },
+  private readonly runOnBackend: RunOnBackend = ({ status, apiKey }, model, request, hooks) =>
+    invokeBackend(
+      { kind: status.kind, baseUrl: status.url, model, ...(apiKey && { apiKey }) },
       request,
       hooks,
     );
-  };
 
   private record(entry: AttemptRecord): void {
     if (entry.outcome === 'ok' && entry.result) {
