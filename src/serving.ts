@@ -19,7 +19,7 @@ import { withOwnLoad } from './scheduling/own-load.js';
 import { decideRequestPrivacy, noCandidateError, planRequest } from './scheduling/plan.js';
 import { checkReply } from './scheduling/quality.js';
 import { AsyncTasks } from './tasks/async-tasks.js';
-import { type AttemptRecord, SwarmDispatcher } from './tasks/dispatcher.js';
+import { type RequestRecord, SwarmDispatcher } from './tasks/dispatcher.js';
 import { journalPath, TaskJournal } from './tasks/journal.js';
 import { journaledDispatcher } from './tasks/journaled-dispatcher.js';
 import { RemoteTasks } from './tasks/remote.js';
@@ -182,6 +182,18 @@ export class Serving {
             swarmCode: http.swarmCode,
           };
         },
+        recordEnd: (request, end) =>
+          this.record({
+            request,
+            outcome: end.cancelled ? 'cancelled' : 'error',
+            target: null,
+            attempts: end.attempts,
+            served: null,
+            error: end.error,
+            latencyMs: end.latencyMs,
+            firstTokenMs: null,
+            attempt: null,
+          }),
       },
       {
         concurrency: config.tasks.concurrency,
@@ -342,31 +354,28 @@ export class Serving {
       hooks,
     );
 
-  private record(entry: AttemptRecord): void {
-    if (entry.outcome === 'ok' && entry.result) {
-      this.stats.observe(entry.target, {
-        firstTokenMs: entry.firstTokenMs,
-        latencyMs: entry.latencyMs,
-        completionTokens: entry.result.usage?.completionTokens ?? null,
+  // A request's end (once per request, from the dispatcher): its ledger row, and the serving
+  // attempt's own timings for the per-target stats.
+  private record(entry: RequestRecord): void {
+    const { served, attempt } = entry;
+    if (served && attempt) {
+      this.stats.observe(served.servedBy.target, {
+        firstTokenMs: attempt.firstTokenMs,
+        latencyMs: attempt.latencyMs,
+        completionTokens: served.usage?.completionTokens ?? null,
       });
     }
     if (!this.ledger) return;
     const { config } = this.c;
     const now = Date.now();
-    if (entry.outcome === 'ok' && entry.result) {
-      const provider = config.cloud.providers.find((p) => `cloud:${p.name}` === entry.target.backendId);
+    if (served) {
+      const target = served.servedBy.target;
+      const provider = config.cloud.providers.find((p) => `cloud:${p.name}` === target.backendId);
       this.ledger.record(
         rowFromOutcome(
           entry.request,
-          {
-            servedBy: { target: entry.target, attempts: entry.attempt },
-            body: null,
-            usage: entry.result.usage,
-            finishReason: entry.result.finishReason,
-            firstTokenMs: entry.firstTokenMs,
-            latencyMs: entry.latencyMs,
-          },
-          { price: provider?.prices[entry.target.model] ?? null, reference: config.cloud.reference },
+          served,
+          { price: provider?.prices[target.model] ?? null, reference: config.cloud.reference },
           now,
         ),
       );
@@ -376,10 +385,11 @@ export class Serving {
           entry.request,
           {
             target: entry.target,
-            attempts: entry.attempt,
+            attempts: entry.attempts,
             latencyMs: entry.latencyMs,
             firstTokenMs: entry.firstTokenMs,
-            error: { code: entry.errorCode },
+            error: entry.error,
+            cancelled: entry.outcome === 'cancelled',
           },
           { nodeId: this.c.self.id, nodeName: this.c.self.name },
           now,
