@@ -236,8 +236,8 @@ export class SwarmDispatcher implements Dispatcher {
         } catch (err) {
           const failure = err as Partial<TaskError>;
           const capacity = CAPACITY_CODES.has(failure.code ?? '');
-          if (capacity)
-            attempts--; // a refusal for capacity is not a failed attempt
+          // A refusal for capacity is not a failed attempt, and the target did not take it.
+          if (capacity) attempts--;
           else progress.target = target;
           progress.attempts = attempts;
           if (hooks.signal.aborted) throw err;
