@@ -164,10 +164,6 @@ export class Daemon {
     );
     this.membership = membership;
     const serving = new Serving({ logger, config, self, membership, pool, slots, backends });
-    const apiKeyFor = (url: string) => {
-      const server = config.backends.servers.find((s) => s.url.replace(/\/+$/, '') === url);
-      return server?.apiKeyEnv ? process.env[server.apiKeyEnv] : undefined;
-    };
     const activity = new ActivityController(
       {
         logger: logger.child({ component: 'activity' }),
@@ -178,11 +174,7 @@ export class Daemon {
           handBack: () => serving.handBack(),
           coordinating: () => serving.remoteInflight,
         },
-        unload: () =>
-          unloadAll(backends.list(), (backend) => {
-            const apiKey = apiKeyFor(backend.url);
-            return apiKey ? { apiKey } : {};
-          }),
+        unload: () => unloadAll(backends.local()),
         exit: () => void this.stop(),
       },
       { defaultGraceMs: config.shutdown.drainGrace },

@@ -4,7 +4,6 @@
 import { invokeBackend } from './backends/invoke.js';
 import { closeInvokeAgents } from './backends/invoke-http.js';
 import type { BackendMonitor } from './backends/monitor.js';
-import type { BackendStatus } from './backends/types.js';
 import type { SwarmConfig } from './config/load.js';
 import { buildCatalogue } from './control/catalogue.js';
 import { ErrorCodes } from './errors.js';
@@ -20,7 +19,7 @@ import { withOwnLoad } from './scheduling/own-load.js';
 import { decideRequestPrivacy, noCandidateError, planRequest } from './scheduling/plan.js';
 import { checkReply } from './scheduling/quality.js';
 import { AsyncTasks } from './tasks/async-tasks.js';
-import { type AttemptRecord, SwarmDispatcher } from './tasks/dispatcher.js';
+import { type RequestRecord, SwarmDispatcher } from './tasks/dispatcher.js';
 import { journalPath, TaskJournal } from './tasks/journal.js';
 import { journaledDispatcher } from './tasks/journaled-dispatcher.js';
 import { RemoteTasks } from './tasks/remote.js';
@@ -70,7 +69,7 @@ export class Serving {
       membership,
       pool,
       slots,
-      backends: () => backends.list(),
+      backends: () => backends.local(),
       run: this.runOnBackend,
     });
     this.remote = new RemoteTasks(
@@ -183,6 +182,18 @@ export class Serving {
             swarmCode: http.swarmCode,
           };
         },
+        recordEnd: (request, end) =>
+          this.record({
+            request,
+            outcome: end.cancelled ? 'cancelled' : 'error',
+            target: null,
+            attempts: end.attempts,
+            served: null,
+            error: end.error,
+            latencyMs: end.latencyMs,
+            firstTokenMs: null,
+            attempt: null,
+          }),
       },
       {
         concurrency: config.tasks.concurrency,
@@ -290,13 +301,13 @@ export class Serving {
       );
     }
     if (target.local) {
-      const backend = this.c.backends.list().find((candidate) => candidate.id === target.backendId);
-      if (!backend)
+      const local = this.c.backends.local().find((candidate) => candidate.status.id === target.backendId);
+      if (!local)
         return Promise.reject(
           new TaskError(ErrorCodes.TASK_REFUSED, `backend ${target.backendId} is gone`, { retryable: true }),
         );
-      const cap = backend.models.find((model) => model.id === target.model)?.maxConcurrency ?? 1;
-      const slot = this.c.slots.tryAcquire(backend.id, target.model, cap);
+      const cap = local.status.models.find((model) => model.id === target.model)?.maxConcurrency ?? 1;
+      const slot = this.c.slots.tryAcquire(local.status.id, target.model, cap);
       if (!slot)
         return Promise.reject(
           new TaskError(ErrorCodes.TASK_REFUSED, 'every local slot of that model is in use', {
@@ -310,7 +321,7 @@ export class Serving {
       if (hooks.signal.aborted) forward();
       else hooks.signal.addEventListener('abort', forward, { once: true });
       this.localRuns.add(run);
-      return this.runOnBackend(backend, target.model, task, {
+      return this.runOnBackend(local, target.model, task, {
         ...hooks,
         signal: run.signal,
         requestId: request.id,
@@ -336,41 +347,35 @@ export class Serving {
     );
   }
 
-  private readonly runOnBackend: RunOnBackend = (backend: BackendStatus, model, request, hooks) => {
-    const server = this.c.config.backends.servers.find((s) => s.url.replace(/\/+$/, '') === backend.url);
-    const apiKey = server?.apiKeyEnv ? process.env[server.apiKeyEnv] : undefined;
-    return invokeBackend(
-      { kind: backend.kind, baseUrl: backend.url, model, ...(apiKey && { apiKey }) },
+  private readonly runOnBackend: RunOnBackend = ({ status, apiKey }, model, request, hooks) =>
+    invokeBackend(
+      { kind: status.kind, baseUrl: status.url, model, ...(apiKey && { apiKey }) },
       request,
       hooks,
     );
-  };
 
-  private record(entry: AttemptRecord): void {
-    if (entry.outcome === 'ok' && entry.result) {
-      this.stats.observe(entry.target, {
-        firstTokenMs: entry.firstTokenMs,
-        latencyMs: entry.latencyMs,
-        completionTokens: entry.result.usage?.completionTokens ?? null,
+  // A request's end (once per request, from the dispatcher): its ledger row, and the serving
+  // attempt's own timings for the per-target stats.
+  private record(entry: RequestRecord): void {
+    const { served, attempt } = entry;
+    if (served && attempt) {
+      this.stats.observe(served.servedBy.target, {
+        firstTokenMs: attempt.firstTokenMs,
+        latencyMs: attempt.latencyMs,
+        completionTokens: served.usage?.completionTokens ?? null,
       });
     }
     if (!this.ledger) return;
     const { config } = this.c;
     const now = Date.now();
-    if (entry.outcome === 'ok' && entry.result) {
-      const provider = config.cloud.providers.find((p) => `cloud:${p.name}` === entry.target.backendId);
+    if (served) {
+      const target = served.servedBy.target;
+      const provider = config.cloud.providers.find((p) => `cloud:${p.name}` === target.backendId);
       this.ledger.record(
         rowFromOutcome(
           entry.request,
-          {
-            servedBy: { target: entry.target, attempts: entry.attempt },
-            body: null,
-            usage: entry.result.usage,
-            finishReason: entry.result.finishReason,
-            firstTokenMs: entry.firstTokenMs,
-            latencyMs: entry.latencyMs,
-          },
-          { price: provider?.prices[entry.target.model] ?? null, reference: config.cloud.reference },
+          served,
+          { price: provider?.prices[target.model] ?? null, reference: config.cloud.reference },
           now,
         ),
       );
@@ -380,10 +385,11 @@ export class Serving {
           entry.request,
           {
             target: entry.target,
-            attempts: entry.attempt,
+            attempts: entry.attempts,
             latencyMs: entry.latencyMs,
             firstTokenMs: entry.firstTokenMs,
-            error: { code: entry.errorCode },
+            error: entry.error,
+            cancelled: entry.outcome === 'cancelled',
           },
           { nodeId: this.c.self.id, nodeName: this.c.self.name },
           now,

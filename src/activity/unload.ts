@@ -2,7 +2,7 @@
 // way its server allows (BACKENDS.md §1.7, §2.5, §4.8, §5.3), and say per backend what was
 // unloaded, what cannot be, and what failed.
 import { requestText, type TextResponse } from '../backends/http.js';
-import type { BackendKind, BackendStatus } from '../backends/types.js';
+import type { BackendKind, BackendStatus, LocalBackend } from '../backends/types.js';
 import { errorMessage } from '../errors.js';
 
 /** What unloading did on one backend. */
@@ -139,12 +139,11 @@ export async function unloadBackend(
   }
 }
 
-/** Unload every backend of this node in parallel; one report per backend. */
-export function unloadAll(
-  backends: readonly BackendStatus[],
-  optionsFor: (backend: BackendStatus) => UnloadOptions = () => ({}),
-): Promise<UnloadReport[]> {
-  return Promise.all(backends.map((backend) => unloadBackend(backend, optionsFor(backend))));
+/** Unload every backend of this node in parallel, each with its API key; one report per backend. */
+export function unloadAll(backends: readonly LocalBackend[]): Promise<UnloadReport[]> {
+  return Promise.all(
+    backends.map(({ status, apiKey }) => unloadBackend(status, apiKey !== undefined ? { apiKey } : {})),
+  );
 }
 
 function ok(res: TextResponse): TextResponse {

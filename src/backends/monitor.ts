@@ -8,7 +8,7 @@ import type { Logger } from '../util/logger.js';
 import { type ModelOverrides, type ProbeResult, unhealthy } from './adapter.js';
 import { ADAPTERS } from './adapters.js';
 import { detectBackend } from './detect.js';
-import type { BackendKind, BackendStatus } from './types.js';
+import type { BackendKind, BackendStatus, LocalBackend } from './types.js';
 import { backendId, normalizeBaseUrl, sameEndpoint } from './url.js';
 
 /** Where servers listen by default: Ollama, llama-swap/llama-server, vLLM, LM Studio. */
@@ -52,6 +52,8 @@ interface Target {
   status: BackendStatus | null;
   /** What list() hands out for `status`: a deep-frozen copy made once per probe, not per call. */
   shared: BackendStatus | null;
+  /** What local() hands out: `shared` with the API key. */
+  local: LocalBackend | null;
   signature: string | null;
 }
 
@@ -96,6 +98,15 @@ export class BackendMonitor {
    */
   list(): BackendStatus[] {
     return this.targets.flatMap((t) => (t.shared ? [t.shared] : []));
+  }
+
+  /**
+   * The same backends as list(), each with the API key its config names (resolved once, at
+   * construction): what inference and unloading call a server with. Match by `status.id`, never
+   * by URL: the monitor normalises URLs (`/v1`, trailing slashes) and ids are made from that.
+   */
+  local(): LocalBackend[] {
+    return this.targets.flatMap((t) => (t.local ? [t.local] : []));
   }
 
   /** Call listener whenever what the backends offer changes; returns the unsubscribe function. */
@@ -145,6 +156,7 @@ export class BackendMonitor {
       kind,
       status: null,
       shared: null,
+      local: null,
       signature: null,
     };
   }
@@ -230,6 +242,7 @@ export class BackendMonitor {
     const changed = signature !== t.signature;
     t.status = status;
     t.shared = deepFreeze(structuredClone(status));
+    t.local = localBackend(t.shared, t.apiKey);
     t.signature = signature;
     if (identified) t.kind = kind;
     this.logTransition(previous, status);
@@ -258,6 +271,13 @@ export class BackendMonitor {
       }
     }
   }
+}
+
+/** A LocalBackend whose key is not enumerable: logs, JSON and spreads of it never carry the key. */
+function localBackend(status: BackendStatus, apiKey: string | undefined): LocalBackend {
+  const backend = { status } as LocalBackend;
+  Object.defineProperty(backend, 'apiKey', { value: apiKey, enumerable: false });
+  return Object.freeze(backend);
 }
 
 /** Freeze a plain value and everything in it, so one copy can be shared by every reader. */

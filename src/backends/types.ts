@@ -32,3 +32,14 @@ export interface BackendStatus {
   /** ms epoch of the last probe. */
   probedAt: number;
 }
+
+/**
+ * A backend of this node as the code that calls it holds it: its last probe and the API key its
+ * `apiKeyEnv` named, resolved once by the monitor. The key is a non-enumerable property, so
+ * logging, JSON or a spread of this object never carries it; `status` is what may be shown.
+ */
+export interface LocalBackend {
+  readonly status: BackendStatus;
+  /** Sent as `Authorization: Bearer`; undefined when the server needs none (or its variable is unset). */
+  readonly apiKey: string | undefined;
+}

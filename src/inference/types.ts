@@ -94,6 +94,12 @@ export interface RunHooks {
   onAttempt?: (target: Target) => void;
   /** Streaming only: each OpenAI chunk object, in order (`chat.completion.chunk` / `text_completion`). */
   onChunk?: (chunk: JsonObject) => void;
+  /**
+   * Asked once when the dispatch fails: true when the caller will dispatch this same request
+   * again (an async task waiting for capacity, or one left for the next start), so this end is
+   * not the request's last and the usage ledger does not count it yet. Absent: every end is last.
+   */
+  willRetry?: (err: unknown) => boolean;
 }
 
 /** Runs a request somewhere and resolves with its outcome, or rejects with a SwarmError. */

@@ -30,6 +30,14 @@ export interface AsyncTasksComponents {
   dispatcher: Dispatcher;
   /** The client-facing form of an error (the gateway's mapping). */
   describeError: (err: unknown, model: string) => AsyncTaskError;
+  /**
+   * Records a task's end where no dispatch of it ended (usage ledger): refused at submit, or
+   * cancelled while it waited. The dispatcher records every other end, once per task.
+   */
+  recordEnd?: (
+    request: InferenceRequest,
+    end: { error: unknown; cancelled: boolean; attempts: number; latencyMs: number },
+  ) => void;
   /** Wall clock (ms epoch). */
   now?: () => number;
 }
@@ -98,19 +106,10 @@ export class AsyncTasks implements AsyncTaskService {
   }
 
   submit(request: InferenceRequest): AsyncTaskView {
-    if (this.stopped)
-      throw new SwarmError(
-        ErrorCodes.NO_CAPACITY,
-        'this swarmd is shutting down; submit the task to another node',
-      );
-    if (this.pending.size >= this.init.maxPending) {
-      throw Object.assign(
-        new SwarmError(
-          ErrorCodes.QUEUE_FULL,
-          `${this.pending.size} async tasks are already waiting here (tasks.maxPending); try again shortly`,
-        ),
-        { retryAfterMs: 5000 },
-      );
+    const refusal = this.refusal();
+    if (refusal) {
+      this.c.recordEnd?.(request, { error: refusal, cancelled: false, attempts: 0, latencyMs: 0 });
+      throw refusal;
     }
     this.c.journal.accept({
       id: request.id,
@@ -139,9 +138,17 @@ export class AsyncTasks implements AsyncTaskService {
   cancel(id: string): AsyncTaskView | null {
     const entry = this.pending.get(id);
     if (entry) {
-      // Recorded at once, so the answer already says cancelled; a running dispatch is aborted.
+      // Recorded at once, so the answer already says cancelled; a running dispatch is aborted
+      // (and records the cancellation in the ledger), a waiting task is recorded here.
       this.finish(entry.task, { state: 'cancelled', attempts: entry.task.attempts });
-      entry.controller?.abort(new Error('cancelled'));
+      if (entry.controller) entry.controller.abort(new Error('cancelled'));
+      else
+        this.c.recordEnd?.(requestOf(entry.task), {
+          error: null,
+          cancelled: true,
+          attempts: entry.task.attempts,
+          latencyMs: this.now() - entry.task.createdMs,
+        });
     }
     return this.get(id);
   }
@@ -164,21 +171,18 @@ export class AsyncTasks implements AsyncTaskService {
     entry.controller = controller;
     this.running++;
     this.c.journal.running(task.id, task.attempts);
-    const request: InferenceRequest = {
-      id: task.id,
-      kind: task.kind,
-      body: task.body,
-      stream: false,
-      privacy: task.privacy,
-      client: task.client,
-      action: task.action,
-    };
     let tried = 0;
+    // Whether this dispatch's failure is the task's end, decided once (the ledger counts only the end).
+    let again: boolean | null = null;
     try {
-      const outcome = await this.c.dispatcher.dispatch(request, {
+      const outcome = await this.c.dispatcher.dispatch(requestOf(task), {
         signal: controller.signal,
         onStart: (served) => {
           tried = served.attempts;
+        },
+        willRetry: (err) => {
+          again = this.stopped || (!controller.signal.aborted && this.shouldWait(task, err));
+          return again;
         },
       });
       const { target } = outcome.servedBy;
@@ -199,7 +203,7 @@ export class AsyncTasks implements AsyncTaskService {
       if (this.stopped) return; // left open in the journal: the next start resumes it
       if (controller.signal.aborted) {
         this.finish(task, { state: 'cancelled', attempts: task.attempts });
-      } else if (this.shouldWait(task, err)) {
+      } else if (again ?? this.shouldWait(task, err)) {
         entry.controller = null;
         const timer = setTimeout(() => {
           this.timers.delete(timer);
@@ -217,6 +221,25 @@ export class AsyncTasks implements AsyncTaskService {
       this.running--;
       this.pump();
     }
+  }
+
+  /** Why a task cannot be accepted now (shutting down, too many open); null when it can. */
+  private refusal(): SwarmError | null {
+    if (this.stopped)
+      return new SwarmError(
+        ErrorCodes.NO_CAPACITY,
+        'this swarmd is shutting down; submit the task to another node',
+      );
+    if (this.pending.size >= this.init.maxPending) {
+      return Object.assign(
+        new SwarmError(
+          ErrorCodes.QUEUE_FULL,
+          `${this.pending.size} async tasks are already waiting here (tasks.maxPending); try again shortly`,
+        ),
+        { retryAfterMs: 5000 },
+      );
+    }
+    return null;
   }
 
   private shouldWait(task: JournaledTask, err: unknown): boolean {
@@ -239,6 +262,19 @@ export class AsyncTasks implements AsyncTaskService {
 function retryDelay(err: unknown): number {
   const after = (err as { retryAfterMs?: unknown }).retryAfterMs;
   return typeof after === 'number' && after > 0 ? Math.min(after, 10_000) : RETRY_DELAY_MS;
+}
+
+/** The request a journaled task runs. */
+function requestOf(task: JournaledTask): InferenceRequest {
+  return {
+    id: task.id,
+    kind: task.kind,
+    body: task.body,
+    stream: false,
+    privacy: task.privacy,
+    client: task.client,
+    action: task.action,
+  };
 }
 
 /** The client's view of a journaled task. */

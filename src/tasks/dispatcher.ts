@@ -27,16 +27,40 @@ export type RunAttempt = (
 /** A reply the quality gate turned down, and why. */
 export type QualityVerdict = { ok: true } | { ok: false; reason: string };
 
-/** One finished attempt, for the usage ledger and logs. */
-export interface AttemptRecord {
+/**
+ * How one request ended, reported once per dispatch when it settles (the usage ledger's row and
+ * the per-target stats). Attempts that failed over or that the quality gate turned down are not
+ * reported on their own: `attempts` counts them.
+ */
+export interface RequestRecord {
   request: InferenceRequest;
-  target: Target;
-  attempt: number;
-  outcome: 'ok' | 'error' | 'rejected';
-  errorCode: string | null;
-  result: BackendRunResult | null;
+  /** ok: served; cancelled: the caller aborted it (client gone, task cancelled); error: anything else. */
+  outcome: 'ok' | 'error' | 'cancelled';
+  /** The target that served it, else the last one that took an attempt; null when none did. */
+  target: Target | null;
+  /** Attempts made, fallbacks and quality-gate escalations included (capacity refusals not). */
+  attempts: number;
+  /** What the caller got (ok); null otherwise. */
+  served: InferenceOutcome | null;
+  /** Why it did not succeed; null when it did. */
+  error: unknown;
+  /** ms from dispatch to the end, queueing and failed attempts included. */
   latencyMs: number;
+  /** ms from dispatch to the first token (streamed) or the reply; null when none came. */
   firstTokenMs: number | null;
+  /** The serving attempt alone (ok): its ms and ms to its first token, for per-target stats. */
+  attempt: { latencyMs: number; firstTokenMs: number | null } | null;
+}
+
+/** What a dispatch has done so far: what its record is made of. */
+interface Progress {
+  started: number;
+  /** The last target that took an attempt (a capacity refusal does not), and attempts so far. */
+  target: Target | null;
+  attempts: number;
+  /** When the first chunk reached the caller (monotonic ms); null before. */
+  firstChunkAt: number | null;
+  attempt: RequestRecord['attempt'];
 }
 
 export interface DispatcherDeps {
@@ -48,8 +72,8 @@ export interface DispatcherDeps {
   quality?: (request: InferenceRequest, result: BackendRunResult) => QualityVerdict;
   /** Failure bookkeeping per node+backend, so a failing one cools down. */
   cooldown?: { failure(target: Target): void; success(target: Target): void };
-  /** Called once per request with its final attempt (usage ledger). */
-  record?: (entry: AttemptRecord) => void;
+  /** Called once per request, when its dispatch settles (usage ledger, target stats). */
+  record?: (entry: RequestRecord) => void;
   /** Extra response headers for every served request (e.g. the budget state). */
   notices?: () => Record<string, string>;
 }
@@ -82,7 +106,56 @@ export class SwarmDispatcher implements Dispatcher {
   }
 
   async dispatch(request: InferenceRequest, hooks: RunHooks): Promise<InferenceOutcome> {
-    const started = monotonicMs();
+    const progress: Progress = {
+      started: monotonicMs(),
+      target: null,
+      attempts: 0,
+      firstChunkAt: null,
+      attempt: null,
+    };
+    let served: InferenceOutcome;
+    try {
+      served = await this.attemptAll(request, hooks, progress);
+    } catch (err) {
+      this.settle(request, hooks, progress, null, err);
+      throw err;
+    }
+    this.settle(request, hooks, progress, served, null);
+    return served;
+  }
+
+  // The one place a request's end is recorded: once per request, whatever ended it (served,
+  // every target failed, unknown model, no place allowed by privacy or budget, queue full or
+  // timed out, the caller gone), unless the caller says it will dispatch it again.
+  private settle(
+    request: InferenceRequest,
+    hooks: RunHooks,
+    progress: Progress,
+    served: InferenceOutcome | null,
+    error: unknown,
+  ): void {
+    if (served === null && hooks.willRetry?.(error)) return;
+    if (!this.deps.record) return;
+    const { started, firstChunkAt } = progress;
+    this.deps.record({
+      request,
+      outcome: served ? 'ok' : hooks.signal.aborted ? 'cancelled' : 'error',
+      target: served?.servedBy.target ?? progress.target,
+      attempts: served?.servedBy.attempts ?? progress.attempts,
+      served,
+      error,
+      latencyMs: served?.latencyMs ?? monotonicMs() - started,
+      firstTokenMs: served ? served.firstTokenMs : firstChunkAt === null ? null : firstChunkAt - started,
+      attempt: served ? progress.attempt : null,
+    });
+  }
+
+  private async attemptAll(
+    request: InferenceRequest,
+    hooks: RunHooks,
+    progress: Progress,
+  ): Promise<InferenceOutcome> {
+    const { started } = progress;
     let attempts = 0;
     let lastError: unknown = null;
     let queuedSince: number | null = null;
@@ -118,7 +191,7 @@ export class SwarmDispatcher implements Dispatcher {
             signal: hooks.signal,
             ...(request.stream && {
               onChunk: (chunk: JsonObject) => {
-                if (firstChunkAt === null) firstChunkAt = monotonicMs();
+                if (firstChunkAt === null) firstChunkAt = progress.firstChunkAt = monotonicMs();
                 announce();
                 chunksSent++;
                 hooks.onChunk?.(chunk);
@@ -134,18 +207,8 @@ export class SwarmDispatcher implements Dispatcher {
               { request: request.id, target: target.model, reason: verdict.reason },
               'quality gate rejected a reply',
             );
-            this.deps.record?.(
-              this.entry(
-                request,
-                target,
-                attempts,
-                'rejected',
-                `QUALITY_${verdict.reason.toUpperCase()}`,
-                result,
-                attemptStart,
-                firstChunkAt,
-              ),
-            );
+            progress.target = target;
+            progress.attempts = attempts;
             lastError = new SwarmError(
               ErrorCodes.BACKEND_BAD_RESPONSE,
               `every candidate's reply failed the quality gate (last: ${verdict.reason})`,
@@ -165,42 +228,32 @@ export class SwarmDispatcher implements Dispatcher {
               firstChunkAt !== null ? firstChunkAt - started : (result.firstTokenMs ?? now - started),
             latencyMs: now - started,
           };
-          this.deps.record?.(
-            this.entry(request, target, attempts, 'ok', null, result, attemptStart, firstChunkAt),
-          );
+          progress.attempt = {
+            latencyMs: now - attemptStart,
+            firstTokenMs: firstChunkAt !== null ? firstChunkAt - attemptStart : result.firstTokenMs,
+          };
           return outcome;
         } catch (err) {
-          if (hooks.signal.aborted) throw err;
-          lastError = err;
           const failure = err as Partial<TaskError>;
           const capacity = CAPACITY_CODES.has(failure.code ?? '');
+          // A refusal for capacity is not a failed attempt, and the target did not take it.
+          if (capacity) attempts--;
+          else progress.target = target;
+          progress.attempts = attempts;
+          if (hooks.signal.aborted) throw err;
+          lastError = err;
           if (!capacity) {
             allBusy = false;
             if (failure.targetAtFault !== false) this.deps.cooldown?.failure(target);
           } else {
             sawBusy = true;
-            attempts--; // a refusal for capacity is not a failed attempt
           }
           this.deps.logger.debug(
             { request: request.id, target: target.nodeName, err: errorMessage(err) },
             'attempt failed',
           );
           // After the first chunk reached the client there is no transparent retry.
-          if (chunksSent > 0 || failure.retryable === false) {
-            this.deps.record?.(
-              this.entry(
-                request,
-                target,
-                attempts,
-                'error',
-                failure.code ?? null,
-                null,
-                attemptStart,
-                firstChunkAt,
-              ),
-            );
-            throw err;
-          }
+          if (chunksSent > 0 || failure.retryable === false) throw err;
         }
       }
       if (!sawBusy || attempts >= this.init.maxAttempts) break;
@@ -263,27 +316,5 @@ export class SwarmDispatcher implements Dispatcher {
     } finally {
       this.waiting--;
     }
-  }
-
-  private entry(
-    request: InferenceRequest,
-    target: Target,
-    attempt: number,
-    outcome: AttemptRecord['outcome'],
-    errorCode: string | null,
-    result: BackendRunResult | null,
-    attemptStart: number,
-    firstChunkAt: number | null,
-  ): AttemptRecord {
-    return {
-      request,
-      target,
-      attempt,
-      outcome,
-      errorCode,
-      result,
-      latencyMs: monotonicMs() - attemptStart,
-      firstTokenMs: firstChunkAt !== null ? firstChunkAt - attemptStart : (result?.firstTokenMs ?? null),
-    };
   }
 }

@@ -2,7 +2,7 @@
 // run it on the local backend, and send the result back to the coordinator: as frames of the
 // task channel the task came on (worker-channel.ts), or, for a plain RequestTask, on a
 // SubmitResult call dialled to the coordinator, whose end is then how cancellation arrives.
-import type { BackendStatus } from '../backends/types.js';
+import type { LocalBackend } from '../backends/types.js';
 import { ErrorCodes, errorMessage } from '../errors.js';
 import type { InferenceKind, JsonObject, Usage } from '../inference/types.js';
 import type { Membership } from '../membership/membership.js';
@@ -20,9 +20,9 @@ export interface BackendRunResult {
   firstTokenMs: number | null;
 }
 
-/** Runs one request on one local backend. */
+/** Runs one request on one local backend (with its API key). */
 export type RunOnBackend = (
-  backend: BackendStatus,
+  backend: LocalBackend,
   model: string,
   request: { kind: InferenceKind; body: JsonObject; stream: boolean },
   hooks: { signal: AbortSignal; onChunk?: (chunk: JsonObject) => void; requestId?: string },
@@ -50,7 +50,7 @@ export class TaskWorker {
   private readonly membership: Membership;
   private readonly pool: PeerClientPool;
   private readonly slots: Slots;
-  private readonly backends: () => BackendStatus[];
+  private readonly backends: () => LocalBackend[];
   private readonly run: RunOnBackend;
   private readonly running = new Set<AbortController>();
   private readonly handedBack = new WeakSet<AbortController>();
@@ -61,7 +61,7 @@ export class TaskWorker {
     membership: Membership;
     pool: PeerClientPool;
     slots: Slots;
-    backends: () => BackendStatus[];
+    backends: () => LocalBackend[];
     run: RunOnBackend;
   }) {
     this.logger = components.logger;
@@ -98,10 +98,11 @@ export class TaskWorker {
       return refuse(`this node is ${this.self.activity.slice(9).toLowerCase()}`);
     if (!KINDS.has(request.kind as InferenceKind))
       return refuse(`unknown task kind ${JSON.stringify(request.kind)}`);
-    const backend = this.backends().find(
-      (candidate) => candidate.id === request.backendId && candidate.healthy,
+    const local = this.backends().find(
+      (candidate) => candidate.status.id === request.backendId && candidate.status.healthy,
     );
-    if (!backend) return refuse(`no healthy backend ${request.backendId} here`);
+    if (!local) return refuse(`no healthy backend ${request.backendId} here`);
+    const backend = local.status;
     const model = backend.models.find((candidate) => candidate.id === request.model);
     if (!model) return refuse(`backend ${backend.id} has no model ${request.model}`);
     const coordinatorAddress = sink ? undefined : this.membership.peer(request.coordinatorId)?.address;
@@ -121,7 +122,7 @@ export class TaskWorker {
     this.running.add(abort);
     const key = `${request.taskId}#${request.attempt}`;
     const results = sink ? sink(key, abort) : this.submitResultSink(request, coordinatorAddress!, abort);
-    void this.execute(request, backend, body, results, abort).finally(() => {
+    void this.execute(request, local, body, results, abort).finally(() => {
       this.running.delete(abort);
       slot.release();
     });
@@ -196,7 +197,7 @@ export class TaskWorker {
 
   private async execute(
     request: RequestTaskRequest,
-    backend: BackendStatus,
+    backend: LocalBackend,
     body: JsonObject,
     sink: ResultSink,
     abort: AbortController,

@@ -1,4 +1,5 @@
-// The usage ledger: one SQLite file per node (WAL mode) with a row per client request.
+// The usage ledger: one SQLite file per node (WAL mode) with a row per client request (row.ts
+// says what that means for fallbacks, failures and cancellations).
 //
 // record() is the hot path: it queues the row and returns (about a microsecond); the queue is
 // written in one transaction WRITE_DELAY_MS after its first row (a timer, so rows of several
@@ -118,11 +119,13 @@ const GROUP_COLUMNS: Record<UsageGroupBy, string> = {
   tier: 'tier',
   client: 'client',
   backend: 'backend',
+  error: 'error_code',
 };
 
 const COUNTS_SQL = `
   count(*) AS requests,
   total(outcome = 'error') AS errors,
+  total(outcome = 'cancelled') AS cancelled,
   total(cloud = 0) AS localRequests,
   total(cloud = 1) AS cloudRequests,
   total(prompt_tokens) AS promptTokens,
@@ -379,7 +382,7 @@ function fromDb(row: DbRow): UsageRow {
     attempts: row.attempts,
     costUsd: row.cost_usd,
     referenceCostUsd: row.reference_cost_usd,
-    outcome: row.outcome === 'error' ? 'error' : 'ok',
+    outcome: row.outcome === 'error' || row.outcome === 'cancelled' ? row.outcome : 'ok',
     errorCode: row.error_code,
   };
 }

@@ -11,13 +11,16 @@
 //     nodes?: [{ nodeId, nodeName, ok: boolean, error: string | null, totals: Totals | null }]
 //                                            // only with --swarm: every node asked
 //   }
-//   Totals = { requests, errors, localRequests, cloudRequests, promptTokens, completionTokens,
+//   Totals = { requests, errors, cancelled, localRequests, cloudRequests, promptTokens, completionTokens,
 //     localTokens, costUsd, referenceCostUsd: number | null, savingsUsd: number | null,
 //     latencyMsSum, firstTokenMsSum, firstTokenSamples,      // sums: these add up across nodes
 //     localShareByRequests, localShareByTokens,              // 0..1, null when nothing counted
 //     avgLatencyMs, avgFirstTokenMs }                        // ms, null when nothing counted
 //   Money is USD at full precision (round for display); reference and savings are null when no
-//   reference cloud model is configured.
+//   reference cloud model is configured. requests counts every request that reached the
+//   dispatcher once (row.ts); errors are those that failed, cancelled those their client
+//   cancelled (added later: absent from older nodes' answers, read as 0). by 'error' groups by
+//   error code (key null: served).
 // --jsonl: one UsageRow per line (usageRowJsonl), oldest recorded first.
 import { formatDuration } from '../util/duration.js';
 import { plainTable } from '../util/table.js';
@@ -79,7 +82,7 @@ export function renderUsage(summary: UsageSummary): string {
     plainTable(
       [],
       [
-        ['requests', `${count(t.requests)} (${count(t.errors)} failed)`],
+        ['requests', `${count(t.requests)} (${failedText(t)})`],
         ['tokens', `${count(t.promptTokens)} in, ${count(t.completionTokens)} out`],
         [
           'local share',
@@ -110,6 +113,7 @@ function groupTable(by: string, groups: readonly UsageGroup[]): string {
       by.toUpperCase(),
       'REQUESTS',
       'FAILED',
+      'CANCELLED',
       'TOKENS IN',
       'TOKENS OUT',
       'LOCAL',
@@ -123,6 +127,7 @@ function groupTable(by: string, groups: readonly UsageGroup[]): string {
       g.label,
       count(g.requests),
       count(g.errors),
+      count(g.cancelled),
       count(g.promptTokens),
       count(g.completionTokens),
       percent(g.localShareByRequests),
@@ -137,10 +142,11 @@ function groupTable(by: string, groups: readonly UsageGroup[]): string {
 
 function nodeTable(nodes: readonly NodeUsage[]): string {
   return plainTable(
-    ['NODE', 'REQUESTS', 'LOCAL', 'COST', 'SAVINGS', 'STATUS'],
+    ['NODE', 'REQUESTS', 'FAILED', 'LOCAL', 'COST', 'SAVINGS', 'STATUS'],
     nodes.map((n) => [
       n.nodeName,
       n.totals === null ? '-' : count(n.totals.requests),
+      n.totals === null ? '-' : count(n.totals.errors),
       n.totals === null ? '-' : percent(n.totals.localShareByRequests),
       n.totals === null ? '-' : formatUsd(n.totals.costUsd),
       n.totals?.savingsUsd == null ? '-' : formatUsd(n.totals.savingsUsd),
@@ -153,6 +159,7 @@ function totalsJson(t: UsageTotals): UsageTotals {
   return {
     requests: t.requests,
     errors: t.errors,
+    cancelled: t.cancelled,
     localRequests: t.localRequests,
     cloudRequests: t.cloudRequests,
     promptTokens: t.promptTokens,
@@ -183,6 +190,12 @@ function nodeJson(n: NodeUsage): NodeUsage {
     error: n.error,
     totals: n.totals === null ? null : totalsJson(n.totals),
   };
+}
+
+/** "2 failed", and ", 1 cancelled" when any were. */
+function failedText(t: UsageTotals): string {
+  const failed = `${count(t.errors)} failed`;
+  return t.cancelled > 0 ? `${failed}, ${count(t.cancelled)} cancelled` : failed;
 }
 
 function count(n: number): string {

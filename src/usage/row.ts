@@ -1,11 +1,17 @@
 // One usage-ledger row per client request, and the builders that make one from what the
-// gateway knows when a request ends. Pure: no I/O, the clock is passed in.
-import { SwarmError } from '../errors.js';
+// dispatcher knows when a request ends. Pure: no I/O, the clock is passed in.
+//
+// One row per request means: every request that reached the dispatcher ends in exactly one row,
+// however it ended (served, failed, refused, cancelled). Its attempts (fallbacks, quality-gate
+// escalations) are not rows of their own: `attempts` counts them, and the row names the target
+// that served the request, or the last one that took an attempt. Tokens and cost are those of the
+// reply the client got. An async task is one request however often it waits and tries again.
+import { ErrorCodes, SwarmError } from '../errors.js';
 import type { InferenceOutcome, InferenceRequest, Privacy, Target, Tier } from '../inference/types.js';
 import { costOf, type Price, type ReferencePrice, referenceCost } from './prices.js';
 
-/** How a request ended. */
-export type UsageOutcome = 'ok' | 'error';
+/** How a request ended: served, failed, or cancelled by its client before the end. */
+export type UsageOutcome = 'ok' | 'error' | 'cancelled';
 
 /**
  * One request as the ledger keeps it. Money is USD at full precision (rounded only for display);
@@ -39,7 +45,11 @@ export interface UsageRow {
   /** What the same tokens would have cost on the reference cloud model; null when none is configured. */
   referenceCostUsd: number | null;
   outcome: UsageOutcome;
-  /** The SwarmError code of a failed request; null when it succeeded or the error had no code. */
+  /**
+   * Why it did not succeed: the SwarmError code the client got (SWARM_ERR_INTERNAL for anything
+   * else), SWARM_ERR_REQUEST_CANCELLED when cancelled; null when it succeeded (and in rows of
+   * releases before this one, which left failures uncoded).
+   */
   errorCode: string | null;
 }
 
@@ -96,9 +106,11 @@ export interface FailureFacts {
   latencyMs: number;
   firstTokenMs: number | null;
   error: unknown;
+  /** True when the caller cancelled it rather than it failing. */
+  cancelled: boolean;
 }
 
-/** The ledger row of a request that failed (no tokens are counted, so it costs nothing). */
+/** The ledger row of a request that failed or was cancelled (no tokens are counted, so it costs nothing). */
 export function rowFromFailure(
   request: InferenceRequest,
   failure: FailureFacts,
@@ -118,9 +130,14 @@ export function rowFromFailure(
     attempts: failure.attempts,
     costUsd: 0,
     referenceCostUsd: null,
-    outcome: 'error',
-    errorCode: failure.error instanceof SwarmError ? failure.error.code : null,
+    outcome: failure.cancelled ? 'cancelled' : 'error',
+    errorCode: failure.cancelled ? ErrorCodes.REQUEST_CANCELLED : errorCodeOf(failure.error),
   };
+}
+
+/** The code the gateway answers an error with (error-map.ts): its own, else SWARM_ERR_INTERNAL. */
+function errorCodeOf(error: unknown): string {
+  return error instanceof SwarmError ? error.code : ErrorCodes.INTERNAL;
 }
 
 function targetFields(target: Target | null, fallback: SelfNode, request: InferenceRequest) {

@@ -28,6 +28,9 @@ const COUNT_FIELDS = [
 
 const NULLABLE_COUNT_FIELDS = ['referenceCostUsd', 'savingsUsd'] as const;
 
+// Added after the first release: a peer of an older release leaves them out, which counts as 0.
+const LATER_COUNT_FIELDS = ['cancelled'] as const;
+
 /** A summary text that is not the usageJson shape; the message names the first bad field. */
 export class UsageJsonError extends Error {
   constructor(message: string) {
@@ -70,6 +73,9 @@ function totals(value: unknown, where: string): UsageTotals {
   const source = object(value, where);
   const counts = {} as Record<string, number | null>;
   for (const field of COUNT_FIELDS) counts[field] = finite(source[field], `${where}.${field}`);
+  for (const field of LATER_COUNT_FIELDS) {
+    counts[field] = source[field] === undefined ? 0 : finite(source[field], `${where}.${field}`);
+  }
   for (const field of NULLABLE_COUNT_FIELDS) {
     const raw = source[field];
     counts[field] = raw === null ? null : finite(raw, `${where}.${field}`);

@@ -3,16 +3,26 @@
 // the sum of the nodes' summaries; shares and averages are derived from the sums afterwards.
 import type { UsageRow } from './row.js';
 
-/** What rows can be grouped by. */
-export type UsageGroupBy = 'model' | 'node' | 'tier' | 'client' | 'backend';
+/** What rows can be grouped by (`error`: the row's error code, null for requests served). */
+export type UsageGroupBy = 'model' | 'node' | 'tier' | 'client' | 'backend' | 'error';
 
 /** Every grouping key, in the order help text lists them. */
-export const USAGE_GROUP_BY: readonly UsageGroupBy[] = ['model', 'node', 'tier', 'client', 'backend'];
+export const USAGE_GROUP_BY: readonly UsageGroupBy[] = [
+  'model',
+  'node',
+  'tier',
+  'client',
+  'backend',
+  'error',
+];
 
 /** Sums over a set of rows; each adds up across sets. Money in USD at full precision. */
 export interface UsageCounts {
   requests: number;
+  /** Requests that failed (outcome error). */
   errors: number;
+  /** Requests their client cancelled before the end (outcome cancelled); neither served nor failed. */
+  cancelled: number;
   /** Requests not served by a cloud provider (this node or a LAN peer). */
   localRequests: number;
   cloudRequests: number;
@@ -87,6 +97,7 @@ export function emptyCounts(): UsageCounts {
   return {
     requests: 0,
     errors: 0,
+    cancelled: 0,
     localRequests: 0,
     cloudRequests: 0,
     promptTokens: 0,
@@ -108,6 +119,7 @@ export function countsOfRow(row: UsageRow): UsageCounts {
   return {
     requests: 1,
     errors: row.outcome === 'error' ? 1 : 0,
+    cancelled: row.outcome === 'cancelled' ? 1 : 0,
     localRequests: row.cloud ? 0 : 1,
     cloudRequests: row.cloud ? 1 : 0,
     promptTokens: row.promptTokens,
@@ -127,6 +139,7 @@ export function addCounts(a: UsageCounts, b: UsageCounts): UsageCounts {
   return {
     requests: a.requests + b.requests,
     errors: a.errors + b.errors,
+    cancelled: a.cancelled + b.cancelled,
     localRequests: a.localRequests + b.localRequests,
     cloudRequests: a.cloudRequests + b.cloudRequests,
     promptTokens: a.promptTokens + b.promptTokens,
@@ -171,7 +184,7 @@ export function buildSummary(window: UsageWindow, groups: readonly CountedGroup[
   };
 }
 
-/** The grouping key of a row: the node id for `node`, the tier (maybe null) for `tier`. */
+/** The grouping key of a row: the node id for `node`, the tier (maybe null) for `tier`, the error code (null when served) for `error`. */
 export function groupKey(row: UsageRow, by: UsageGroupBy): string | null {
   switch (by) {
     case 'model':
@@ -184,6 +197,8 @@ export function groupKey(row: UsageRow, by: UsageGroupBy): string | null {
       return row.client;
     case 'backend':
       return row.backend;
+    case 'error':
+      return row.errorCode;
   }
 }
 
@@ -266,6 +281,7 @@ export function pickCounts(c: UsageCounts): UsageCounts {
   return {
     requests: c.requests,
     errors: c.errors,
+    cancelled: c.cancelled,
     localRequests: c.localRequests,
     cloudRequests: c.cloudRequests,
     promptTokens: c.promptTokens,

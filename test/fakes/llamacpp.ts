@@ -4,7 +4,8 @@
 // `shape: 'legacy'` uses the ≤mid-2024 health bodies, /v1/models without meta.n_ctx, and the
 // b6097-era stream with usage on the finish chunk (never a separate usage chunk). The request's
 // `model` is ignored (single-model mode) and echoed back; a prompt longer than the slot's n_ctx
-// gets 400 exceed_context_size_error.
+// gets 400 exceed_context_size_error. With `apiKey` set (--api-key) every route but /health wants
+// `Authorization: Bearer <apiKey>` and answers 401 authentication_error without it (§4.1, §4.7).
 // /metrics belongs in routes() when tests need it.
 import type { ServerResponse } from 'node:http';
 import { type FakeRequest, FakeServer, type Routes, sendJson } from './fake-server.js';
@@ -66,6 +67,8 @@ export interface FakeLlamaCppState {
    * Only /models, /v1/models and POST /models/unload follow it.
    */
   router: Array<{ id: string; status: 'loaded' | 'unloaded' | 'loading' | 'sleeping' }> | null;
+  /** --api-key: every route but /health then wants `Authorization: Bearer <apiKey>`. */
+  apiKey?: string;
 }
 
 /** A fake llama-server. */
@@ -85,8 +88,14 @@ export class FakeLlamaCpp extends FakeServer<FakeLlamaCppState> {
   }
 
   protected override intercept(req: FakeRequest, res: ServerResponse): boolean {
-    if (!this.state.loading) return false;
     const isHealth = req.path === '/health' || req.path === '/v1/health';
+    const key = this.state.apiKey;
+    if (key !== undefined && !isHealth && req.headers.authorization !== `Bearer ${key}`) {
+      const { status, body } = llamaCppError(401, 'Invalid API Key');
+      sendJson(res, status, body);
+      return true;
+    }
+    if (!this.state.loading) return false;
     if (isHealth && this.state.shape === 'legacy') sendJson(res, 503, { status: 'loading model' });
     else sendJson(res, 503, { error: { code: 503, message: 'Loading model', type: 'unavailable_error' } });
     return true;

@@ -197,6 +197,28 @@ describe('BackendMonitor', () => {
     expect(withoutKey.list()[0]?.healthy).toBe(false);
   });
 
+  it('hands each server out with its key, whatever the URL spelling, and never in a copy', async () => {
+    const api = await start(new FakeOpenAi({ apiKey: 'sekrit-1', models: [{ id: 'gpt' }] }));
+    const cpp = await start(new FakeLlamaCpp({ modelId: 'solo' }));
+    const m = monitor({
+      servers: [
+        server(`${api.url}/v1/`, { kind: 'openai', apiKeyEnv: 'K' }),
+        server(`${cpp.url}//`, { kind: 'llamacpp' }),
+      ],
+      env: { K: 'sekrit-1' },
+    });
+    await m.start();
+    const local = m.local();
+    expect(local.map((b) => [b.status.id, b.status.healthy, b.apiKey])).toEqual([
+      [idOf('openai', api.url), true, 'sekrit-1'],
+      [idOf('llamacpp', cpp.url), true, undefined],
+    ]);
+    expect(local.map((b) => b.status)).toEqual(m.list());
+    // What could be logged, serialised or spread: the status only.
+    expect(JSON.stringify(local)).not.toContain('sekrit-1');
+    expect(Object.keys({ ...local[0] })).toEqual(['status']);
+  });
+
   it('re-identifies an auto-detected port taken over by another kind of server', async () => {
     const swap = await start(new FakeLlamaSwap({ models: [{ id: 'b' }] }));
     const port = Number(new URL(swap.url).port);

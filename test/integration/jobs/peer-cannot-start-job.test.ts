@@ -46,7 +46,7 @@ describe('a peer cannot start a job', () => {
           membership,
           pool,
           slots: new Slots(),
-          backends: () => [backend],
+          backends: () => [{ status: backend, apiKey: undefined }],
           run: async () => {
             ran++;
             throw new Error('must not run');

@@ -43,7 +43,7 @@ async function pair(transport: Transport, run: RunOnBackend, leaseMs = 2000) {
         membership,
         pool,
         slots,
-        backends: () => [backend],
+        backends: () => [{ status: backend, apiKey: undefined }],
         run,
       });
       const handlers: Partial<PeerHandlers> = {

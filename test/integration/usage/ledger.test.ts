@@ -73,6 +73,7 @@ const sample: UsageRow[] = [
 const COUNT_FIELDS: (keyof UsageCounts)[] = [
   'requests',
   'errors',
+  'cancelled',
   'localRequests',
   'cloudRequests',
   'promptTokens',
@@ -161,6 +162,32 @@ describe('UsageLedger', () => {
     expect(ledger.query({ sinceMs: since, by: 'client' }).groups.map((g) => g.key)).toEqual([
       'local',
       'laptop',
+    ]);
+  });
+
+  it('counts failed and cancelled requests apart, and groups by error code', () => {
+    const ledger = openLedger();
+    const rows = [
+      ...sample,
+      usageRow({ ts: T0, outcome: 'error', errorCode: 'SWARM_ERR_QUEUE_FULL' }),
+      usageRow({ ts: T0, outcome: 'cancelled', errorCode: 'SWARM_ERR_REQUEST_CANCELLED' }),
+    ];
+    for (const row of rows) ledger.record(row);
+    const since = T0 - 3 * HOUR;
+    const window = { since, until: T0 + HOUR };
+    const total = ledger.query({ sinceMs: since });
+    expect(total.totals).toMatchObject({ requests: 7, errors: 2, cancelled: 1 });
+    expectSameCounts(total.totals, summarize(rows, { ...window, by: null }).totals);
+    const byError = ledger.query({ sinceMs: since, by: 'error' });
+    expect(byError.groups.map((g) => [g.key, g.label, g.requests, g.errors, g.cancelled])).toEqual([
+      [null, '-', 4, 0, 0],
+      ['SWARM_ERR_PEER_UNREACHABLE', 'SWARM_ERR_PEER_UNREACHABLE', 1, 1, 0],
+      ['SWARM_ERR_QUEUE_FULL', 'SWARM_ERR_QUEUE_FULL', 1, 1, 0],
+      ['SWARM_ERR_REQUEST_CANCELLED', 'SWARM_ERR_REQUEST_CANCELLED', 1, 0, 1],
+    ]);
+    expect([...ledger.rows({ sinceMs: since })].map((row) => row.outcome).slice(-2)).toEqual([
+      'error',
+      'cancelled',
     ]);
   });
 

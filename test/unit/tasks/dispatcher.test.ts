@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../../src/errors.js';
 import type { InferenceRequest, JsonObject, Target } from '../../../src/inference/types.js';
-import { type AttemptRecord, type RunAttempt, SwarmDispatcher } from '../../../src/tasks/dispatcher.js';
+import { type RequestRecord, type RunAttempt, SwarmDispatcher } from '../../../src/tasks/dispatcher.js';
 import { TaskError } from '../../../src/tasks/task-error.js';
 import type { BackendRunResult } from '../../../src/tasks/worker.js';
 import { silentLogger } from '../../../src/util/logger.js';
@@ -45,7 +45,7 @@ function dispatcher(
   extra: Partial<ConstructorParameters<typeof SwarmDispatcher>[0]> = {},
   init = {},
 ) {
-  const records: AttemptRecord[] = [];
+  const records: RequestRecord[] = [];
   const failures: string[] = [];
   const d = new SwarmDispatcher(
     {
@@ -70,7 +70,7 @@ describe('SwarmDispatcher', () => {
     const outcome = await d.dispatch(request(), hooks());
     expect(outcome.servedBy).toMatchObject({ attempts: 2, target: { nodeName: 'b' } });
     expect(failures).toEqual(['a']);
-    expect(records.at(-1)).toMatchObject({ outcome: 'ok', attempt: 2 });
+    expect(records).toMatchObject([{ outcome: 'ok', attempts: 2, target: { nodeName: 'b' }, error: null }]);
   });
 
   it('waits for a busy target when the other one failed, instead of failing the request', async () => {
@@ -157,7 +157,7 @@ describe('SwarmDispatcher', () => {
     expect(chunks).toHaveLength(1);
   });
 
-  it('escalates past a reply the quality gate rejects, and records the rejection', async () => {
+  it('escalates past a reply the quality gate rejects, and records the request once', async () => {
     const { d, records } = dispatcher(async (t) => ok(t.nodeName === 'a' ? '' : 'fine'), undefined, {
       quality: (_req, result) =>
         (result.body!.choices as { message: { content: string } }[])[0]!.message.content === ''
@@ -166,7 +166,7 @@ describe('SwarmDispatcher', () => {
     });
     const outcome = await d.dispatch(request(), hooks());
     expect(outcome.servedBy.target.nodeName).toBe('b');
-    expect(records.map((r) => r.outcome)).toEqual(['rejected', 'ok']);
+    expect(records).toMatchObject([{ outcome: 'ok', attempts: 2, target: { nodeName: 'b' } }]);
   });
 
   it('queues when every slot is busy and runs once one frees', async () => {
@@ -241,5 +241,89 @@ describe('SwarmDispatcher', () => {
     expect(second.code).toBe(ErrorCodes.QUEUE_FULL);
     expect(second.retryAfterMs).toBeGreaterThan(0);
     expect(((await first) as TaskError).code).toBe(ErrorCodes.QUEUE_FULL);
+  });
+
+  describe('records each request once, when its dispatch settles', () => {
+    const quality = {
+      quality: () => ({ ok: false as const, reason: 'empty' }),
+    };
+
+    it('every target failed: one error row naming the last target and the attempts', async () => {
+      const { d, records } = dispatcher(async () => {
+        throw retryable();
+      });
+      await expect(d.dispatch(request(), hooks())).rejects.toMatchObject({ code: ErrorCodes.WORKER_LOST });
+      expect(records).toHaveLength(1);
+      expect(records[0]).toMatchObject({
+        outcome: 'error',
+        attempts: 3,
+        target: { nodeName: 'c' },
+        served: null,
+      });
+      expect((records[0]!.error as TaskError).code).toBe(ErrorCodes.WORKER_LOST);
+    });
+
+    it('every reply turned down by the quality gate: one error row, not one per reply', async () => {
+      const { d, records } = dispatcher(async () => ok(''), undefined, quality);
+      await expect(d.dispatch(request(), hooks())).rejects.toMatchObject({
+        code: ErrorCodes.BACKEND_BAD_RESPONSE,
+      });
+      expect(records).toMatchObject([{ outcome: 'error', attempts: 3, target: { nodeName: 'c' } }]);
+    });
+
+    it('the planner refused (unknown model, privacy, budget): one error row with no target', async () => {
+      const { d, records } = dispatcher(async () => ok(), undefined, {
+        plan: () => {
+          throw new TaskError(ErrorCodes.MODEL_NOT_FOUND, 'no such model', { retryable: false });
+        },
+      });
+      await expect(d.dispatch(request(), hooks())).rejects.toMatchObject({
+        code: ErrorCodes.MODEL_NOT_FOUND,
+      });
+      expect(records).toMatchObject([{ outcome: 'error', attempts: 0, target: null }]);
+    });
+
+    it('queue full: one error row, no target (a busy one took no attempt)', async () => {
+      const { d, records } = dispatcher(
+        async () => {
+          throw busy();
+        },
+        undefined,
+        {},
+        { queueSize: 0 },
+      );
+      await expect(d.dispatch(request(), hooks())).rejects.toMatchObject({ code: ErrorCodes.QUEUE_FULL });
+      expect(records).toHaveLength(1);
+      expect(records[0]).toMatchObject({ outcome: 'error', attempts: 0, target: null });
+      expect((records[0]!.error as TaskError).code).toBe(ErrorCodes.QUEUE_FULL);
+    });
+
+    it('the caller aborted: one cancelled row naming the target that was running it', async () => {
+      const controller = new AbortController();
+      const { d, records } = dispatcher(
+        (_t, _r, _n, { signal, onChunk }) =>
+          new Promise((_resolve, reject) => {
+            onChunk?.({ choices: [] });
+            signal.addEventListener('abort', () => reject(new Error('aborted')));
+          }),
+      );
+      const running = d.dispatch(request(true), { signal: controller.signal, onChunk: () => undefined });
+      controller.abort();
+      await expect(running).rejects.toThrow('aborted');
+      expect(records).toHaveLength(1);
+      expect(records[0]).toMatchObject({ outcome: 'cancelled', attempts: 1, target: { nodeName: 'a' } });
+      expect(records[0]!.firstTokenMs).not.toBeNull();
+    });
+
+    it('records nothing for an end the caller will dispatch again, and asks once', async () => {
+      const { d, records } = dispatcher(async () => {
+        throw retryable();
+      });
+      const asked: unknown[] = [];
+      const willRetry = (err: unknown) => asked.push(err) > 0;
+      await expect(d.dispatch(request(), { ...hooks(), willRetry })).rejects.toBeInstanceOf(TaskError);
+      expect(asked).toHaveLength(1);
+      expect(records).toEqual([]);
+    });
   });
 });

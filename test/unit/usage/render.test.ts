@@ -9,6 +9,7 @@ const window: UsageWindow = { since: T0 - 86_400_000, until: T0 + 1, by: 'model'
 const TOTAL_FIELDS = [
   'requests',
   'errors',
+  'cancelled',
   'localRequests',
   'cloudRequests',
   'promptTokens',
@@ -92,8 +93,8 @@ describe('renderUsage', () => {
     expect(text).toMatch(/^local share\s+50% of requests, 93% of tokens$/m);
     expect(text).toMatch(/^cloud cost\s+\$0\.01 \(1 request\)$/m);
     expect(text).toMatch(/^savings\s+\$0\.04$/m);
-    expect(text).toMatch(/^MODEL\s+REQUESTS\s+FAILED/m);
-    expect(text).toMatch(/^qwen2\.5-coder:7b\s+1\s+0\s+1,200\s+800\s+100%\s+\$0\.00/m);
+    expect(text).toMatch(/^MODEL\s+REQUESTS\s+FAILED\s+CANCELLED/m);
+    expect(text).toMatch(/^qwen2\.5-coder:7b\s+1\s+0\s+0\s+1,200\s+800\s+100%\s+\$0\.00/m);
     expect(text.includes(String.fromCharCode(27))).toBe(false);
   });
 
@@ -112,7 +113,26 @@ describe('renderUsage', () => {
         { nodeId: 'n2', nodeName: 'box-b', summary: null, error: 'unreachable' },
       ]),
     );
-    expect(text).toMatch(/^box-a\s+2\s+50%\s+\$0\.01\s+\$0\.04\s+counted$/m);
-    expect(text).toMatch(/^box-b\s+-\s+-\s+-\s+-\s+left out: unreachable$/m);
+    expect(text).toMatch(/^NODE\s+REQUESTS\s+FAILED\s+LOCAL/m);
+    expect(text).toMatch(/^box-a\s+2\s+0\s+50%\s+\$0\.01\s+\$0\.04\s+counted$/m);
+    expect(text).toMatch(/^box-b\s+-\s+-\s+-\s+-\s+-\s+left out: unreachable$/m);
+  });
+
+  it('counts failed and cancelled requests, in the totals, per group and per error code', () => {
+    const failed = [
+      ...rows,
+      usageRow({ ts: T0, outcome: 'error', errorCode: 'SWARM_ERR_QUEUE_FULL' }),
+      usageRow({ ts: T0, outcome: 'error', errorCode: 'SWARM_ERR_QUEUE_FULL' }),
+      usageRow({ ts: T0, outcome: 'cancelled', errorCode: 'SWARM_ERR_REQUEST_CANCELLED' }),
+    ];
+    const text = renderUsage(summarize(failed, window));
+    expect(text).toMatch(/^requests\s+5 \(2 failed, 1 cancelled\)$/m);
+    expect(text).toMatch(/^qwen2\.5-coder:7b\s+4\s+2\s+1\s/m);
+    const byError = usageJson(summarize(failed, { ...window, by: 'error' }));
+    expect(byError.groups.map((g) => [g.label, g.requests, g.errors, g.cancelled])).toEqual([
+      ['-', 2, 0, 0],
+      ['SWARM_ERR_QUEUE_FULL', 2, 2, 0],
+      ['SWARM_ERR_REQUEST_CANCELLED', 1, 0, 1],
+    ]);
   });
 });

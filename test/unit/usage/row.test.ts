@@ -82,7 +82,7 @@ describe('rowFromFailure', () => {
     const err = new SwarmError(ErrorCodes.PEER_UNREACHABLE, 'gone');
     const row = rowFromFailure(
       request,
-      { target: null, attempts: 0, latencyMs: 12, firstTokenMs: null, error: err },
+      { target: null, attempts: 0, latencyMs: 12, firstTokenMs: null, error: err, cancelled: false },
       { nodeId: 'node-a', nodeName: 'box-a' },
       2_000,
     );
@@ -99,13 +99,47 @@ describe('rowFromFailure', () => {
     });
   });
 
-  it('names the last target tried, and no code for an error that has none', () => {
+  it('names the last target tried, and SWARM_ERR_INTERNAL for an error without a code (as the client got)', () => {
     const row = rowFromFailure(
       request,
-      { target: target(), attempts: 3, latencyMs: 12, firstTokenMs: null, error: new Error('boom') },
+      {
+        target: target(),
+        attempts: 3,
+        latencyMs: 12,
+        firstTokenMs: null,
+        error: new Error('boom'),
+        cancelled: false,
+      },
       { nodeId: 'node-a', nodeName: 'box-a' },
       2_000,
     );
-    expect(row).toMatchObject({ nodeId: 'node-b', backend: 'ollama-11434', attempts: 3, errorCode: null });
+    expect(row).toMatchObject({
+      nodeId: 'node-b',
+      backend: 'ollama-11434',
+      attempts: 3,
+      outcome: 'error',
+      errorCode: 'SWARM_ERR_INTERNAL',
+    });
+  });
+
+  it('marks a cancelled request as such, with its own code', () => {
+    const row = rowFromFailure(
+      request,
+      {
+        target: target(),
+        attempts: 1,
+        latencyMs: 40,
+        firstTokenMs: 9,
+        error: new Error('aborted'),
+        cancelled: true,
+      },
+      { nodeId: 'node-a', nodeName: 'box-a' },
+      2_000,
+    );
+    expect(row).toMatchObject({
+      outcome: 'cancelled',
+      errorCode: 'SWARM_ERR_REQUEST_CANCELLED',
+      firstTokenMs: 9,
+    });
   });
 });

@@ -10,7 +10,7 @@ const window = { since: rows[0]!.ts - 1, until: rows[0]!.ts + 1 };
 
 describe('parseUsageJson', () => {
   it('reads back exactly what usageJson wrote, grouped or not', () => {
-    for (const by of [null, 'model', 'tier', 'node'] as const) {
+    for (const by of [null, 'model', 'tier', 'node', 'error'] as const) {
       const summary = summarize(rows, { ...window, by });
       expect(parseUsageJson(JSON.stringify(usageJson(summary)))).toEqual(usageJson(summary));
     }
@@ -23,6 +23,19 @@ describe('parseUsageJson', () => {
     ]);
     const parsed = parseUsageJson(JSON.stringify(usageJson(summary)));
     expect(parsed.nodes).toEqual(usageJson(summary).nodes);
+  });
+
+  it('reads an answer from an older node without the later counts (cancelled) as 0 of them', () => {
+    const json = usageJson(summarize(rows, { ...window, by: 'model' })) as unknown as {
+      totals: Record<string, unknown>;
+      groups: Record<string, unknown>[];
+    };
+    delete json.totals.cancelled;
+    for (const group of json.groups) delete group.cancelled;
+    const parsed = parseUsageJson(JSON.stringify(json));
+    expect(parsed.totals.cancelled).toBe(0);
+    expect(parsed.groups.map((g) => g.cancelled)).toEqual([0, 0, 0]);
+    expect(parsed.totals.requests).toBe(3);
   });
 
   it('derives shares and averages from the sums, whatever was sent', () => {
@@ -42,6 +55,7 @@ describe('parseUsageJson', () => {
       [{ ...good, by: 'colour' }, /^by: expected null or one of model/],
       [{ ...good, totals: { ...good.totals, requests: null } }, /^totals\.requests: expected a number/],
       [{ ...good, totals: { ...good.totals, savingsUsd: 'lots' } }, /^totals\.savingsUsd/],
+      [{ ...good, totals: { ...good.totals, cancelled: 'two' } }, /^totals\.cancelled: expected a number/],
       [{ ...good, groups: {} }, /^groups: expected an array/],
       [{ ...good, groups: [{ ...good.groups[0], key: 7 }] }, /^groups\[0\]\.key/],
       [{ ...good, nodes: [{ nodeId: 'a', nodeName: 'a', ok: 'yes' }] }, /^nodes\[0\]\.ok/],
