@@ -129,7 +129,9 @@ describe('pause, resume and drain between two daemons', () => {
 
   it('pause: alpha learns it within a heartbeat and serves alone; running work on bravo completes', async () => {
     const { client, a, b, fakeB, nodeB } = pair;
-    fakeB.behave({ reply: 'hello from B', firstTokenDelayMs: 2500 });
+    // Long enough that `swarmctl pause` (a process start, ~1 s, several on a busy machine) lands
+    // while the request still runs.
+    fakeB.behave({ reply: 'hello from B', firstTokenDelayMs: 8000 });
     const running = ask(client);
     await waitUntil(() => fakeB.inflight === 1, 'the slow request to reach bravo', 10_000, 20);
 
