@@ -1,6 +1,7 @@
 // The composition root: builds every service, wires them together, and owns the
 // start and stop order. No other module constructs services or knows about them all.
 import { connect } from 'node:net';
+import { homedir } from 'node:os';
 import * as grpc from '@grpc/grpc-js';
 import { ActivityController } from './activity/controller.js';
 import { GamingWatcher } from './activity/gaming.js';
@@ -288,7 +289,8 @@ export class Daemon {
       },
       {
         dataDir: config.node.dataDir,
-        settings: { ...config.jobs, stepTimeoutMs: config.jobs.stepTimeout },
+        settings: { ...config.jobs, stepTimeoutMs: config.jobs.stepTimeout, env: {} },
+        sandboxHost: { home: homedir(), hidden: [config.node.dataDir, config.control.socket] },
       },
     );
     jobs.start();
