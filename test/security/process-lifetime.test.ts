@@ -36,10 +36,13 @@ function newMarker(): string {
   return marker;
 }
 
-/** A node script that starts a child running `marker` (detached: its own session, if asked), then `then`. */
+/**
+ * A node script that starts a child (`<marker>-child` in its command line; its own session when
+ * `detached`), then runs `then`.
+ */
 function leaveChild(marker: string, detached: boolean, then: string): string {
   return `const { spawn } = require('node:child_process');
-spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', ${JSON.stringify(marker)}], { detached: ${detached}, stdio: 'ignore' }).unref();
+spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', ${JSON.stringify(`${marker}-child`)}], { detached: ${detached}, stdio: 'ignore' }).unref();
 ${then}`;
 }
 
@@ -110,8 +113,8 @@ ${leaveChild(marker, true, 'setTimeout(() => process.exit(0), 120000);')}`,
     node.chown(repo.dir);
     node.fake.behave({ respond: repliesByModel({ [FAST]: [wholeReply({ 'src/date.js': FIXED_DATE })] }) });
     void node.swarmctl(['run', 'fix the date', '--repo', repo.dir, '--verify', `node verify.cjs ${marker}`]);
-    // The step (`node verify.cjs <marker>`) and its child both run.
-    await waitUntil(() => processesWith(marker).length >= 2, 'the step and its child', 60_000);
+    // The step (`node verify.cjs <marker>`) runs, and so does the child it left.
+    await waitUntil(() => processesWith(`${marker}-child`).length === 1, 'the step to leave its child', 60_000);
 
     await node.daemon!.kill();
     await waitUntil(() => processesWith(marker).length === 0, 'the step and its child to die', 10_000);
