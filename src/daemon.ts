@@ -59,6 +59,7 @@ export class Daemon {
   private serving: Serving | undefined;
   private mdns: MdnsDiscovery | undefined;
   private activity: ActivityController | undefined;
+  private jobs: JobService | undefined;
   private resolveStopped: () => void = () => undefined;
   /** Resolves once stop() has finished (a signal, or `swarmctl drain`): time for the process to exit. */
   readonly stopped: Promise<void> = new Promise((resolve) => {
@@ -294,6 +295,7 @@ export class Daemon {
       },
     );
     jobs.start();
+    this.jobs = jobs;
     const control = new ControlServer(
       {
         logger: logger.child({ component: 'control' }),
@@ -460,6 +462,8 @@ export class Daemon {
         const creds = this.trust?.current();
         return creds ? { id: creds.swarmId, epoch: creds.epoch, fingerprint: creds.fingerprint } : null;
       })(),
+      checkJobSandbox: async () =>
+        this.jobs ? this.jobs.sandbox() : { kind: null, reason: 'swarmd is starting' },
     });
   }
 

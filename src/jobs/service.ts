@@ -99,6 +99,12 @@ export class JobService {
     this.store = null;
   }
 
+  /** The sandbox jobs verify in now (as submit would choose it), for doctor. */
+  async sandbox(): Promise<{ kind: 'bubblewrap' | 'none' } | { kind: null; reason: string }> {
+    const choice = await chooseSandbox(this.init.settings.sandbox, this.init.sandboxHost);
+    return choice.ok ? { kind: choice.sandbox.kind } : { kind: null, reason: choice.reason };
+  }
+
   /** Check and start a job; resolves with its first report (state running). */
   async submit(input: JobSpec): Promise<JobReport> {
     const store = this.storeOrThrow();

@@ -114,7 +114,11 @@ ${leaveChild(marker, true, 'setTimeout(() => process.exit(0), 120000);')}`,
     node.fake.behave({ respond: repliesByModel({ [FAST]: [wholeReply({ 'src/date.js': FIXED_DATE })] }) });
     void node.swarmctl(['run', 'fix the date', '--repo', repo.dir, '--verify', `node verify.cjs ${marker}`]);
     // The step (`node verify.cjs <marker>`) runs, and so does the child it left.
-    await waitUntil(() => processesWith(`${marker}-child`).length === 1, 'the step to leave its child', 60_000);
+    await waitUntil(
+      () => processesWith(`${marker}-child`).length === 1,
+      'the step to leave its child',
+      60_000,
+    );
 
     await node.daemon!.kill();
     await waitUntil(() => processesWith(marker).length === 0, 'the step and its child to die', 10_000);
