@@ -59,8 +59,12 @@ export class UnprivilegedNode {
     };
   }
 
-  /** Start the daemon with `jobs` as its jobs section; resolves once the fake's model is routable. */
-  async start(jobs: Record<string, unknown>): Promise<void> {
+  /**
+   * Start the daemon with `jobs` as its jobs section (and `path` as its PATH, when given);
+   * resolves once the fake's model is routable.
+   */
+  async start(jobs: Record<string, unknown>, path?: string): Promise<void> {
+    if (path !== undefined) this.env.PATH = path;
     ensureBuilt();
     const { url } = await this.fake.start();
     const config = join(this.root, 'swarmd.yaml');
