@@ -291,7 +291,15 @@ export class Daemon {
       {
         dataDir: config.node.dataDir,
         settings: { ...config.jobs, stepTimeoutMs: config.jobs.stepTimeout, env: {} },
-        sandboxHost: { home: homedir(), hidden: [config.node.dataDir, config.control.socket] },
+        sandboxHost: {
+          home: homedir(),
+          // The config file may hold gateway API keys, wherever it lives (/etc is visible).
+          hidden: [
+            config.node.dataDir,
+            config.control.socket,
+            ...(config.configPath ? [config.configPath] : []),
+          ],
+        },
       },
     );
     jobs.start();

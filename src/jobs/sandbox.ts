@@ -27,7 +27,7 @@ export interface SandboxSettings {
 export interface SandboxHost {
   /** The daemon's home directory (an empty private tmpfs inside the sandbox). */
   home: string;
-  /** Paths hidden from a step even where a read-only path holds them: data dir, control socket. */
+  /** Paths hidden from a step even where a read-only path holds them: data dir, control socket, config file. */
   hidden: readonly string[];
 }
 

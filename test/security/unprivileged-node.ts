@@ -1,13 +1,14 @@
 // The security suite's node: a real swarmd run as an unprivileged user made with useradd (CI
 // runs as root, and a sandbox shown to hold for root shows little), with a fake
-// OPENAI_API_KEY in its environment, its home, default data dir (~/.local/state/swarmd) and the
+// OPENAI_API_KEY in its environment and a gateway API key in its config file
+// (~/.local/swarmd.yaml), its home, default data dir (~/.local/state/swarmd) and the
 // test repositories owned by that user under /var/tmp (out of /tmp, which the sandbox covers
 // anyway, so what hides them is the sandbox's own rule), a scripted fake Ollama on loopback,
 // and swarmctl run as that user.
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { FakeOllama } from '../fakes/ollama.js';
 import { lastUserText } from '../fakes/scripted-replies.js';
 import { ensureBuilt, ROOT, SWARMCTL, SwarmdProcess, sleep } from '../integration/daemon/swarmd-process.js';
@@ -44,6 +45,9 @@ export class UnprivilegedNode {
   readonly socket = join(this.dataDir, 'control.sock');
   /** A fake API key in the daemon's environment: no prompt may ever carry it. */
   readonly secret = `sk-canary-${randomBytes(12).toString('hex')}`;
+  /** A gateway API key in the config file: no prompt may ever carry it either. */
+  readonly gatewayKey = `gateway-canary-${randomBytes(12).toString('hex')}`;
+  readonly configFile = join(this.home, '.local', 'swarmd.yaml');
   readonly fake = new FakeOllama({ models: [{ name: FAST }], loaded: [{ name: FAST }] });
   daemon: SwarmdProcess | null = null;
   private readonly env: NodeJS.ProcessEnv;
@@ -67,16 +71,20 @@ export class UnprivilegedNode {
     if (path !== undefined) this.env.PATH = path;
     ensureBuilt();
     const { url } = await this.fake.start();
-    const config = join(this.root, 'swarmd.yaml');
+    mkdirSync(dirname(this.configFile), { recursive: true });
     writeFileSync(
-      config,
-      JSON.stringify({ routing: { tiers: { fast: [FAST], deep: [FAST] }, fallback: [] }, jobs }),
+      this.configFile,
+      JSON.stringify({
+        gateway: { apiKeys: [this.gatewayKey] },
+        routing: { tiers: { fast: [FAST], deep: [FAST] }, fallback: [] },
+        jobs,
+      }),
     );
     this.chown(this.root);
     this.daemon = new SwarmdProcess(
       [
         '--config',
-        config,
+        this.configFile,
         '--no-mdns',
         '--peer.host',
         '127.0.0.1',

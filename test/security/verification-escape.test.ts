@@ -1,9 +1,9 @@
 // Threat: code a model wrote escapes verification. A real swarmd, run as an unprivileged user
 // with jobs.sandbox auto (bubblewrap) and a fake OPENAI_API_KEY in its environment, gets a job
 // whose first reply is a "test" that tries what worked under the old unshare sandbox: write
-// $HOME and ~/.bashrc, edit the user's checkout, read the data dir and node id, connect to
-// control.sock, print its environment, plant a hook and core.fsmonitor in the git dirs it can
-// find. It fails on purpose, so what it found goes back to the model in the next prompt. The
+// $HOME and ~/.bashrc, edit the user's checkout, read the data dir, node id and config file
+// (which holds a gateway API key), connect to control.sock, print its environment, plant a hook
+// and core.fsmonitor in the git dirs it can find. It fails on purpose, so what it found goes back to the model in the next prompt. The
 // second reply fixes the bug and, while its verification passes, replaces its checkout's .git
 // with a repository full of hooks where swarmd's own git would run them. Every canary is
 // asserted absent, the key in no prompt, and the user's repository untouched until apply.
@@ -22,7 +22,13 @@ const BASHRC = '# bashrc of the suite user: bashrc-marker-5e1f\n';
 
 /** The escape attempts: each prints `ESCAPE <what> => done|refused`; then the test fails. */
 function probe(repo: string): string {
-  const paths = { home: node.home, repo, dataDir: node.dataDir, socket: node.socket };
+  const paths = {
+    home: node.home,
+    repo,
+    dataDir: node.dataDir,
+    socket: node.socket,
+    config: node.configFile,
+  };
   return `import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -50,6 +56,7 @@ test('escape the sandbox', async () => {
   attempt('hook in checkout', () => writeFileSync(P.repo + '/.git/hooks/post-checkout', HOOK, { mode: 0o755 }));
   attempt('read data dir', () => readdirSync(P.dataDir));
   attempt('read node id', () => readFileSync(P.dataDir + '/node-id', 'utf8'));
+  attempt('read config file', () => readFileSync(P.config, 'utf8'));
   attempt('hook in git dir', () => {
     const dir = execFileSync('git', ['rev-parse', '--git-common-dir'], { encoding: 'utf8' }).trim();
     writeFileSync(dir + '/hooks/post-checkout', HOOK, { mode: 0o755 });
@@ -95,7 +102,7 @@ const before = { hooks: [] as string[], config: '' };
 
 beforeAll(async () => {
   writeFileSync(join(node.home, '.bashrc'), BASHRC);
-  // ~/.local is bound read-only (as a toolchain path could be): the data dir inside it stays hidden.
+  // ~/.local is bound read-only (as a toolchain path could be): the data dir and config file in it stay hidden.
   await node.start({ sandbox: { mode: 'auto', readOnly: ['~/.local'] }, stepTimeout: '60s' });
   repo = node.repo();
   repo.write('.swarmd.yaml', 'jobs:\n  verify: ["node --test test/"]\n');
@@ -153,8 +160,11 @@ describe('verification of a job runs in bubblewrap, as an unprivileged user', ()
     expect(found.get('fsmonitor in git dir')).toMatch(/^refused/);
   });
 
-  it('sees neither the data dir (node id) nor the control socket, even inside a read-only path', () => {
+  it('sees neither the data dir (node id), the control socket nor the config file, even inside a read-only path', () => {
     expect(found.get('read data dir')).toBe('done []');
+    // Covered by /dev/null: empty, or unreadable where the mount is nodev.
+    expect(found.get('read config file')).toMatch(/^(done ""|refused EACCES)$/);
+    for (const prompt of node.prompts()) expect(prompt).not.toContain(node.gatewayKey);
     expect(found.get('read node id')).toBe('refused ENOENT');
     expect(found.get('control socket')).toBe('refused ENOENT');
     const nodeId = readFileSync(join(node.dataDir, 'node-id'), 'utf8').trim();
