@@ -7,7 +7,7 @@
 // bubblewrap cannot run, `auto` has no sandbox and jobs refuse to verify: unshare(1) alone only
 // cuts the network, and a mount setup of our own would be a second, weaker bubblewrap. `off`:
 // no sandbox, on the user's explicit word; the report says which was used.
-import { existsSync, lstatSync, readlinkSync, realpathSync } from 'node:fs';
+import { existsSync, lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
@@ -89,9 +89,23 @@ function bubblewrap(settings: SandboxSettings, host: SandboxHost): Sandbox {
           const full = path.startsWith('~/') ? join(home ?? '/', path.slice(2)) : path;
           return existsSync(full) ? [full] : [];
         }),
-        hidden: host.hidden.filter((path) => existsSync(path)),
+        hidden: hiddenPaths(host.hidden),
       }),
   };
+}
+
+/**
+ * The paths to cover for `paths`: each where it leads (a link to it, in a read-only path, then
+ * points at the cover), and as named too unless that is a link itself.
+ */
+function hiddenPaths(paths: readonly string[]): string[] {
+  const covered = paths
+    .filter((path) => existsSync(path))
+    .flatMap((path) => {
+      const real = realpathSync(path);
+      return lstatSync(path).isSymbolicLink() || real === path ? [real] : [path, real];
+    });
+  return [...new Set(covered)];
 }
 
 /** What bwrapArgv lays out, every path existing (checked by the caller). */
@@ -121,7 +135,7 @@ export function bwrapArgv(argv: readonly string[], mounts: StepMounts, layout: B
   for (const path of layout.hidden) {
     // A socket inside a hidden directory is covered with it.
     if (layout.hidden.some((dir) => dir !== path && path.startsWith(dir + sep))) continue;
-    if (lstatSync(path).isDirectory()) args.push('--tmpfs', path);
+    if (statSync(path).isDirectory()) args.push('--tmpfs', path);
     else args.push('--ro-bind', '/dev/null', path);
   }
   for (const path of mounts.readOnly) args.push('--ro-bind', realpathSync(path), path);
