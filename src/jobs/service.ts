@@ -45,7 +45,7 @@ export interface JobServiceComponents {
 export interface JobServiceInit {
   settings: JobSettings;
   dataDir: string;
-  /** The daemon's home, and what verification must never see (data dir, control socket). */
+  /** The daemon's home, and what verification must never see (data dir, control socket, config file). */
   sandboxHost: SandboxHost;
 }
 
