@@ -5,8 +5,9 @@
 // run as an unprivileged user, is SIGKILLed mid-step. Processes are found by a marker in their
 // command line, and any the test finds left over are killed by PID.
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { chooseSandbox, type Sandbox, type SandboxMode } from '../../src/jobs/sandbox.js';
 import { runSteps } from '../../src/jobs/verify.js';
@@ -120,7 +121,11 @@ ${leaveChild(marker, true, 'setTimeout(() => process.exit(0), 120000);')}`,
       60_000,
     );
 
+    const jobs = JSON.parse((await node.swarmctl(['jobs', '--json'])).stdout).jobs as { id: string }[];
     await node.daemon!.kill();
     await waitUntil(() => processesWith(marker).length === 0, 'the step and its child to die', 10_000);
+    // A killed daemon leaves its job's scratch dir (the next start would remove it; none comes).
+    for (const name of readdirSync(tmpdir()).filter((n) => n.startsWith(`swarmd-job-${jobs[0]!.id}-`)))
+      rmSync(join(tmpdir(), name), { recursive: true, force: true });
   });
 });
