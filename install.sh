@@ -42,6 +42,10 @@ Options:
   --skip-build   use the existing dist/ (no dependency install, no build);
                  for development and tests
   --no-start     install and enable the service, but do not start or restart it
+  --install-bubblewrap
+                 if bubblewrap is missing, install it with the system's package
+                 manager (sudo) without asking; coding jobs verify code a model
+                 wrote inside it, and refuse to verify without it
   --uninstall    stop, disable and remove the service; keeps config and data
   -h, --help     show this help
 
@@ -65,6 +69,7 @@ die_usage() {
 skip_build=0
 no_start=0
 uninstall=0
+install_bubblewrap=0
 swarm_init=0
 swarm_join=0
 join_token=''
@@ -73,6 +78,7 @@ while (($# > 0)); do
     --skip-build) skip_build=1 ;;
     --no-start) no_start=1 ;;
     --uninstall) uninstall=1 ;;
+    --install-bubblewrap) install_bubblewrap=1 ;;
     --init) swarm_init=1 ;;
     --join)
       (($# > 1)) || die_usage "--join needs the join token: --join <token> (or --join - to read it from stdin)"
@@ -233,6 +239,57 @@ else
   mv "$config_tmp" "$CONFIG_FILE"
   trap - EXIT
   note "every option is listed there with its default and its SWARMD_* environment variable"
+fi
+
+# ---- Job sandbox ---------------------------------------------------------------------
+# Coding jobs run their verification (code a model wrote) only inside bubblewrap; without it
+# they refuse to verify, unless the config says jobs.sandbox: off.
+bwrap_package_command() {
+  local sudo=''
+  if (($(id -u) != 0)); then sudo='sudo '; fi
+  if command -v apt-get >/dev/null 2>&1; then printf '%sapt-get install -y bubblewrap' "$sudo"
+  elif command -v dnf >/dev/null 2>&1; then printf '%sdnf install -y bubblewrap' "$sudo"
+  elif command -v pacman >/dev/null 2>&1; then printf '%spacman -S --noconfirm bubblewrap' "$sudo"
+  elif command -v zypper >/dev/null 2>&1; then printf '%szypper install -y bubblewrap' "$sudo"
+  elif command -v apk >/dev/null 2>&1; then printf '%sapk add bubblewrap' "$sudo"
+  fi
+}
+
+check_bubblewrap() {
+  local err
+  if err="$(bwrap --unshare-all --die-with-parent --ro-bind / / true 2>&1)"; then
+    note "bubblewrap works: coding jobs verify in it (no network, only their workspace writable)"
+    return 0
+  fi
+  if command -v bwrap >/dev/null 2>&1; then
+    say "bubblewrap is installed but cannot make its sandbox here: ${err%%$'\n'*}"
+    note "Coding jobs will refuse to verify until it can: unprivileged user namespaces must be allowed"
+    note "(e.g. sysctl kernel.unprivileged_userns_clone=1, or an AppArmor profile for bwrap on Ubuntu 24.04+)."
+    return 0
+  fi
+  return 1
+}
+
+say "Checking bubblewrap (the sandbox of coding jobs)"
+if ! check_bubblewrap; then
+  bwrap_install="$(bwrap_package_command)"
+  say "bubblewrap is not installed: coding jobs will refuse to verify without it"
+  answer=n
+  if ((install_bubblewrap)); then
+    answer=y
+  elif [[ -n "$bwrap_install" && -t 0 && -t 1 ]]; then
+    read -r -p "    Install it now with: $bwrap_install ? [y/N] " answer || answer=n
+  fi
+  if [[ -z "$bwrap_install" ]]; then
+    note "Install the bubblewrap package with your system's package manager."
+  elif [[ "$answer" == [yY]* ]]; then
+    # Word splitting is wanted: the command is ours (sudo, a package manager, its arguments).
+    # shellcheck disable=SC2086
+    if $bwrap_install; then check_bubblewrap || true; else note "installing bubblewrap failed; run: $bwrap_install"; fi
+  else
+    note "Install it with: $bwrap_install   (or run ./install.sh --install-bubblewrap)"
+  fi
+  note "To verify without a sandbox instead (code a model wrote runs as you): jobs.sandbox: off in $CONFIG_FILE"
 fi
 
 # ---- Swarm identity ------------------------------------------------------------------

@@ -1,8 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
-// Three projects: unit (pure, fast), integration (real sockets on loopback and test
-// namespaces), e2e (real swarmd processes in a test LAN; one file at a time so the
-// daemons don't compete for the two cores). Only test/ is searched, never dist/.
+// Four projects: unit (pure, fast), integration (real sockets on loopback and test
+// namespaces), security (the README's threat model of coding jobs, one file per threat: real
+// swarmd run as an unprivileged user, real bubblewrap; one file at a time), e2e (real swarmd
+// processes in a test LAN; one file at a time so the daemons don't compete for the two cores).
+// Only test/ is searched, never dist/.
 export default defineConfig({
   test: {
     projects: [
@@ -13,6 +15,15 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'security',
+          include: ['test/security/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
         },
       },
       {

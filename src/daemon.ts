@@ -1,6 +1,7 @@
 // The composition root: builds every service, wires them together, and owns the
 // start and stop order. No other module constructs services or knows about them all.
 import { connect } from 'node:net';
+import { homedir } from 'node:os';
 import * as grpc from '@grpc/grpc-js';
 import { ActivityController } from './activity/controller.js';
 import { GamingWatcher } from './activity/gaming.js';
@@ -59,6 +60,7 @@ export class Daemon {
   private serving: Serving | undefined;
   private mdns: MdnsDiscovery | undefined;
   private activity: ActivityController | undefined;
+  private jobs: JobService | undefined;
   private resolveStopped: () => void = () => undefined;
   /** Resolves once stop() has finished (a signal, or `swarmctl drain`): time for the process to exit. */
   readonly stopped: Promise<void> = new Promise((resolve) => {
@@ -283,10 +285,20 @@ export class Daemon {
       },
       {
         dataDir: config.node.dataDir,
-        settings: { ...config.jobs, stepTimeoutMs: config.jobs.stepTimeout },
+        settings: { ...config.jobs, stepTimeoutMs: config.jobs.stepTimeout, env: {} },
+        sandboxHost: {
+          home: homedir(),
+          // The config file may hold gateway API keys, wherever it lives (/etc is visible).
+          hidden: [
+            config.node.dataDir,
+            config.control.socket,
+            ...(config.configPath ? [config.configPath] : []),
+          ],
+        },
       },
     );
     jobs.start();
+    this.jobs = jobs;
     const control = new ControlServer(
       {
         logger: logger.child({ component: 'control' }),
@@ -454,6 +466,8 @@ export class Daemon {
         const creds = this.trust?.current();
         return creds ? { swarmId: creds.swarmId, epoch: creds.epoch, fingerprint: creds.fingerprint } : null;
       })(),
+      checkJobSandbox: async () =>
+        this.jobs ? this.jobs.sandbox() : { kind: null, reason: 'swarmd is starting' },
     });
   }
 

@@ -65,6 +65,7 @@ export const ErrorCodes = {
   JOB_APPLY_CONFLICT: 'SWARM_ERR_JOB_APPLY_CONFLICT',
   JOB_WORKSPACE: 'SWARM_ERR_JOB_WORKSPACE',
   JOB_STORE: 'SWARM_ERR_JOB_STORE',
+  JOB_SANDBOX: 'SWARM_ERR_JOB_SANDBOX',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

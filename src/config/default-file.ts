@@ -309,9 +309,13 @@ const OPTION_DOCS: Record<OptionPath, OptionDoc> = {
     allowed: 'an amount of 0 or more',
     unset: { example: '10', means: 'no comparison' },
   },
-  'jobs.sandbox': {
-    what: 'How verification of coding jobs is kept off the network: auto uses bubblewrap, else an unprivileged network namespace (unshare), else none; reports say which',
+  'jobs.sandbox.mode': {
+    what: 'How verification of coding jobs (code a model wrote) is contained: auto runs it in bubblewrap (no network, only its workspace writable, no $HOME, no data dir, no daemon environment) and refuses to verify where bubblewrap cannot run; off runs it as you, unsandboxed. jobs.sandbox: auto|off (the word) still works',
     allowed: 'auto or off',
+  },
+  'jobs.sandbox.readOnly': {
+    what: 'Paths verification may read but never write inside the sandbox: toolchains and caches real repositories need; ~/ is your home; missing ones are skipped',
+    allowed: 'a list of absolute paths or ~/paths',
   },
   'jobs.attemptsPerTier': {
     what: 'Failed attempts on one tier before a job escalates to the next tier',

@@ -6,7 +6,14 @@ import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, ErrorCodes } from '../errors.js';
-import { convertOption, envNameFor, FLAG_ALIASES, OPTION_TYPES, type OptionPath } from './options.js';
+import {
+  convertOption,
+  ENV_ALIASES,
+  envNameFor,
+  FLAG_ALIASES,
+  OPTION_TYPES,
+  type OptionPath,
+} from './options.js';
 import { CONFIG_VERSION, configSchema, type ParsedConfig } from './schema.js';
 
 /** The validated config with every derived default filled in, frozen. */
@@ -49,16 +56,20 @@ export function loadConfig(options: LoadOptions = {}): SwarmConfig {
 
   const fileValues = readConfigFile(configPath, explicitPath !== undefined);
   const merged: Record<string, unknown> = fileValues ?? {};
+  liftSandboxWord(merged);
   collectLeaves(merged, '', (path, raw) => sources.push({ path, origin: configPath, raw }));
 
-  for (const [path, type] of Object.entries(OPTION_TYPES) as [
-    OptionPath,
-    (typeof OPTION_TYPES)[OptionPath],
-  ][]) {
-    const name = envNameFor(path);
+  const envNames: [string, OptionPath][] = [
+    ...Object.entries(ENV_ALIASES),
+    ...(Object.keys(OPTION_TYPES) as OptionPath[]).map((path): [string, OptionPath] => [
+      envNameFor(path),
+      path,
+    ]),
+  ];
+  for (const [name, path] of envNames) {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
-    const value = convertOrThrow(path, type, raw, `environment variable ${name}`);
+    const value = convertOrThrow(path, OPTION_TYPES[path], raw, `environment variable ${name}`);
     setPath(merged, path, value);
     sources.push({ path, origin: `environment variable ${name}`, raw });
   }
@@ -235,6 +246,17 @@ function collectLeaves(value: unknown, prefix: string, visit: (path: string, raw
     for (const [key, inner] of Object.entries(value))
       collectLeaves(inner, prefix ? `${prefix}.${key}` : key, visit);
   } else if (prefix) visit(prefix, value);
+}
+
+/**
+ * `jobs.sandbox: off` (the word, from before the section had readOnly) as `{ mode: off }`, so an
+ * environment variable or flag for `jobs.sandbox.readOnly` adds to it instead of replacing it.
+ */
+function liftSandboxWord(file: Record<string, unknown>) {
+  const jobs = file.jobs;
+  if (!jobs || typeof jobs !== 'object' || Array.isArray(jobs)) return;
+  const section = jobs as Record<string, unknown>;
+  if (typeof section.sandbox === 'string') section.sandbox = { mode: section.sandbox };
 }
 
 function dropNulls(mapping: Record<string, unknown>) {

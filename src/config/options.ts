@@ -104,7 +104,8 @@ export const OPTION_TYPES: Record<OptionPath, OptionType> = {
   'cloud.reference.model': 'string',
   'cloud.reference.inputPerMTok': 'number',
   'cloud.reference.outputPerMTok': 'number',
-  'jobs.sandbox': 'string',
+  'jobs.sandbox.mode': 'string',
+  'jobs.sandbox.readOnly': 'list',
   'jobs.attemptsPerTier': 'int',
   'jobs.maxAttempts': 'int',
   'jobs.maxEditFailures': 'int',
@@ -128,6 +129,13 @@ export const FLAG_ALIASES: Record<string, OptionPath> = {
   socket: 'control.socket',
   'mdns-interface': 'discovery.mdns.interface',
   'log-level': 'log.level',
+  // jobs.sandbox was a word before it had readOnly: --jobs.sandbox off still sets the mode.
+  'jobs.sandbox': 'jobs.sandbox.mode',
+};
+
+/** Environment variables of options that moved, mapped to the option they set now. */
+export const ENV_ALIASES: Record<string, OptionPath> = {
+  SWARMD_JOBS__SANDBOX: 'jobs.sandbox.mode',
 };
 
 /** The environment variable for an option: SWARMD_ + upper snake case, `__` between levels. */

@@ -28,6 +28,21 @@ export const DEFAULT_GAMING_IGNORE = [
 ] as const;
 
 /** The config file format version this release writes and reads. */
+/**
+ * Toolchain caches and tools in the home directory that verification may read (never write)
+ * inside the sandbox; `~/` is the daemon's home. Entries that do not exist are skipped.
+ */
+export const DEFAULT_SANDBOX_READ_ONLY = [
+  '~/.cargo',
+  '~/.rustup',
+  '~/go/pkg/mod',
+  '~/.npm',
+  '~/.nvm',
+  '~/.cache/pip',
+  '~/.local/bin',
+  '~/.local/lib',
+] as const;
+
 export const CONFIG_VERSION = 1;
 
 const duration = (fallback: string) =>
@@ -511,8 +526,28 @@ export const configSchema = z.strictObject({
     .prefault({}),
   jobs: z
     .strictObject({
-      /** Verification without network: auto (bubblewrap, else an unprivileged network namespace, else none) or off. */
-      sandbox: z.enum(['auto', 'off'], { message: 'expected auto or off' }).default('auto'),
+      sandbox: z
+        .preprocess(
+          // Before readOnly existed this was a word (jobs.sandbox: off); it still is the mode.
+          (value) => (typeof value === 'string' ? { mode: value } : value),
+          z.strictObject({
+            /** auto: verification runs in bubblewrap, and is refused where bubblewrap cannot run; off: no sandbox. */
+            mode: z
+              .enum(['auto', 'off'], {
+                message: 'expected auto (bubblewrap, verification refused without it) or off (no sandbox)',
+              })
+              .default('auto'),
+            /** Paths verification may read (never write) inside the sandbox: toolchain caches. */
+            readOnly: z
+              .array(
+                z.string().refine((path) => path.startsWith('/') || path.startsWith('~/'), {
+                  message: 'expected an absolute path or one starting with ~/',
+                }),
+              )
+              .default([...DEFAULT_SANDBOX_READ_ONLY]),
+          }),
+        )
+        .prefault({}),
       /** Failed attempts on one tier before the job escalates to the next. */
       attemptsPerTier: z.number().int().min(1).max(10).default(2),
       /** Verified attempts in all before the job stops and reports. */

@@ -1,5 +1,6 @@
-// `swarmctl doctor`: checks what usually breaks discovery and says what to do.
-// The checks read a snapshot of the daemon's state plus two probes of the host.
+// `swarmctl doctor`: checks what usually breaks discovery and says what to do, and which
+// sandbox coding jobs verify in. The checks read a snapshot of the daemon's state plus a few
+// probes of the host.
 import type { BackendStatus } from '../backends/types.js';
 import type { WireDoctorCheck, WirePeerView } from '../rpc/wire.js';
 import { swarmLabel } from '../security/names.js';
@@ -23,6 +24,8 @@ export interface DoctorContext {
   peerPort: number;
   /** This node's swarm, or null when it holds no credentials. */
   swarm: { swarmId: string; epoch: number; fingerprint: string } | null;
+  /** The sandbox coding jobs verify in: bubblewrap, none (jobs.sandbox off), or null with why none can run. */
+  checkJobSandbox: () => Promise<{ kind: 'bubblewrap' | 'none' } | { kind: null; reason: string }>;
 }
 
 function check(name: string, status: WireDoctorCheck['status'], detail: string, fix = ''): WireDoctorCheck {
@@ -152,6 +155,7 @@ export async function runDoctor(ctx: DoctorContext): Promise<WireDoctorCheck[]> 
     );
   }
   checks.push(modelServersCheck(ctx));
+  checks.push(await jobSandboxCheck(ctx));
   return checks;
 }
 
@@ -184,5 +188,36 @@ function modelServersCheck(ctx: DoctorContext): WireDoctorCheck {
     'warn',
     'no model server found on the default ports (11434, 8080, 8000, 1234)',
     FIX_NO_SERVER,
+  );
+}
+
+/** What checkJobSandbox answers. */
+type JobSandbox = Awaited<ReturnType<DoctorContext['checkJobSandbox']>>;
+
+/** Where coding jobs run code a model wrote: bubblewrap, nowhere (they refuse), or unsandboxed. */
+async function jobSandboxCheck(ctx: DoctorContext): Promise<WireDoctorCheck> {
+  const sandbox = await ctx
+    .checkJobSandbox()
+    .catch((err: unknown): JobSandbox => ({ kind: null, reason: `check failed: ${String(err)}` }));
+  if (sandbox.kind === null) {
+    return check(
+      'job sandbox',
+      'fail',
+      `no sandbox: coding jobs refuse to verify (${sandbox.reason})`,
+      'install bubblewrap (sudo apt install bubblewrap, or ./install.sh offers it); or set jobs.sandbox: off to verify unsandboxed',
+    );
+  }
+  if (sandbox.kind === 'none') {
+    return check(
+      'job sandbox',
+      'warn',
+      'jobs.sandbox is off: coding-job verification runs code a model wrote as your user, unsandboxed',
+      'install bubblewrap (sudo apt install bubblewrap) and remove jobs.sandbox: off from the config',
+    );
+  }
+  return check(
+    'job sandbox',
+    'ok',
+    'bubblewrap: coding-job verification runs with no network, no $HOME, no data dir, only its workspace writable',
   );
 }

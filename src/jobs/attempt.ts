@@ -124,6 +124,11 @@ export async function attempt(job: JobRun, unit: Unit, proposal: Proposal): Prom
   const ws = await Workspace.open(job.origin, `attempt-${n}`, unit.base);
   let keep = false;
   try {
+    // A path through a symlink out of the checkout, or onto a link, is refused back to the model.
+    for (const edit of parsed.edits) {
+      const problem = ws.writeProblem(edit.path);
+      if (problem) return refuse('refused', problem);
+    }
     const applied = applyEdits(parsed.edits, (path) => ws.read(path));
     if (!applied.ok) return refuse('edit-failed', applied.problem);
     const changes: FileChange[] = [...applied.files].map(([path, change]) => ({ path, ...change }));
@@ -135,7 +140,13 @@ export async function attempt(job: JobRun, unit: Unit, proposal: Proposal): Prom
     const changed = changes.filter((c) => c.before !== c.after).map((c) => c.path);
     const held = deps.locks.tryAcquire(unit.owner, job.origin.userDir, changed);
     if (held) return refuse('refused', `another job is changing ${held}; leave that file alone`);
-    for (const change of changes) ws.write(change.path, change.after);
+    for (const change of changes) {
+      try {
+        ws.write(change.path, change.after);
+      } catch (err) {
+        return refuse('refused', `${change.path} could not be written: ${errorMessage(err)}`);
+      }
+    }
     report.diff = await ws.diff();
     report.files = changed;
     report.changedLines = countChangedLines(report.diff);
@@ -144,7 +155,7 @@ export async function attempt(job: JobRun, unit: Unit, proposal: Proposal): Prom
     tellEdit(true, `edit applied: ${changed.join(', ') || 'no change'}`);
     const verified = await verifyIn(
       job,
-      ws.dir,
+      ws,
       unit.steps,
       (step, ok) => (ok === null ? `running ${step}` : `${step} ${ok ? 'passed' : 'failed'}`),
       ev,

@@ -1,13 +1,15 @@
 // The files a model sees: the ones the user named, then files the failing output mentions,
 // then files whose names or contents match words of the task and identifiers of the failure,
 // most matches first, until the token budget (about 4 characters a token) is spent.
-import { git } from './git.js';
 import type { ContextFile } from './prompt.js';
 
 /** What the context is gathered from. */
 export interface ContextInput {
-  /** A checkout of the job's base. */
-  dir: string;
+  /** git on a checkout of the job's base. */
+  git: (
+    args: readonly string[],
+    opts?: { allow?: readonly number[] },
+  ) => Promise<{ stdout: string; exitCode: number }>;
   read: (path: string) => string | null;
   named: readonly string[];
   task: string;
@@ -59,7 +61,7 @@ export function mentionedPaths(output: string, known: ReadonlySet<string>): stri
 
 /** The context files for a prompt, within the budget. */
 export async function gatherContext(input: ContextInput): Promise<ContextFile[]> {
-  const listed = (await git(input.dir, ['ls-files', '-z'])).stdout.split('\0').filter((p) => p !== '');
+  const listed = (await input.git(['ls-files', '-z'])).stdout.split('\0').filter((p) => p !== '');
   const known = new Set(listed);
   const order: string[] = [...input.named];
   const add = (path: string) => {
@@ -74,7 +76,7 @@ export async function gatherContext(input: ContextInput): Promise<ContextFile[]>
       if (base.includes(word.toLowerCase())) score.set(path, (score.get(path) ?? 0) + 3);
   }
   for (const word of words) {
-    const hits = await git(input.dir, ['grep', '-l', '-I', '-i', '-F', '-e', word], { allow: [1] });
+    const hits = await input.git(['grep', '-l', '-I', '-i', '-F', '-e', word], { allow: [1] });
     for (const path of hits.stdout.split('\n').filter((p) => p !== ''))
       score.set(path, (score.get(path) ?? 0) + 1);
   }

@@ -1,12 +1,13 @@
-// Delivery of a passing change: committed in its checkout, left as a branch in a git repository
-// and as a patch file, with the base's hash of each touched file so a later apply can tell
-// whether the user changed it since. The user's working tree is not touched here.
+// Delivery of a passing change: left as a patch file and, in a git repository, as a branch whose
+// commit is that patch applied to the base (made by swarmd in the user's repository, so nothing
+// else of the attempt's checkout comes along), with the base's hash of each touched file so a
+// later apply can tell whether the user changed it since. The user's working tree is not touched.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { countChangedLines, filesOfDiff } from './diff.js';
 import { git } from './git.js';
 import type { JobRun } from './run-context.js';
-import { textHash, type Workspace } from './workspace.js';
+import { commitPatch, textHash, type Workspace } from './workspace.js';
 
 /** Leave the passing change as a branch (git repositories) and a patch file; removes `ws`. */
 export async function deliver(job: JobRun, ws: Workspace, diff: string): Promise<void> {
@@ -17,14 +18,14 @@ export async function deliver(job: JobRun, ws: Workspace, diff: string): Promise
     const shown = await git(origin.gitDir, ['show', `${origin.base}:${file}`], { allow: [128] });
     baseHashes[file] = textHash(shown.exitCode === 0 ? shown.stdout : null);
   }
-  const commit = await ws.commit(`swarmd job ${report.id}: ${job.spec.task.split('\n')[0]!.slice(0, 72)}`);
   mkdirSync(job.deps.patchDir, { recursive: true, mode: 0o700 });
   const patchPath = join(job.deps.patchDir, `${report.id}.patch`);
   writeFileSync(patchPath, diff, { mode: 0o600 });
   let branch: string | null = null;
   if (origin.isGit) {
     branch = `swarm/job-${report.id}`;
-    await git(origin.userDir, ['branch', '-f', branch, commit]);
+    const message = `swarmd job ${report.id}: ${job.spec.task.split('\n')[0]!.slice(0, 72)}`;
+    await git(origin.userDir, ['branch', '-f', branch, await commitPatch(origin, diff, message)]);
   }
   report.result = {
     branch,

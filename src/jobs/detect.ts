@@ -2,16 +2,15 @@
 // test, in that order), Cargo, Go, pytest, or a Makefile `test` target. A user's `--verify`
 // commands are split into argv here too, without a shell: quotes group words, nothing is
 // expanded, and shell operators are refused rather than run.
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ErrorCodes, SwarmError } from '../errors.js';
+import { existsInside as exists, readInside as readText } from './inside.js';
 import type { VerifyStep } from './types.js';
 
 const NPM_SCRIPTS = ['lint', 'typecheck', 'build', 'test'] as const;
 
 /** The verification steps a repository declares; empty when nothing is found. */
 export function detectSteps(dir: string): VerifyStep[] {
-  const pkg = readJson(join(dir, 'package.json'));
+  const pkg = readJson(dir, 'package.json');
   if (pkg) {
     const scripts = (pkg['scripts'] ?? {}) as Record<string, unknown>;
     const steps = NPM_SCRIPTS.filter((name) => typeof scripts[name] === 'string').map((name) => ({
@@ -20,29 +19,29 @@ export function detectSteps(dir: string): VerifyStep[] {
     }));
     if (steps.length > 0) return steps;
   }
-  if (existsSync(join(dir, 'Cargo.toml'))) {
+  if (exists(dir, 'Cargo.toml')) {
     return [
       { name: 'build', argv: ['cargo', 'build', '--offline'] },
       { name: 'test', argv: ['cargo', 'test', '--offline'] },
     ];
   }
-  if (existsSync(join(dir, 'go.mod'))) {
+  if (exists(dir, 'go.mod')) {
     return [
       { name: 'build', argv: ['go', 'build', './...'] },
       { name: 'test', argv: ['go', 'test', './...'] },
     ];
   }
   if (usesPytest(dir)) return [{ name: 'test', argv: ['python3', '-m', 'pytest', '-q'] }];
-  const makefile = readText(join(dir, 'Makefile'));
+  const makefile = readText(dir, 'Makefile');
   if (makefile !== null && /^test\s*:/m.test(makefile)) return [{ name: 'test', argv: ['make', 'test'] }];
   return [];
 }
 
 function usesPytest(dir: string): boolean {
-  if (existsSync(join(dir, 'pytest.ini')) || existsSync(join(dir, 'conftest.py'))) return true;
-  if (/\[tool\.pytest/.test(readText(join(dir, 'pyproject.toml')) ?? '')) return true;
-  if (/\[tool:pytest\]/.test(readText(join(dir, 'setup.cfg')) ?? '')) return true;
-  return existsSync(join(dir, 'tox.ini')) && /\[pytest\]/.test(readText(join(dir, 'tox.ini')) ?? '');
+  if (exists(dir, 'pytest.ini') || exists(dir, 'conftest.py')) return true;
+  if (/\[tool\.pytest/.test(readText(dir, 'pyproject.toml') ?? '')) return true;
+  if (/\[tool:pytest\]/.test(readText(dir, 'setup.cfg') ?? '')) return true;
+  return exists(dir, 'tox.ini') && /\[pytest\]/.test(readText(dir, 'tox.ini') ?? '');
 }
 
 /** `--verify` commands as steps, each split into argv without a shell. */
@@ -98,16 +97,8 @@ export function splitCommand(command: string): string[] {
   return words;
 }
 
-function readText(path: string): string | null {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return null;
-  }
-}
-
-function readJson(path: string): Record<string, unknown> | null {
-  const text = readText(path);
+function readJson(dir: string, name: string): Record<string, unknown> | null {
+  const text = readText(dir, name);
   if (text === null) return null;
   try {
     const value = JSON.parse(text) as unknown;

@@ -1,6 +1,10 @@
 // Running git for jobs: argv arrays only (paths and messages never pass through a shell), an
-// identity for the commits swarmd makes, and no prompts or pagers.
+// identity for the commits swarmd makes, no prompts or pagers, and no hooks or fsmonitor: git
+// here is swarmd's own tool, and must run nothing a repository (or code run in one) configured.
 import { ErrorCodes, SwarmError } from '../errors.js';
+
+/** Settings before every command: no hook runs, no fsmonitor command starts. */
+const NOTHING_RUNS = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false'];
 
 const IDENTITY = {
   GIT_AUTHOR_NAME: 'swarmd',
@@ -19,7 +23,7 @@ export async function git(
 ): Promise<{ stdout: string; exitCode: number }> {
   // Loaded on first use: daemon start-up does not pay for it (as node/nvidia-smi.ts does).
   const { execa } = await import('execa');
-  const result = await execa('git', args, {
+  const result = await execa('git', [...NOTHING_RUNS, ...args], {
     cwd,
     reject: false,
     stripFinalNewline: false,

@@ -4,7 +4,6 @@
 import { errorMessage } from '../errors.js';
 import type { Tier } from '../inference/types.js';
 import { stepsFromCommands } from './detect.js';
-import { git } from './git.js';
 import { blocked, type SubtaskStatus, startable } from './plan.js';
 import { type JobRun, type Solved, verifyIn } from './run-context.js';
 import { solve } from './solve.js';
@@ -97,10 +96,10 @@ export async function runPlan(job: JobRun, plan: JobPlan, ladder: Tier[]): Promi
       message: `subtasks did not pass: ${failed.join(', ')}`,
     };
   }
-  const final = await verifyIn(job, combined.dir, report.steps, (step, ok) =>
+  const final = await verifyIn(job, combined, report.steps, (step, ok) =>
     ok === null ? `final: ${step}` : `final: ${step} ${ok ? 'passed' : 'failed'}`,
   );
-  const diff = (await git(combined.dir, ['diff', '--binary', origin.base, 'HEAD'])).stdout;
+  const diff = (await combined.git(['diff', '--binary', origin.base, 'HEAD'])).stdout;
   if (!final.ok) {
     report.lastFailure = { step: final.failedStep ?? '', output: final.output };
     report.bestCandidateDiff = diff;

@@ -1,17 +1,21 @@
 // The per-repository job settings: `.swarmd.yaml` in the directory a job works on, section
 // `jobs:`. It gives the verification steps (used when `swarmctl run` has no --verify; they
-// beat detection), context hints, edit formats, and limits that can only tighten this
-// daemon's (a repository may come from anyone: the smaller value applies). Checked with zod;
-// a bad file is refused naming the file, the key, the value and what is allowed.
-import { readFileSync } from 'node:fs';
+// beat detection), their environment variables, context hints, edit formats, and limits that
+// can only tighten this daemon's (a repository may come from anyone: the smaller value
+// applies, and it names no variable of the daemon's). Checked with zod; a bad file is refused
+// naming the file, the key, the value and what is allowed. A file that is a symlink out of
+// the repository is not read.
+import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { ErrorCodes, errorMessage, SwarmError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
 import { stepsFromCommands } from './detect.js';
+import { readInside } from './inside.js';
 import { normalisePath, pathProblem } from './limits.js';
 import type { JobSettings } from './settings.js';
+import { SANDBOX_VARIABLES } from './step-env.js';
 import type { VerifyStep } from './types.js';
 
 /** The file's name, in the job's repository directory. */
@@ -42,6 +46,18 @@ const jobsSchema = z.strictObject({
   maxChangedLines: z.number().int().min(1, 'expected at least 1').optional(),
   /** Edit format by model id or tier, over the daemon's jobs.editFormats. */
   editFormats: z.record(z.string().min(1), format).optional(),
+  /** Variables the verification steps get, with these values (on top of PATH and the locale). */
+  env: z
+    .record(
+      z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a variable name (letters, digits, _)')
+        .refine((name) => !SANDBOX_VARIABLES.includes(name), {
+          message: `${SANDBOX_VARIABLES.join(' and ')} are set by swarmd`,
+        }),
+      z.union([z.string(), z.number(), z.boolean()], { message: 'expected a text, number or true/false' }),
+    )
+    .optional(),
 });
 
 const fileSchema = z.strictObject({ jobs: jobsSchema.optional() });
@@ -57,18 +73,19 @@ export interface RepoJobConfig {
   maxFiles: number | null;
   maxChangedLines: number | null;
   editFormats: JobSettings['editFormats'];
+  env: Record<string, string>;
 }
 
 /** Read `.swarmd.yaml` of `dir`; null when there is none. Throws JOB_INVALID for a bad file. */
 export function readRepoConfig(dir: string): RepoJobConfig | null {
   const path = join(dir, REPO_CONFIG_FILE);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw invalid(path, `cannot be read: ${errorMessage(err)}`);
-  }
+  if (lstatSync(path, { throwIfNoEntry: false }) === undefined) return null;
+  const text = readInside(dir, REPO_CONFIG_FILE);
+  if (text === null)
+    throw invalid(
+      path,
+      'cannot be read: it is not a regular file inside the repository (a symlink out of it?)',
+    );
   return parseRepoConfig(text, path);
 }
 
@@ -90,6 +107,12 @@ export function parseRepoConfig(text: string, path: string): RepoJobConfig {
         path,
         `has the unknown key ${issue.keys.map((k) => `${where}${k}`).join(', ')}; allowed: ${allowed.map((k) => `${where}${k}`).join(', ')}`,
       );
+    }
+    if (issue.code === 'invalid_key') {
+      // A bad name in a mapping (jobs.env): say the name and why, not its value.
+      const name = String(issue.path.at(-1));
+      const why = issue.issues[0]?.message ?? issue.message;
+      throw invalid(path, `${issue.path.slice(0, -1).join('.')}: the name ${shown(name)} is refused; ${why}`);
     }
     const key = issue.path.join('.') || '(top)';
     throw invalid(path, `${key}: got ${shown(valueAt(raw, issue.path))}; ${issue.message}`);
@@ -116,6 +139,7 @@ export function parseRepoConfig(text: string, path: string): RepoJobConfig {
     maxFiles: jobs.maxFiles ?? null,
     maxChangedLines: jobs.maxChangedLines ?? null,
     editFormats: jobs.editFormats ?? {},
+    env: Object.fromEntries(Object.entries(jobs.env ?? {}).map(([name, value]) => [name, String(value)])),
   };
 }
 
@@ -129,6 +153,7 @@ export function settingsWithRepo(settings: JobSettings, repo: RepoJobConfig | nu
     maxFiles: tighter(settings.maxFiles, repo.maxFiles),
     maxChangedLines: tighter(settings.maxChangedLines, repo.maxChangedLines),
     editFormats: { ...settings.editFormats, ...repo.editFormats },
+    env: { ...settings.env, ...repo.env },
   };
 }
 

@@ -90,20 +90,21 @@ export function useTier(report: JobReport, tier: Tier): void {
 }
 
 /**
- * Run `steps` in `dir` under the job's sandbox, step timeout and signal, telling watchers as each
- * step starts and ends: `event` is added to each step event, `say` words its message.
+ * Run `steps` in the checkout `ws` under the job's sandbox, step timeout and signal, telling
+ * watchers as each step starts and ends: `event` is added to each step event, `say` words its message.
  */
 export function verifyIn(
   job: JobRun,
-  dir: string,
+  ws: Workspace,
   steps: readonly VerifyStep[],
   say: (name: string, ok: boolean | null) => string,
   event: Partial<JobEvent> = {},
   advisory?: readonly string[],
 ): Promise<VerifyResult> {
   return runSteps(steps, {
-    cwd: dir,
+    mounts: { workspace: ws.dir, readOnly: ws.readOnlyPaths() },
     sandbox: job.deps.sandbox,
+    env: job.deps.settings.env,
     timeoutMs: job.deps.settings.stepTimeoutMs,
     signal: job.signal,
     advisory,

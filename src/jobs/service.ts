@@ -10,13 +10,14 @@ import type { Dispatcher, JsonObject, Privacy, Tier } from '../inference/types.j
 import type { Logger } from '../util/logger.js';
 import { detectSteps, stepsFromCommands } from './detect.js';
 import { git } from './git.js';
+import { fileHashInside } from './inside.js';
 import { FileLocks } from './locks.js';
 import { ladderFor } from './loop.js';
 import type { ChatMessage } from './prompt.js';
 import { REPO_CONFIG_FILE, readRepoConfig, settingsWithRepo } from './repo-config.js';
 import type { Completion, Placement } from './run-context.js';
 import { runJob, stoppingReason } from './runner.js';
-import { chooseSandbox } from './sandbox.js';
+import { chooseSandbox, type SandboxHost } from './sandbox.js';
 import type { JobSettings } from './settings.js';
 import { JobStore } from './store.js';
 import {
@@ -27,7 +28,7 @@ import {
   type JobSummary,
   summarize,
 } from './types.js';
-import { dropLeftovers, fileHash } from './workspace.js';
+import { dropLeftovers } from './workspace.js';
 
 export interface JobServiceComponents {
   logger: Logger;
@@ -44,6 +45,8 @@ export interface JobServiceComponents {
 export interface JobServiceInit {
   settings: JobSettings;
   dataDir: string;
+  /** The daemon's home, and what verification must never see (data dir, control socket, config file). */
+  sandboxHost: SandboxHost;
 }
 
 interface Live {
@@ -96,6 +99,12 @@ export class JobService {
     this.store = null;
   }
 
+  /** The sandbox jobs verify in now (as submit would choose it), for doctor. */
+  async sandbox(): Promise<{ kind: 'bubblewrap' | 'none' } | { kind: null; reason: string }> {
+    const choice = await chooseSandbox(this.init.settings.sandbox, this.init.sandboxHost);
+    return choice.ok ? { kind: choice.sandbox.kind } : { kind: null, reason: choice.reason };
+  }
+
   /** Check and start a job; resolves with its first report (state running). */
   async submit(input: JobSpec): Promise<JobReport> {
     const store = this.storeOrThrow();
@@ -122,7 +131,14 @@ export class JobService {
       { model: 'fast', messages: [{ role: 'user', content: spec.task }] },
       spec.privacy,
     );
-    const sandbox = await chooseSandbox(this.init.settings.sandbox);
+    const choice = await chooseSandbox(this.init.settings.sandbox, this.init.sandboxHost);
+    if (!choice.ok) {
+      throw new SwarmError(
+        ErrorCodes.JOB_SANDBOX,
+        `no sandbox for verification on this node: ${choice.reason}. Verification runs code a model wrote, so it runs only in bubblewrap: install it (sudo apt install bubblewrap, or your system's package; ./install.sh offers it), or set jobs.sandbox: off to run it unsandboxed as your user`,
+      );
+    }
+    const { sandbox } = choice;
     const report: JobReport = {
       id,
       state: 'running',
@@ -278,7 +294,7 @@ export class JobService {
     if (result.applied)
       throw new SwarmError(ErrorCodes.JOB_STATE, `job ${id} was already applied to ${report.repo}`);
     const changedSince = result.files.filter(
-      (file) => fileHash(join(report.repo, file)) !== result.baseHashes[file],
+      (file) => fileHashInside(report.repo, file) !== result.baseHashes[file],
     );
     if (changedSince.length > 0) {
       throw new SwarmError(

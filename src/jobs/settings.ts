@@ -1,11 +1,13 @@
 // The jobs section of the config, as the job runner reads it (durations in ms).
 import type { Tier } from '../inference/types.js';
-import type { SandboxMode } from './sandbox.js';
+import type { SandboxSettings } from './sandbox.js';
 import type { EditFormat } from './types.js';
 
 /** jobs.* after validation. */
 export interface JobSettings {
-  sandbox: SandboxMode;
+  sandbox: SandboxSettings;
+  /** Variables verification steps get from the repository's `.swarmd.yaml` (none from the daemon's config). */
+  env: Readonly<Record<string, string>>;
   attemptsPerTier: number;
   maxAttempts: number;
   maxEditFailures: number;

@@ -119,13 +119,13 @@ async function prepare(job: JobRun, unit: Unit): Promise<PromptBase> {
   try {
     const baseline = await verifyIn(
       job,
-      ws.dir,
+      ws,
       unit.steps,
       (step, ok) => (ok === null ? `baseline: ${step}` : `baseline: ${step} ${ok ? 'passed' : 'failed'}`),
       { subtask: unit.subtask },
     );
     const files = await gatherContext({
-      dir: ws.dir,
+      git: (args, opts) => ws.git(args, opts),
       read: (path) => ws.read(path),
       named: unit.named,
       task: unit.task,

@@ -51,8 +51,8 @@ export const FINAL_STATES: readonly JobState[] = ['passed', 'failed', 'cancelled
 /** The message of a job swarmd stopped (or was killed) while it ran. */
 export const INTERRUPTED_MESSAGE = 'interrupted: swarmd stopped while the job ran; run it again';
 
-/** What the sandbox around verification was. */
-export type SandboxKind = 'bubblewrap' | 'unshare' | 'none';
+/** What the sandbox around verification was (older stored reports may say `unshare`: it only cut the network). */
+export type SandboxKind = 'bubblewrap' | 'none';
 
 /** One verification step: a name and the argv it runs (never through a shell). */
 export interface VerifyStep {

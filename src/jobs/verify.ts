@@ -1,7 +1,10 @@
 // Run verification steps in a workspace: each with a timeout, stdout and stderr captured
-// together, inside the sandbox, never through a shell. The first failing step ends the run;
-// its output is trimmed to what a model needs (failing part first).
-import type { Sandbox } from './sandbox.js';
+// together, inside the sandbox, never through a shell, with an environment built from an
+// allowlist (step-env.ts). Each step is its own process group, killed as a whole when its first
+// process ends, times out or is cancelled, so nothing it started outlives it. The first failing
+// step ends the run; its output is trimmed to what a model needs (failing part first).
+import type { Sandbox, StepMounts } from './sandbox.js';
+import { stepEnv } from './step-env.js';
 import { trimOutput } from './trim.js';
 import type { VerifyStep } from './types.js';
 
@@ -18,8 +21,11 @@ export interface VerifyResult {
 
 /** Options of runSteps. */
 export interface VerifyOptions {
-  cwd: string;
+  /** The workspace the steps run in (the only place they may write), and what they may read. */
+  mounts: StepMounts;
   sandbox: Sandbox;
+  /** Variables the repository sets for its steps (`.swarmd.yaml` jobs.env). */
+  env?: Readonly<Record<string, string>>;
   timeoutMs: number;
   signal?: AbortSignal;
   /** Told when a step starts and ends. */
@@ -57,27 +63,29 @@ export async function runSteps(steps: readonly VerifyStep[], opts: VerifyOptions
 async function runOne(step: VerifyStep, opts: VerifyOptions): Promise<{ ok: boolean; output: string }> {
   // Loaded on first use: daemon start-up does not pay for it (as node/nvidia-smi.ts does).
   const { execa } = await import('execa');
-  const argv = opts.sandbox.wrap(step.argv, opts.cwd);
-  const result = await execa(argv[0]!, argv.slice(1), {
-    cwd: opts.cwd,
+  const cwd = opts.mounts.workspace;
+  const argv = opts.sandbox.wrap(step.argv, opts.mounts);
+  const subprocess = execa(argv[0]!, argv.slice(1), {
+    cwd,
     all: true,
     reject: false,
     stdin: 'ignore',
+    // Its own process group (and session), so the whole step can be killed at once.
+    detached: true,
     timeout: opts.timeoutMs,
     forceKillAfterDelay: 2_000,
     ...(opts.signal && { cancelSignal: opts.signal }),
     maxBuffer: 20_000_000,
-    env: {
-      CI: '1',
-      NO_COLOR: '1',
-      FORCE_COLOR: '0',
-      npm_config_update_notifier: 'false',
-      NO_UPDATE_NOTIFIER: '1',
-    },
+    extendEnv: false,
+    env: stepEnv(process.env, opts.sandbox.env, opts.env ?? {}),
   });
+  // Whatever the step left running goes with it (and its pipes close, so the step can end).
+  subprocess.once('exit', () => killGroup(subprocess.pid));
+  const result = await subprocess;
+  killGroup(subprocess.pid);
   const raw = typeof result.all === 'string' ? result.all : '';
   // Models see repo-relative paths, and the workspace's temp path never makes two runs differ.
-  const text = raw.split(opts.cwd).join('.');
+  const text = raw.split(cwd).join('.');
   const max = opts.maxOutputChars ?? 4000;
   if (result.timedOut) {
     return {
@@ -95,4 +103,14 @@ async function runOne(step: VerifyStep, opts: VerifyOptions): Promise<{ ok: bool
     return { ok: false, output: trimOutput(`${text}\n[${step.argv.join(' ')} ${why}]`, max) };
   }
   return { ok: true, output: '' };
+}
+
+/** SIGKILL a step's process group; gone already is fine. */
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // ESRCH: nothing of it is left
+  }
 }

@@ -87,8 +87,9 @@ export class SwarmdProcess {
   private readonly child: ChildProcessWithoutNullStreams;
   readonly startedAt = Date.now();
 
-  constructor(args: string[], env: NodeJS.ProcessEnv) {
-    this.child = spawn(process.execPath, [SWARMD, ...args], { cwd: ROOT, env, stdio: 'pipe' });
+  /** `as`: run it as another user (the security suite's unprivileged one; the tests run as root). */
+  constructor(args: string[], env: NodeJS.ProcessEnv, as?: { uid: number; gid: number }) {
+    this.child = spawn(process.execPath, [SWARMD, ...args], { cwd: ROOT, env, stdio: 'pipe', ...as });
     live.add(this);
     this.child.stdout.on('data', (chunk: Buffer) => {
       this.stdout += chunk.toString();

@@ -191,6 +191,21 @@ describe('install.sh', () => {
     expect(run.stdout).not.toContain('enable-linger');
   });
 
+  it('checks bubblewrap, the sandbox of coding jobs: works here; says why when it cannot run, and goes on', () => {
+    const works = install('--skip-build');
+    expect(works.status, works.stderr).toBe(0);
+    expect(works.stdout).toContain('bubblewrap works: coding jobs verify in it');
+    // A bwrap that cannot make user namespaces (the error bwrap prints then).
+    writeStub('bwrap', `echo 'bwrap: setting up uid map: Permission denied' >&2\nexit 1`);
+    const blocked = install('--skip-build');
+    expect(blocked.status, blocked.stderr).toBe(0);
+    expect(blocked.stdout).toContain(
+      'bubblewrap is installed but cannot make its sandbox here: bwrap: setting up uid map: Permission denied',
+    );
+    expect(blocked.stdout).toContain('unprivileged user namespaces must be allowed');
+    expect(calls().filter((line) => line.startsWith('bwrap '))).toHaveLength(1);
+  });
+
   it('uninstalls: stops and disables the unit, removes it, keeps the config', () => {
     expect(install('--skip-build').status).toBe(0);
     const config = readFileSync(configFile(), 'utf8');

@@ -57,9 +57,10 @@ describe('runner: a plan that ends early', () => {
           return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
         },
         locks: new FileLocks(),
-        sandbox: { kind: 'none', wrap: (argv) => [...argv] },
+        sandbox: { kind: 'none', env: {}, wrap: (argv) => [...argv] },
         settings: {
-          sandbox: 'off',
+          sandbox: { mode: 'off', readOnly: [] },
+          env: {},
           attemptsPerTier: 2,
           maxAttempts: 3,
           maxEditFailures: 4,

@@ -35,16 +35,19 @@ export interface TinyRepo {
   remove(): void;
 }
 
-/** A git repository with `files` committed (default: the failing date project). */
+/**
+ * A git repository with `files` committed (default: the failing date project), in a new dir
+ * under `opts.parent` (default the temp dir).
+ */
 export function makeRepo(
   files: Record<string, string> = {
     'package.json': PACKAGE_JSON,
     'src/date.js': BUGGY_DATE,
     'test/date.test.js': DATE_TEST,
   },
-  opts: { git?: boolean } = {},
+  opts: { git?: boolean; parent?: string } = {},
 ): TinyRepo {
-  const root = mkdtempSync(join(tmpdir(), 'swarmd-job-repo-'));
+  const root = mkdtempSync(join(opts.parent ?? tmpdir(), 'swarmd-job-repo-'));
   const dir = join(root, 'repo');
   const git = (...args: string[]) =>
     execFileSync('git', args, {
@@ -56,6 +59,10 @@ export function makeRepo(
         GIT_AUTHOR_EMAIL: 't@t',
         GIT_COMMITTER_NAME: 't',
         GIT_COMMITTER_EMAIL: 't@t',
+        // The security suite hands its repositories to another user; the test still reads them.
+        GIT_CONFIG_COUNT: '1',
+        GIT_CONFIG_KEY_0: 'safe.directory',
+        GIT_CONFIG_VALUE_0: '*',
       },
     });
   const write = (path: string, content: string) => {

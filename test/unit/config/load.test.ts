@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig, type SwarmConfig } from '../../../src/config/load.js';
 import { envNameFor } from '../../../src/config/options.js';
+import { DEFAULT_SANDBOX_READ_ONLY } from '../../../src/config/schema.js';
 import { ErrorCodes, SwarmError } from '../../../src/errors.js';
 
 let home: string;
@@ -355,5 +356,42 @@ describe('gateway exposure', () => {
   it('refuses keys too short to be secret', () => {
     const error = loadError({ SWARMD_GATEWAY__API_KEYS: 'short' });
     expect(error.message).toContain('gateway.apiKeys');
+  });
+});
+
+describe('jobs.sandbox', () => {
+  it('defaults to auto with the toolchain caches read-only', () => {
+    expect(load().jobs.sandbox).toEqual({ mode: 'auto', readOnly: [...DEFAULT_SANDBOX_READ_ONLY] });
+    expect(DEFAULT_SANDBOX_READ_ONLY).toContain('~/.cargo');
+  });
+
+  it('still takes the word it was (jobs.sandbox: off) from the file, a flag and the environment', () => {
+    writeDefaultFile('jobs:\n  sandbox: off\n');
+    expect(load().jobs.sandbox.mode).toBe('off');
+    // A readOnly from elsewhere adds to the word's mode instead of replacing it.
+    expect(load({ SWARMD_JOBS__SANDBOX__READ_ONLY: '/opt/sdk' }).jobs.sandbox).toEqual({
+      mode: 'off',
+      readOnly: ['/opt/sdk'],
+    });
+    rmSync(join(home, '.config'), { recursive: true });
+    expect(load({}, ['--jobs.sandbox', 'off']).jobs.sandbox.mode).toBe('off');
+    expect(load({ SWARMD_JOBS__SANDBOX: 'off' }).jobs.sandbox.mode).toBe('off');
+    expect(load({ SWARMD_JOBS__SANDBOX__MODE: 'off' }).jobs.sandbox.mode).toBe('off');
+  });
+
+  it('takes the mapping {mode, readOnly}', () => {
+    writeDefaultFile('jobs:\n  sandbox:\n    readOnly: [~/.cargo, /opt/toolchains]\n');
+    expect(load().jobs.sandbox).toEqual({ mode: 'auto', readOnly: ['~/.cargo', '/opt/toolchains'] });
+  });
+
+  it('refuses another word, and a read-only path that is relative, saying what is allowed', () => {
+    writeDefaultFile('jobs:\n  sandbox: unshare\n');
+    const word = loadError();
+    expect(word.code).toBe(ErrorCodes.CONFIG_INVALID);
+    expect(word.message).toContain('jobs.sandbox.mode: got "unshare"');
+    expect(word.message).toContain('expected auto');
+    writeDefaultFile('jobs:\n  sandbox: { readOnly: [.cargo] }\n');
+    expect(loadError().message).toContain('jobs.sandbox.readOnly.0: got a list');
+    expect(loadError().message).toContain('expected an absolute path or one starting with ~/');
   });
 });

@@ -47,6 +47,7 @@ function context(overrides: Partial<DoctorContext> = {}): DoctorContext {
     autoDetect: true,
     peerPort: 8766,
     swarm: { swarmId: '0123456789abcdef', epoch: 1, fingerprint: '3fa2c1d0' },
+    checkJobSandbox: async () => ({ kind: 'bubblewrap' }),
     ...overrides,
   };
 }
@@ -109,6 +110,25 @@ describe('doctor', () => {
     );
     expect(checks.get('unique node ids')).toMatchObject({ status: 'fail' });
     expect(checks.get('two-way reachability')).toMatchObject({ status: 'fail' });
+  });
+
+  it('says which sandbox coding jobs verify in, and what to do where there is none', async () => {
+    expect((await byName(context())).get('job sandbox')).toMatchObject({ status: 'ok' });
+    const off = await byName(context({ checkJobSandbox: async () => ({ kind: 'none' }) }));
+    expect(off.get('job sandbox')).toMatchObject({
+      status: 'warn',
+      detail: expect.stringContaining('jobs.sandbox is off'),
+    });
+    const missing = await byName(
+      context({
+        checkJobSandbox: async () => ({ kind: null, reason: 'bubblewrap (bwrap) is not installed' }),
+      }),
+    );
+    expect(missing.get('job sandbox')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('bwrap) is not installed'),
+      fix: expect.stringContaining('install bubblewrap'),
+    });
   });
 
   it('turns a probe that throws into a failed check instead of failing the whole run', async () => {

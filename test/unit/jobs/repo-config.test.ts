@@ -7,7 +7,8 @@ import type { JobSettings } from '../../../src/jobs/settings.js';
 const FILE = '/repo/.swarmd.yaml';
 
 const daemon: JobSettings = {
-  sandbox: 'off',
+  sandbox: { mode: 'off', readOnly: [] },
+  env: {},
   attemptsPerTier: 2,
   maxAttempts: 3,
   maxEditFailures: 4,
@@ -54,6 +55,21 @@ describe('.swarmd.yaml', () => {
       maxChangedLines: 50,
       editFormats: { fast: 'search-replace' },
     });
+  });
+
+  it('env: the variables verification gets, as text; HOME, TMPDIR and bad names refused', () => {
+    const config = parseRepoConfig(
+      'jobs:\n  env: { GOFLAGS: -mod=vendor, RETRIES: 3, STRICT: true }\n',
+      FILE,
+    );
+    expect(config.env).toEqual({ GOFLAGS: '-mod=vendor', RETRIES: '3', STRICT: 'true' });
+    expect(settingsWithRepo(daemon, config).env).toEqual(config.env);
+    expect(parseRepoConfig('jobs: {}\n', FILE).env).toEqual({});
+    expect(refusal('jobs:\n  env: { HOME: /root }\n').message).toMatch(
+      /jobs\.env.*HOME and TMPDIR are set by swarmd/,
+    );
+    expect(refusal('jobs:\n  env: { "A-B": x }\n').message).toMatch(/jobs\.env.*expected a variable name/);
+    expect(refusal('jobs:\n  env: { A: [1] }\n').message).toContain('jobs.env.A: got [1]; expected a text');
   });
 
   it('an empty file or one without jobs gives nothing', () => {

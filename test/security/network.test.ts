@@ -1,12 +1,12 @@
-// Verification in the sandbox: with jobs.sandbox auto on this machine (bubblewrap or an
-// unprivileged network namespace), a project whose test opens a network connection fails;
-// with the sandbox off the same test passes. The connection goes to a server this test runs
-// on loopback, so nothing leaves the box either way.
+// Threat: verification reaches the network. With jobs.sandbox auto (bubblewrap), a project
+// whose test opens a connection fails; with the sandbox off the same test passes. The
+// connection goes to a server this test runs on loopback, so nothing leaves the box either way.
 import { createServer, type Server } from 'node:net';
+import { homedir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chooseSandbox } from '../../../src/jobs/sandbox.js';
-import { runSteps } from '../../../src/jobs/verify.js';
-import { makeRepo, PACKAGE_JSON, type TinyRepo } from './tiny-repo.js';
+import { chooseSandbox, type Sandbox, type SandboxMode } from '../../src/jobs/sandbox.js';
+import { runSteps } from '../../src/jobs/verify.js';
+import { makeRepo, PACKAGE_JSON, type TinyRepo } from '../integration/jobs/tiny-repo.js';
 
 let server: Server;
 let port = 0;
@@ -46,11 +46,18 @@ afterAll(() => {
 
 const steps = [{ name: 'test', argv: ['npm', 'test', '--silent'] }];
 
+async function sandboxFor(mode: SandboxMode): Promise<Sandbox> {
+  const choice = await chooseSandbox({ mode, readOnly: [] }, { home: homedir(), hidden: [] });
+  if (!choice.ok) throw new Error(`no sandbox: ${choice.reason}`);
+  return choice.sandbox;
+}
+
 describe('the verification sandbox', () => {
-  it('auto picks a sandbox here, and a test that opens a connection fails inside it', async () => {
-    const sandbox = await chooseSandbox('auto');
-    expect(['bubblewrap', 'unshare']).toContain(sandbox.kind);
-    const result = await runSteps(steps, { cwd: repo.dir, sandbox, timeoutMs: 60_000 });
+  it('auto is bubblewrap here, and a test that opens a connection fails inside it', async () => {
+    const sandbox = await sandboxFor('auto');
+    expect(sandbox.kind).toBe('bubblewrap');
+    const mounts = { workspace: repo.dir, readOnly: [] };
+    const result = await runSteps(steps, { mounts, sandbox, timeoutMs: 60_000 });
     expect(result.ok).toBe(false);
     expect(result.failedStep).toBe('test');
     expect(result.output).toMatch(/ECONNREFUSED|ENETUNREACH|EACCES|EPERM/);
@@ -58,8 +65,8 @@ describe('the verification sandbox', () => {
 
   it('with the sandbox off the same test passes (the failure above is the sandbox)', async () => {
     const result = await runSteps(steps, {
-      cwd: repo.dir,
-      sandbox: await chooseSandbox('off'),
+      mounts: { workspace: repo.dir, readOnly: [] },
+      sandbox: await sandboxFor('off'),
       timeoutMs: 60_000,
     });
     expect(result.output).toBe('');
