@@ -75,6 +75,7 @@ export const ERROR_RULES: Readonly<Partial<Record<ErrorCode, ErrorRule>>> = {
   [ErrorCodes.GATEWAY_BODY_TOO_LARGE]: { status: 413, type: invalid, code: 'request_too_large' },
   [ErrorCodes.GATEWAY_FORBIDDEN_HOST]: { status: 403, type: invalid, code: 'forbidden_host' },
   [ErrorCodes.GATEWAY_FORBIDDEN_ORIGIN]: { status: 403, type: invalid, code: 'forbidden_origin' },
+  [ErrorCodes.GATEWAY_KEYS_REQUIRED]: { status: 403, type: invalid, code: 'api_keys_required' },
   [ErrorCodes.TASK_NOT_FOUND]: { status: 404, type: invalid, code: 'task_not_found' },
   [ErrorCodes.GATEWAY_NOT_FOUND]: { status: 404, type: invalid, code: 'unknown_url' },
   [ErrorCodes.GATEWAY_METHOD_NOT_ALLOWED]: { status: 405, type: invalid, code: 'method_not_allowed' },

@@ -21,6 +21,7 @@ import { parseJsonObject, readBody } from './body.js';
 import { toHttpError } from './error-map.js';
 import { RequestError } from './request-error.js';
 import { type Headers, sendError, sendJson, servedHeaders } from './respond.js';
+import type { ClientIdentity } from './security.js';
 import { SseWriter } from './sse.js';
 import { prefersAsync, sendAccepted } from './tasks.js';
 import type { PrivacyDecider, PrivacyDecision } from './types.js';
@@ -40,7 +41,7 @@ export interface InferenceContext {
 /** Who asked and under which id. */
 export interface RequestMeta {
   requestId: string;
-  client: string;
+  client: ClientIdentity;
   /** Headers every answer to this request carries (x-request-id, x-swarm-node of this gateway). */
   headers: Headers;
 }
@@ -76,7 +77,7 @@ export async function handleInference(
     const body = parseJsonObject(await readBody(req, ctx.maxBodyBytes));
     const facts = validateRequest(kind, body);
     model = facts.model;
-    const decision = decide(ctx.decidePrivacy, kind, body, req.headers['x-swarm-privacy'], meta.client);
+    const decision = decide(ctx.decidePrivacy, kind, body, req.headers['x-swarm-privacy'], meta.client.label);
     privacy = decision.privacy;
     privacyReason = decision.reason;
     const actionHeader = req.headers['x-swarm-action'];
@@ -86,11 +87,18 @@ export async function handleInference(
       body,
       stream: facts.stream,
       privacy,
-      client: meta.client,
+      client: meta.client.label,
       action: typeof actionHeader === 'string' && actionHeader !== '' ? actionHeader : facts.metadataAction,
     };
     ctx.logger.debug(
-      { reqId: meta.requestId, kind, model, client: meta.client, privacy, privacyReason: decision.reason },
+      {
+        reqId: meta.requestId,
+        kind,
+        model,
+        client: meta.client.label,
+        privacy,
+        privacyReason: decision.reason,
+      },
       'request accepted',
     );
     if (ctx.tasks && prefersAsync(req)) {
@@ -100,7 +108,7 @@ export async function handleInference(
           { code: ErrorCodes.GATEWAY_BAD_REQUEST, param: 'stream' },
         );
       }
-      const task = ctx.tasks.submit(request);
+      const task = ctx.tasks.submit(request, meta.client.keyId);
       sendAccepted(res, task, {
         ...meta.headers,
         'x-swarm-privacy': privacy,
@@ -156,7 +164,7 @@ export async function handleInference(
         reqId: meta.requestId,
         kind,
         model,
-        client: meta.client,
+        client: meta.client.label,
         node: outcome.servedBy.target.nodeName,
         backend: outcome.servedBy.target.backendId,
         attempts: outcome.servedBy.attempts,

@@ -70,12 +70,36 @@ export function originAllowed(origin: string | undefined, keysConfigured: boolea
 
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
 
+/**
+ * Who a gateway client is. `label` names it in the usage ledger and logs (`key-<index in
+ * gateway.apiKeys>`, or `local`); `keyId` says whose stored things (async tasks, and anything
+ * else kept per client) it may see: a stable id of its API key, or null when the gateway has no
+ * keys, where every client is the same anonymous one.
+ */
+export interface ClientIdentity {
+  label: string;
+  keyId: string | null;
+}
+
+/** The client of a gateway without API keys: anyone who can reach it. */
+export const ANONYMOUS_CLIENT: ClientIdentity = Object.freeze({ label: 'local', keyId: null });
+
+/**
+ * The stable id of an API key: a domain-separated SHA-256 of the key, cut to 128 bits. It is
+ * what gets stored (never the key), and it stays the same when keys are reordered or added.
+ */
+export function apiKeyId(key: string): string {
+  return `key_${createHash('sha256').update(`swarmd gateway api key\n${key}`).digest('hex').slice(0, 32)}`;
+}
+
 /** The configured API keys; labels are `key-<index in gateway.apiKeys>`. */
 export class ApiKeys {
   private readonly digests: Buffer[];
+  private readonly ids: string[];
 
   constructor(keys: readonly string[]) {
     this.digests = keys.map(digest);
+    this.ids = keys.map(apiKeyId);
   }
 
   /** True when clients must send a key. */
@@ -83,15 +107,26 @@ export class ApiKeys {
     return this.digests.length > 0;
   }
 
-  /** The label of the key in an `Authorization: Bearer <key>` header, or null (constant time per key). */
-  match(authorization: string | undefined): string | null {
-    if (authorization === undefined || authorization.length < 8) return null;
-    if (authorization.slice(0, 7).toLowerCase() !== 'bearer ') return null;
+  /**
+   * Who sent a request with this `Authorization` header: the anonymous client when no keys are
+   * configured; the matching key's identity; null when keys are configured and it sent none or
+   * a wrong one (constant time per key).
+   */
+  identify(authorization: string | undefined): ClientIdentity | null {
+    if (!this.required) return ANONYMOUS_CLIENT;
+    const found = this.match(authorization);
+    return found === -1 ? null : { label: `key-${found}`, keyId: this.ids[found]! };
+  }
+
+  /** The index of the key in an `Authorization: Bearer <key>` header, or -1. */
+  private match(authorization: string | undefined): number {
+    if (authorization === undefined || authorization.length < 8) return -1;
+    if (authorization.slice(0, 7).toLowerCase() !== 'bearer ') return -1;
     const presented = digest(authorization.slice(7).trim());
     let found = -1;
     for (let i = 0; i < this.digests.length; i++) {
       if (timingSafeEqual(presented, this.digests[i]!) && found === -1) found = i;
     }
-    return found === -1 ? null : `key-${found}`;
+    return found;
   }
 }

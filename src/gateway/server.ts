@@ -1,6 +1,6 @@
 // The OpenAI-compatible HTTP endpoint (node:http, keep-alive): host/origin/key checks,
 // the route table, model listing, health, and the inference routes (inference.ts).
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
@@ -13,7 +13,13 @@ import { handleInference, type InferenceContext } from './inference.js';
 import { modelList, modelObject } from './models.js';
 import { type Headers, sendError, sendJson, sendText } from './respond.js';
 import { matchRoute, pathOf } from './routes.js';
-import { ApiKeys, createHostCheck, originAllowed } from './security.js';
+import {
+  ANONYMOUS_CLIENT,
+  ApiKeys,
+  type ClientIdentity,
+  createHostCheck,
+  originAllowed,
+} from './security.js';
 import { serveTaskRoute } from './tasks.js';
 import type { GatewayComponents, GatewayInit } from './types.js';
 
@@ -131,7 +137,8 @@ export class GatewayServer {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    const requestId = `req_${randomUUID().replaceAll('-', '')}`;
+    // 128 random bits: an async task is fetched by this id, so it must not be guessable.
+    const requestId = `req_${randomBytes(16).toString('hex')}`;
     const headers: Headers = { ...this.baseHeaders, 'x-request-id': requestId };
     try {
       this.route(req, res, requestId, headers);
@@ -161,16 +168,16 @@ export class GatewayServer {
       );
     }
     const path = pathOf(req.url);
-    let client = 'local';
-    if (this.keys.required && path.startsWith('/v1')) {
-      const label = this.keys.match(req.headers.authorization);
-      if (label === null) {
+    let client: ClientIdentity = ANONYMOUS_CLIENT;
+    if (path.startsWith('/v1')) {
+      const identity = this.keys.identify(req.headers.authorization);
+      if (identity === null) {
         throw new SwarmError(
           ErrorCodes.UNAUTHORIZED,
           'Incorrect or missing API key: send one of gateway.apiKeys as "Authorization: Bearer <key>".',
         );
       }
-      client = label;
+      client = identity;
     }
     const match = matchRoute(req.method, path);
     if (!match.ok) {
@@ -201,7 +208,7 @@ export class GatewayServer {
       case 'tasks':
       case 'task':
       case 'cancelTask':
-        serveTaskRoute(this.components.tasks, match.name, match.param, req.url, res, headers);
+        serveTaskRoute(this.components.tasks, match.name, match.param, req.url, res, headers, client);
         return;
       case 'health':
         sendJson(res, 200, this.health(), headers);

@@ -1,10 +1,14 @@
 // Asynchronous tasks over HTTP: `Prefer: respond-async` on an inference route answers 202 with
 // a task object and `Location: /v1/tasks/{id}`; `GET /v1/tasks/{id}` fetches it (with the
 // OpenAI response once completed), `GET /v1/tasks` lists them, `DELETE /v1/tasks/{id}` cancels.
+// A task belongs to the API key that created it: another key's task is answered exactly as an
+// unknown id. Without keys every client is one anonymous client, so tasks are only fetched by
+// their unguessable id and the list is refused.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCodes, SwarmError } from '../errors.js';
 import type { AsyncTaskService, AsyncTaskView, JsonObject } from '../inference/types.js';
 import { type Headers, sendJson } from './respond.js';
+import type { ClientIdentity } from './security.js';
 
 const DEFAULT_LIST_LIMIT = 20;
 const MAX_LIST_LIMIT = 100;
@@ -57,7 +61,7 @@ export function sendAccepted(res: ServerResponse, task: AsyncTaskView, headers: 
   });
 }
 
-/** Serve GET /v1/tasks, GET /v1/tasks/{id} and DELETE /v1/tasks/{id}. */
+/** Serve GET /v1/tasks, GET /v1/tasks/{id} and DELETE /v1/tasks/{id} for `client`. */
 export function serveTaskRoute(
   service: AsyncTaskService | undefined,
   route: 'tasks' | 'task' | 'cancelTask',
@@ -65,20 +69,29 @@ export function serveTaskRoute(
   url: string | undefined,
   res: ServerResponse,
   headers: Headers,
+  client: ClientIdentity,
 ): void {
   if (!service) {
     throw new SwarmError(ErrorCodes.GATEWAY_NOT_FOUND, 'asynchronous tasks are not served by this gateway');
   }
+  const owner = client.keyId;
   if (route === 'tasks') {
+    if (owner === null) {
+      throw new SwarmError(
+        ErrorCodes.GATEWAY_KEYS_REQUIRED,
+        'GET /v1/tasks lists the tasks of one API key, and this gateway has none (gateway.apiKeys is empty): every local client would see every task. Fetch a task by the id its 202 answer gave you (GET /v1/tasks/{id}), or set gateway.apiKeys and send your key.',
+      );
+    }
     const limit = listLimit(url);
-    sendJson(res, 200, { object: 'list', data: service.list(limit).map(taskObject) }, headers);
+    sendJson(res, 200, { object: 'list', data: service.list(owner, limit).map(taskObject) }, headers);
     return;
   }
-  const task = route === 'task' ? service.get(id ?? '') : service.cancel(id ?? '');
+  const task = route === 'task' ? service.get(id ?? '', owner) : service.cancel(id ?? '', owner);
   if (!task) {
+    // The same answer for another key's task as for none: ids cannot be probed.
     throw new SwarmError(
       ErrorCodes.TASK_NOT_FOUND,
-      `No task ${JSON.stringify(id)} on this node: tasks live on the node that accepted them, and finished ones are kept for tasks.retention.`,
+      `No task ${JSON.stringify(id)} here: a task is seen only on the node that accepted it and, when gateway.apiKeys is set, with the key that created it; finished ones are kept for tasks.retention.`,
     );
   }
   sendJson(res, 200, taskObject(task), headers);

@@ -139,15 +139,23 @@ export interface AsyncTaskView {
 }
 
 /**
+ * Whose an asynchronous task is: the stable id of the API key that created it (never the key
+ * itself), or null when the gateway has no API keys (anyone who can reach it, holding the id).
+ */
+export type TaskOwner = string | null;
+
+/**
  * Requests accepted now and answered later (`Prefer: respond-async`): journaled before they are
- * acknowledged, run in the background, resumed after a restart, fetched by id.
+ * acknowledged, run in the background, resumed after a restart, fetched by id. A task is seen
+ * only by its owner: another owner's task is answered as if it did not exist.
  */
 export interface AsyncTaskService {
-  /** Journal and queue; throws QUEUE_FULL when too many are pending. */
-  submit(request: InferenceRequest): AsyncTaskView;
-  get(id: string): AsyncTaskView | null;
-  /** Newest first. */
-  list(limit: number): AsyncTaskView[];
-  /** Stop a queued or running task; a finished one is returned as it is. Null when unknown. */
-  cancel(id: string): AsyncTaskView | null;
+  /** Journal and queue, owned by `owner`; throws QUEUE_FULL when too many are pending. */
+  submit(request: InferenceRequest, owner: TaskOwner): AsyncTaskView;
+  /** The task, or null when it is unknown or not `owner`'s. */
+  get(id: string, owner: TaskOwner): AsyncTaskView | null;
+  /** `owner`'s tasks, newest first. */
+  list(owner: TaskOwner, limit: number): AsyncTaskView[];
+  /** Stop a queued or running task; a finished one is returned as it is. Null when unknown or not `owner`'s. */
+  cancel(id: string, owner: TaskOwner): AsyncTaskView | null;
 }

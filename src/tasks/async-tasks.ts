@@ -10,6 +10,7 @@ import type {
   AsyncTaskView,
   Dispatcher,
   InferenceRequest,
+  TaskOwner,
 } from '../inference/types.js';
 import { bodyWithUsage } from '../inference/wire-usage.js';
 import type { Logger } from '../util/logger.js';
@@ -105,7 +106,7 @@ export class AsyncTasks implements AsyncTaskService {
     return this.pending.size;
   }
 
-  submit(request: InferenceRequest): AsyncTaskView {
+  submit(request: InferenceRequest, owner: TaskOwner): AsyncTaskView {
     const refusal = this.refusal();
     if (refusal) {
       this.c.recordEnd?.(request, { error: refusal, cancelled: false, attempts: 0, latencyMs: 0 });
@@ -119,6 +120,7 @@ export class AsyncTasks implements AsyncTaskService {
       client: request.client,
       action: request.action,
       async: true,
+      owner,
     });
     const task = this.c.journal.get(request.id)!;
     this.enqueue(task);
@@ -126,16 +128,18 @@ export class AsyncTasks implements AsyncTaskService {
     return view(task);
   }
 
-  get(id: string): AsyncTaskView | null {
-    const task = this.c.journal.get(id);
-    return task?.async ? view(task) : null;
+  get(id: string, owner: TaskOwner): AsyncTaskView | null {
+    const task = this.c.journal.getAsync(id, owner);
+    return task ? view(task) : null;
   }
 
-  list(limit: number): AsyncTaskView[] {
-    return this.c.journal.listAsync(limit).map(view);
+  list(owner: TaskOwner, limit: number): AsyncTaskView[] {
+    return this.c.journal.listAsync(owner, limit).map(view);
   }
 
-  cancel(id: string): AsyncTaskView | null {
+  cancel(id: string, owner: TaskOwner): AsyncTaskView | null {
+    // Another owner's task is left alone and answered as unknown.
+    if (!this.c.journal.getAsync(id, owner)) return null;
     const entry = this.pending.get(id);
     if (entry) {
       // Recorded at once, so the answer already says cancelled; a running dispatch is aborted
@@ -150,7 +154,7 @@ export class AsyncTasks implements AsyncTaskService {
           latencyMs: this.now() - entry.task.createdMs,
         });
     }
-    return this.get(id);
+    return this.get(id, owner);
   }
 
   private enqueue(task: JournaledTask): void {

@@ -2,7 +2,8 @@
 // request. Asynchronous tasks keep their request and, once finished, their result, so a
 // coordinator that restarts resumes what it accepted; synchronous requests left unfinished by a
 // crash are marked `interrupted` (their client's connection died with the process) so nothing
-// sits "running" forever.
+// sits "running" forever. An async task records its owner (the id of the API key that created
+// it, never the key) and is read, listed and cancelled only by that owner.
 //
 // An async task's row and its end are committed at once, before the 202 (one row alone ~0.1 ms
 // on a small VM: WAL, synchronous=NORMAL, no fsync): the client was promised it survives a crash
@@ -52,6 +53,11 @@ export interface JournaledTask {
   action: string | null;
   /** Asynchronous (the client comes back for the result) or synchronous (answered on its connection). */
   async: boolean;
+  /**
+   * Asynchronous tasks: the id of the API key that created it, the only one that sees it; null
+   * when created without keys (and by journals older than owners), seen only while none are set.
+   */
+  owner: string | null;
   state: TaskState;
   attempts: number;
   createdMs: number;
@@ -64,7 +70,10 @@ export interface JournaledTask {
 }
 
 /** What is known of a task when it is accepted. */
-export type NewTask = Pick<JournaledTask, 'id' | 'kind' | 'body' | 'privacy' | 'client' | 'action' | 'async'>;
+export type NewTask = Pick<
+  JournaledTask,
+  'id' | 'kind' | 'body' | 'privacy' | 'client' | 'action' | 'async' | 'owner'
+>;
 
 /** How a task ended. */
 export interface TaskEnd {
@@ -84,7 +93,7 @@ export interface JournalOptions {
   onError?: (err: SwarmError) => void;
 }
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 const PRUNE_EVERY_MS = 3_600_000;
 /** How long queued synchronous rows and changes may wait before they are written together. */
 export const SYNC_WRITE_DELAY_MS = 5;
@@ -107,11 +116,21 @@ const SCHEMA = `
     finished_ms INTEGER,
     result      TEXT,
     error       TEXT,
-    served_by   TEXT
+    served_by   TEXT,
+    owner       TEXT
   );
   CREATE INDEX IF NOT EXISTS tasks_open ON tasks (state) WHERE state IN ('queued', 'running');
   CREATE INDEX IF NOT EXISTS tasks_created ON tasks (created_ms);
+  CREATE INDEX IF NOT EXISTS tasks_owner ON tasks (owner, created_ms) WHERE async = 1;
 `;
+
+/**
+ * What brings a journal of an older version up to SCHEMA before it runs. Version 1 had no
+ * owners: its tasks keep none, so they are seen only while the gateway has no API keys.
+ */
+const UPGRADES: Readonly<Record<number, string>> = {
+  1: 'ALTER TABLE tasks ADD COLUMN owner TEXT',
+};
 
 interface DbTask {
   id: string;
@@ -129,6 +148,7 @@ interface DbTask {
   result: string | null;
   error: string | null;
   served_by: string | null;
+  owner: string | null;
 }
 
 /** The columns of a row as inserted; a synchronous one not yet written is updated in place. */
@@ -156,6 +176,8 @@ export class TaskJournal {
     running: Database.Statement;
     end: Database.Statement;
     get: Database.Statement;
+    getAsync: Database.Statement;
+    listAsync: Database.Statement;
   };
 
   private constructor(path: string, db: Database.Database, options: JournalOptions) {
@@ -167,9 +189,9 @@ export class TaskJournal {
     this.statements = {
       insert: db.prepare(
         `INSERT INTO tasks (id, kind, body, privacy, client, action, async, state, attempts, created_ms,
-           started_ms, finished_ms, result, error, served_by)
+           started_ms, finished_ms, result, error, served_by, owner)
          VALUES (@id, @kind, @body, @privacy, @client, @action, @async, @state, @attempts, @created_ms,
-           @started_ms, @finished_ms, @result, @error, @served_by)`,
+           @started_ms, @finished_ms, @result, @error, @served_by, @owner)`,
       ),
       running: db.prepare(
         `UPDATE tasks SET state = 'running', attempts = @attempts, started_ms = coalesce(started_ms, @now)
@@ -181,6 +203,11 @@ export class TaskJournal {
          WHERE id = @id AND state IN ('queued', 'running')`,
       ),
       get: db.prepare('SELECT * FROM tasks WHERE id = ?'),
+      // `IS`: null matches null, so tasks made without keys are found only without keys.
+      getAsync: db.prepare('SELECT * FROM tasks WHERE id = @id AND async = 1 AND owner IS @owner'),
+      listAsync: db.prepare(
+        'SELECT * FROM tasks WHERE async = 1 AND owner IS @owner ORDER BY created_ms DESC, rowid DESC LIMIT @limit',
+      ),
     };
   }
 
@@ -211,8 +238,7 @@ export class TaskJournal {
           `${path} is a SQLite database but not a swarmd task journal (tables: ${tables.join(', ')}). Set tasks.path to another file, or move this one aside.`,
         );
       }
-      db.exec(SCHEMA);
-      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      migrate(db, version);
       const journal = new TaskJournal(path, db, options);
       journal.prune();
       return journal;
@@ -245,6 +271,7 @@ export class TaskJournal {
       result: null,
       error: null,
       served_by: null,
+      owner: task.owner,
     };
     if (!task.async) {
       this.unwritten.set(row.id, row);
@@ -318,13 +345,17 @@ export class TaskJournal {
     return row ? fromDb(row) : null;
   }
 
-  /** Asynchronous tasks, newest first. */
-  listAsync(limit: number): JournaledTask[] {
+  /** One asynchronous task of `owner`, or null (unknown, synchronous, or another owner's: the same answer). */
+  getAsync(id: string, owner: string | null): JournaledTask | null {
     this.flush();
-    const rows = this.db
-      .prepare('SELECT * FROM tasks WHERE async = 1 ORDER BY created_ms DESC, rowid DESC LIMIT ?')
-      .all(limit) as DbTask[];
-    return rows.map(fromDb);
+    const row = this.statements.getAsync.get({ id, owner }) as DbTask | undefined;
+    return row ? fromDb(row) : null;
+  }
+
+  /** Asynchronous tasks of `owner`, newest first. */
+  listAsync(owner: string | null, limit: number): JournaledTask[] {
+    this.flush();
+    return (this.statements.listAsync.all({ owner, limit }) as DbTask[]).map(fromDb);
   }
 
   /**
@@ -397,6 +428,15 @@ export class TaskJournal {
   }
 }
 
+/** Bring a journal written at `version` (0: new) to SCHEMA, in one transaction. */
+function migrate(db: Database.Database, version: number): void {
+  db.transaction(() => {
+    for (let from = version; from > 0 && from < SCHEMA_VERSION; from++) db.exec(UPGRADES[from]!);
+    db.exec(SCHEMA);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  })();
+}
+
 function fromDb(row: DbTask): JournaledTask {
   return {
     id: row.id,
@@ -406,6 +446,7 @@ function fromDb(row: DbTask): JournaledTask {
     client: row.client,
     action: row.action,
     async: row.async === 1,
+    owner: row.owner,
     state: row.state as TaskState,
     attempts: row.attempts,
     createdMs: row.created_ms,

@@ -21,7 +21,8 @@ export function journaledDispatcher(inner: Dispatcher, journal: TaskJournal, log
   };
   return {
     async dispatch(request: InferenceRequest, hooks: RunHooks): Promise<InferenceOutcome> {
-      guard(() => journal.accept({ ...request, async: false }));
+      // No owner: a synchronous request is answered on its connection, never fetched or listed.
+      guard(() => journal.accept({ ...request, async: false, owner: null }));
       let attempts = 0;
       try {
         const outcome = await inner.dispatch(request, {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ApiKeys, createHostCheck, hostnameOf, originAllowed } from '../../../src/gateway/security.js';
+import {
+  ANONYMOUS_CLIENT,
+  ApiKeys,
+  apiKeyId,
+  createHostCheck,
+  hostnameOf,
+  originAllowed,
+} from '../../../src/gateway/security.js';
 
 describe('Host header rule', () => {
   it('splits ports, brackets, case and a trailing dot', () => {
@@ -79,20 +86,40 @@ describe('Origin rule', () => {
 describe('API keys', () => {
   const keys = new ApiKeys(['k'.repeat(16), 'second-key-000000']);
 
-  it('labels a matching bearer key by its index', () => {
+  it('labels a matching bearer key by its index and names it by a stable id', () => {
     expect(keys.required).toBe(true);
-    expect(keys.match(`Bearer ${'k'.repeat(16)}`)).toBe('key-0');
-    expect(keys.match('bearer second-key-000000')).toBe('key-1');
+    expect(keys.identify(`Bearer ${'k'.repeat(16)}`)).toEqual({
+      label: 'key-0',
+      keyId: apiKeyId('k'.repeat(16)),
+    });
+    expect(keys.identify('bearer second-key-000000')).toEqual({
+      label: 'key-1',
+      keyId: apiKeyId('second-key-000000'),
+    });
+  });
+
+  it("keeps a key's id when the keys are reordered or added to, and never shows the key", () => {
+    const reordered = new ApiKeys(['new-key-0000000000', 'second-key-000000', 'k'.repeat(16)]);
+    expect(reordered.identify(`Bearer ${'k'.repeat(16)}`)?.keyId).toBe(
+      keys.identify(`Bearer ${'k'.repeat(16)}`)?.keyId,
+    );
+    const id = apiKeyId('second-key-000000');
+    expect(id).toMatch(/^key_[0-9a-f]{32}$/);
+    expect(id).not.toContain('second-key');
+    expect(apiKeyId('second-key-000001')).not.toBe(id);
   });
 
   it('refuses a wrong, missing or non-bearer key', () => {
-    expect(keys.match(undefined)).toBeNull();
-    expect(keys.match('Bearer wrong')).toBeNull();
-    expect(keys.match(`Basic ${'k'.repeat(16)}`)).toBeNull();
-    expect(keys.match('Bearer ')).toBeNull();
+    expect(keys.identify(undefined)).toBeNull();
+    expect(keys.identify('Bearer wrong')).toBeNull();
+    expect(keys.identify(`Basic ${'k'.repeat(16)}`)).toBeNull();
+    expect(keys.identify('Bearer ')).toBeNull();
   });
 
-  it('requires nothing when no keys are configured', () => {
-    expect(new ApiKeys([]).required).toBe(false);
+  it('with no keys configured, everyone is the one anonymous client', () => {
+    const none = new ApiKeys([]);
+    expect(none.required).toBe(false);
+    expect(none.identify(undefined)).toEqual({ label: 'local', keyId: null });
+    expect(none.identify('Bearer anything-at-all-00')).toBe(ANONYMOUS_CLIENT);
   });
 });

@@ -122,21 +122,21 @@ async function until(check: () => boolean, what: string): Promise<void> {
 describe('async tasks in the usage ledger', () => {
   it('a task that waited and tried again is one row, when it is served', async () => {
     const { tasks, ended, plans, open } = setup(served);
-    tasks.submit(request('t1'));
+    tasks.submit(request('t1'), null);
     await until(() => plans() >= 2, 'a second try');
     expect(ended).toEqual([]);
     open();
-    await until(() => tasks.get('t1')?.status === 'completed', 'the task to complete');
+    await until(() => tasks.get('t1', null)?.status === 'completed', 'the task to complete');
     expect(ended).toEqual([{ id: 't1', outcome: 'ok', code: null }]);
   });
 
   it('a task cancelled while it waits is one cancelled row', async () => {
     const { tasks, ended, plans } = setup(served);
-    tasks.submit(request('t2'));
+    tasks.submit(request('t2'), null);
     // The first try fails at once (no capacity): the task then waits a second for the next.
     await until(() => plans() >= 1, 'a first try');
     await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(tasks.cancel('t2')?.status).toBe('cancelled');
+    expect(tasks.cancel('t2', null)?.status).toBe('cancelled');
     expect(ended).toEqual([{ id: 't2', outcome: 'cancelled', code: null }]);
   });
 
@@ -146,17 +146,17 @@ describe('async tasks in the usage ledger', () => {
         new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
     );
     open();
-    tasks.submit(request('t3'));
-    await until(() => tasks.get('t3')?.status === 'running', 'the task to run');
-    tasks.cancel('t3');
+    tasks.submit(request('t3'), null);
+    await until(() => tasks.get('t3', null)?.status === 'running', 'the task to run');
+    tasks.cancel('t3', null);
     await until(() => ended.length > 0, 'the row');
     expect(ended).toEqual([{ id: 't3', outcome: 'cancelled', code: null }]);
   });
 
   it('a task refused at submit (too many open) is one error row with its code', () => {
     const { tasks, ended } = setup(served, 1);
-    tasks.submit(request('t4'));
-    expect(() => tasks.submit(request('t5'))).toThrow(SwarmError);
+    tasks.submit(request('t4'), null);
+    expect(() => tasks.submit(request('t5'), null)).toThrow(SwarmError);
     expect(ended).toEqual([{ id: 't5', outcome: 'error', code: ErrorCodes.QUEUE_FULL }]);
   });
 
@@ -166,8 +166,8 @@ describe('async tasks in the usage ledger', () => {
         new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
     );
     open();
-    tasks.submit(request('t6'));
-    await until(() => tasks.get('t6')?.status === 'running', 'the task to run');
+    tasks.submit(request('t6'), null);
+    await until(() => tasks.get('t6', null)?.status === 'running', 'the task to run');
     tasks.stop();
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(ended).toEqual([]);

@@ -1,5 +1,6 @@
 // The task journal on a real SQLite file: what a restart finds (async tasks to resume,
-// synchronous ones marked interrupted), results kept, old tasks pruned, bad files refused.
+// synchronous ones marked interrupted), results kept, old tasks pruned, bad files refused,
+// async tasks seen only by their owner, journals of the previous release still opened.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +18,7 @@ function path(): string {
   dirs.push(dir);
   return join(dir, 'tasks.sqlite');
 }
-const task = (id: string, async: boolean): NewTask => ({
+const task = (id: string, async: boolean, owner: string | null = null): NewTask => ({
   id,
   kind: 'chat',
   body: { model: 'm', messages: [{ role: 'user', content: id }] },
@@ -25,7 +26,20 @@ const task = (id: string, async: boolean): NewTask => ({
   client: 'local',
   action: null,
   async,
+  owner,
 });
+
+// The schema of the first release (user_version 1), before tasks had owners.
+const V1_SCHEMA = `
+  CREATE TABLE tasks (
+    id TEXT PRIMARY KEY, kind TEXT NOT NULL, body TEXT NOT NULL, privacy TEXT NOT NULL,
+    client TEXT NOT NULL, action TEXT, async INTEGER NOT NULL, state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0, created_ms INTEGER NOT NULL, started_ms INTEGER,
+    finished_ms INTEGER, result TEXT, error TEXT, served_by TEXT
+  );
+  CREATE INDEX tasks_open ON tasks (state) WHERE state IN ('queued', 'running');
+  CREATE INDEX tasks_created ON tasks (created_ms);
+`;
 
 describe('TaskJournal', () => {
   it('finds unfinished async tasks after a restart and marks synchronous ones interrupted', () => {
@@ -136,5 +150,57 @@ describe('TaskJournal', () => {
       { id: 's2', state: 'failed' },
     ]);
     db.close();
+  });
+
+  it('shows an async task only to its owner, and lists each owner only its own', () => {
+    const journal = TaskJournal.open(path(), { retentionMs: 86_400_000 });
+    journal.accept(task('a', true, 'key_a'));
+    journal.accept(task('b', true, 'key_b'));
+    journal.accept(task('anon', true, null));
+    journal.accept(task('sync', false, null));
+    expect(journal.getAsync('a', 'key_a')?.owner).toBe('key_a');
+    expect(journal.getAsync('a', 'key_b')).toBeNull();
+    expect(journal.getAsync('a', null)).toBeNull();
+    expect(journal.getAsync('anon', 'key_a')).toBeNull();
+    expect(journal.getAsync('anon', null)?.id).toBe('anon');
+    expect(journal.getAsync('sync', null)).toBeNull(); // answered on its connection, never fetched
+    expect(journal.listAsync('key_a', 10).map((t) => t.id)).toEqual(['a']);
+    expect(journal.listAsync('key_b', 10).map((t) => t.id)).toEqual(['b']);
+    expect(journal.listAsync(null, 10).map((t) => t.id)).toEqual(['anon']);
+    journal.close();
+  });
+
+  it('opens a journal of the previous release: its tasks resume, with no owner', () => {
+    const file = path();
+    const old = new Database(file);
+    old.exec(V1_SCHEMA);
+    old
+      .prepare(
+        `INSERT INTO tasks (id, kind, body, privacy, client, action, async, state, created_ms)
+         VALUES (?, 'chat', '{"model":"m"}', 'lan', 'key-0', NULL, 1, ?, ?)`,
+      )
+      .run('old-open', 'queued', Date.now());
+    old
+      .prepare(
+        `INSERT INTO tasks (id, kind, body, privacy, client, action, async, state, created_ms, finished_ms, result)
+         VALUES (?, 'chat', '{"model":"m"}', 'lan', 'key-0', NULL, 1, 'completed', ?, ?, '{"id":"r"}')`,
+      )
+      .run('old-done', Date.now(), Date.now());
+    old.pragma('user_version = 1');
+    old.close();
+
+    const journal = TaskJournal.open(file, { retentionMs: 86_400_000 });
+    expect(journal.recover().resumed.map((t) => t.id)).toEqual(['old-open']);
+    // No owner is known: seen without keys, by no key.
+    expect(journal.getAsync('old-done', null)).toMatchObject({ owner: null, result: { id: 'r' } });
+    expect(journal.getAsync('old-done', 'key_a')).toBeNull();
+    journal.accept(task('new', true, 'key_a'));
+    expect(journal.listAsync('key_a', 10).map((t) => t.id)).toEqual(['new']);
+    journal.close();
+    // Reopened, it is a current journal.
+    const db = new Database(file, { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(2);
+    db.close();
+    TaskJournal.open(file, { retentionMs: 86_400_000 }).close();
   });
 });
