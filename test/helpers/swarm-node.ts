@@ -150,6 +150,22 @@ export class SwarmNode {
       .map((line) => JSON.parse(line) as GenerationLine);
   }
 
+  /** Load `model` on the fake Ollama as `ollama run` would (POST /api/generate with no prompt). */
+  loadModel(model: string): Promise<void> {
+    const script = `const res = await fetch('http://127.0.0.1:11434/api/generate', {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: ${JSON.stringify(model)} }) });
+    if (!res.ok) { console.error(res.status, await res.text()); process.exit(1); }`;
+    const child = this.lan.exec(this.index, process.execPath, ['--input-type=module', '-e', script]);
+    let err = '';
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    return new Promise((resolve, reject) =>
+      child.once('exit', (code) =>
+        code === 0 ? resolve() : reject(new Error(`loading ${model} failed (${code}): ${err}`)),
+      ),
+    );
+  }
+
   /** The daemon's PID (inside the namespace, as seen from here). */
   get pid(): number | undefined {
     return this.daemon?.pid;
