@@ -78,13 +78,17 @@ describe('avahi and a swarmd advert', () => {
     }
   });
 
-  it('sees a model load as an update in place, with no goodbye in between', async () => {
+  it('sees a model load and a pause as updates in place, with no goodbye in between', async () => {
     const watch = avahi!.watch();
     await watch.waitFor((line) => line.kind === '+' && line.name === id, 5000);
     await node.loadModel('gemma3:4b');
     // Paced: at most one update per 10 s, so this may wait for the last one's interval to end.
     const seen = await until((txt) => txt['lc'] === '2', 20_000, 'the loaded model');
     expect(seen.txt).toMatchObject({ lm: 'gemma3:4b,qwen3:8b', lc: '2', st: 'active' });
+    // Pausing the box is news too.
+    expect((await node.swarmctl(['pause'])).code).toBe(0);
+    const paused = await until((txt) => txt['st'] === 'paused', 20_000, 'the pause');
+    expect(paused.txt).toMatchObject({ lc: '2', st: 'paused' });
     expect(watch.lines.filter((line) => line.kind === '-')).toEqual([]);
   });
 
