@@ -195,9 +195,9 @@ export class MdnsDiscovery {
     const service = session?.service;
     if (!session || !service) return;
     const { advert, txt } = this.current(session.advert);
-    session.advert = advert;
     if (sameTxt(service.txt, txt)) return;
     const records = replaceTxt(session.bonjour, service, txt);
+    session.advert = advert;
     session.updatedMono = monotonicMs();
     if (session.repeat) clearTimeout(session.repeat);
     session.repeat = setTimeout(() => {
