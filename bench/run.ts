@@ -1,7 +1,8 @@
 // `npm run bench`: measure what the tests only bound, and print one table.
-// BENCH=membership|chaos|gateway|all (default all). The membership and chaos rows need root and
-// iproute2 (they build a private test LAN of network namespaces); the gateway rows run on
-// loopback as any user.
+// BENCH=membership|chaos|gateway|all (default all; membership includes the mDNS advert update
+// row). The membership and chaos rows need root and iproute2 (they build a private test LAN of
+// network namespaces); the gateway rows run on loopback as any user.
+import { benchAdvert } from './advert.js';
 import { benchChaos } from './chaos.js';
 import { benchGateway, GATEWAY_REQUESTS } from './gateway.js';
 import { benchMembership } from './membership.js';
@@ -16,6 +17,7 @@ const rows: BenchRow[] = [];
 const scope: string[] = [];
 if (which === 'membership' || which === 'all') {
   rows.push(...(await benchMembership(runs)));
+  rows.push(...(await benchAdvert(runs)));
   scope.push(`membership ${runs} runs each`);
 }
 if (which === 'chaos' || which === 'all') {

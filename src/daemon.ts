@@ -13,6 +13,7 @@ import { runDoctor } from './control/doctor.js';
 import { ControlServer } from './control/server.js';
 import { UsageService } from './control/usage.js';
 import { formatEndpoint, parseEndpoint, usableAddresses } from './discovery/addresses.js';
+import { buildSummary } from './discovery/advert-summary.js';
 import { MdnsDiscovery } from './discovery/mdns.js';
 import type { Advert } from './discovery/txt.js';
 import { ErrorCodes, SwarmError } from './errors.js';
@@ -249,12 +250,20 @@ export class Daemon {
         {
           nodeId: this.nodeId,
           port: peerServer.port,
-          advert: (): Advert =>
+          advert: (previous): Advert =>
             trust.signAdvert({
               id: this.nodeId,
               protocol: self.protocol,
               endpoints: this.endpoints,
               proof: null,
+              summary: buildSummary(
+                {
+                  gpus: facts.current().gpus,
+                  backends: backends.list(),
+                  active: self.activity === 'ACTIVITY_ACTIVE',
+                },
+                previous?.summary,
+              ),
             }),
           ...(config.discovery.mdns.interface !== undefined && {
             interface: config.discovery.mdns.interface,
@@ -263,6 +272,8 @@ export class Daemon {
         },
       );
       mdns.onPeer((event) => adverts.handle(event));
+      // Facts, backends and activity all bump self: the advert summary follows (paced by mdns).
+      self.onChange(() => mdns.update());
       // The probe takes ~0.9 s of waiting: let the control socket and gateway start meanwhile.
       this.track('mdns', mdns);
       this.mdns = mdns;

@@ -27,6 +27,8 @@ type SendCallback = (err?: Error | null) => void;
 export interface MdnsSocket extends EventEmitter {
   send(value: unknown, rinfo?: unknown, cb?: SendCallback): void;
   query(name: string, type: string, cb: SendCallback): void;
+  /** Send a response (answers, additionals) to the group. */
+  respond(packet: { answers: unknown[]; additionals?: unknown[] }, cb?: SendCallback): void;
 }
 
 /** The multicast-dns socket of a Bonjour instance (a private field of bonjour-service 1.4). */

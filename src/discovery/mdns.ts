@@ -1,12 +1,14 @@
 // Advertise this node and browse for peers with mDNS (service type _llmswarm._tcp).
 // mDNS only introduces peers: liveness comes from heartbeats (a crash sends no goodbye
 // and browsers keep the record for hours), so `down` here means "said goodbye", nothing more.
+// A changed advert is announced in place (mdns-update.ts), paced so a busy box does not chatter.
 import { Bonjour, type Browser, type Service } from 'bonjour-service';
 import { ConfigError, ErrorCodes, errorMessage, PeerError, SwarmError } from '../errors.js';
-import { wallMs } from '../util/clock.js';
+import { monotonicMs, wallMs } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { type CheckResult, checkMdnsPort, checkMulticastRoute, MDNS_GROUP } from './diagnostics.js';
 import { type MdnsSocket, mdnsSocketOf, waitForBind, watchSendErrors } from './mdns-socket.js';
+import { replaceTxt, type ServiceRecord } from './mdns-update.js';
 import { AdvertTracker, type PeerEvent } from './peer-events.js';
 import { nameInUse } from './probe.js';
 import { type Advert, encodeTxt } from './txt.js';
@@ -17,14 +19,19 @@ export interface MdnsInit {
   nodeId: string;
   /** Peer gRPC port, put in the SRV record (peers dial `advert.endpoints`). */
   port: number;
-  /** The advert to publish now; read at start and at each republish. */
-  advert: () => Advert;
+  /**
+   * The advert to publish now; read at start and at each update. `previous` is the advert
+   * published last (null at start), for summaries that keep a value while it moves little.
+   */
+  advert: (previous: Advert | null) => Advert;
   /** Address of the interface multicast leaves by (127.0.0.1 keeps it on this box). */
   interface?: string;
   /** Address the mDNS socket binds (e.g. 0.0.0.0 together with `interface`). */
   bind?: string;
   /** Service name without underscores; 'llmswarm' means _llmswarm._tcp. */
   serviceType?: string;
+  /** Least time between two announcements of a changed advert by update() (default 10 s). */
+  minUpdateIntervalMs?: number;
 }
 
 /** Called for each peer event; must not throw (a throw is logged and ignored). */
@@ -46,11 +53,20 @@ interface Session {
   browser: Browser | null;
   service: Service | null;
   tracker: AdvertTracker;
+  /** The advert published now, and when it was last updated in place (monotonic ms; null: never). */
+  advert: Advert | null;
+  updatedMono: number | null;
+  /** The second send of the last in-place update, about a second after the first. */
+  repeat: NodeJS.Timeout | null;
 }
 
 const DEFAULT_SERVICE_TYPE = 'llmswarm';
 // Bound on waits for the first announcement and the goodbye to be sent.
 const SEND_TIMEOUT_MS = 2000;
+// DESIGN §5: changed adverts at most this often by default.
+const DEFAULT_MIN_UPDATE_INTERVAL_MS = 10_000;
+// RFC 6762 §8.4: an update is announced twice, about a second apart.
+const UPDATE_REPEAT_MS = 1000;
 // Send errors that mean packets cannot leave (no route, or a firewall rejecting them).
 const UNREACHABLE_CODES = new Set(['ENETUNREACH', 'EHOSTUNREACH', 'EPERM']);
 
@@ -76,6 +92,10 @@ export class MdnsDiscovery {
   private queue: Promise<unknown> = Promise.resolve();
   private epoch = 0;
   private problem: MdnsProblem | null = null;
+  private readonly minUpdateIntervalMs: number;
+  private paced: NodeJS.Timeout | null = null;
+  // An update waits in the queue: it reads the advert when it runs, so another adds nothing.
+  private queued = false;
 
   constructor(components: { logger: Logger }, init: MdnsInit) {
     if (!Number.isInteger(init.port) || init.port < 1 || init.port > 65_535) {
@@ -84,6 +104,7 @@ export class MdnsDiscovery {
     this.logger = components.logger.child({ component: 'mdns' });
     this.init = init;
     this.serviceType = init.serviceType ?? DEFAULT_SERVICE_TYPE;
+    this.minUpdateIntervalMs = init.minUpdateIntervalMs ?? DEFAULT_MIN_UPDATE_INTERVAL_MS;
   }
 
   /** The last problem mDNS reported while running (bonjour-service itself ignores them). */
@@ -111,6 +132,7 @@ export class MdnsDiscovery {
   stop(): Promise<void> {
     // Cancels a start() still queued (epoch) or under way (abort), so stop is never slow.
     this.epoch += 1;
+    this.cancelPaced();
     this.starting?.abort(stoppedWhileStarting());
     return this.serialise(async () => {
       const session = this.session;
@@ -120,20 +142,35 @@ export class MdnsDiscovery {
   }
 
   /**
-   * Publish the current advert again (goodbye, then a new publish: bonjour-service cannot
-   * update TXT in place, and every browser sees a `down` then an `up`). A no-op when the
-   * encoded TXT did not change or discovery is not running.
+   * The advert may have changed (facts, backends, activity): announce it in place if it did, at
+   * once when the last update is at least `minUpdateIntervalMs` old, else when it is (the changes
+   * meanwhile go out as one). The first update after start is not held back: facts and backends
+   * fill in while the node starts. Never throws; a failure is logged.
+   */
+  update(): void {
+    if (this.paced || this.queued) return;
+    const session = this.session;
+    if (!session) return;
+    const last = session.updatedMono;
+    const wait = last === null ? 0 : last + this.minUpdateIntervalMs - monotonicMs();
+    if (wait <= 0) {
+      this.announceLogged();
+      return;
+    }
+    this.paced = setTimeout(() => {
+      this.paced = null;
+      this.announceLogged();
+    }, wait);
+    this.paced.unref();
+  }
+
+  /**
+   * Announce the current advert now, whatever the pacing (our credentials changed: new proof).
+   * In place, without a goodbye; a no-op when the TXT did not change or discovery is not running.
    */
   republish(): Promise<void> {
-    return this.serialise(async () => {
-      const session = this.session;
-      if (!session) return;
-      const txt = this.currentTxt();
-      if (session.service && sameTxt(session.service.txt, txt)) return;
-      if (session.service) await unpublish(session.service);
-      session.service = null;
-      session.service = await this.publish(session, txt);
-    });
+    this.cancelPaced();
+    return this.serialise(() => this.announce());
   }
 
   /** Listen for peer events; returns the function that removes the listener. */
@@ -142,6 +179,50 @@ export class MdnsDiscovery {
     return () => {
       this.listeners.delete(listener);
     };
+  }
+
+  private announceLogged(): void {
+    this.queued = true;
+    this.serialise(() => {
+      this.queued = false;
+      return this.announce();
+    }).catch((err: unknown) => this.logger.warn({ err: errorMessage(err) }, 'mDNS advert update failed'));
+  }
+
+  // Runs serialised with start and stop, so it never follows the goodbye.
+  private async announce(): Promise<void> {
+    const session = this.session;
+    const service = session?.service;
+    if (!session || !service) return;
+    const { advert, txt } = this.current(session.advert);
+    if (sameTxt(service.txt, txt)) return;
+    const records = replaceTxt(session.bonjour, service, txt);
+    session.advert = advert;
+    session.updatedMono = monotonicMs();
+    if (session.repeat) clearTimeout(session.repeat);
+    session.repeat = setTimeout(() => {
+      session.repeat = null;
+      if (this.session === session && session.service === service) this.send(session, records);
+    }, UPDATE_REPEAT_MS);
+    session.repeat.unref();
+    await this.send(session, records);
+    this.logger.debug({ fqdn: this.fqdn, txt }, 'mDNS advert updated in place');
+  }
+
+  // Send records unsolicited; resolves once they left the socket (errors reach noteProblem).
+  private send(session: Session, records: ServiceRecord[]): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, SEND_TIMEOUT_MS);
+      session.mdns.respond({ answers: records }, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private cancelPaced(): void {
+    if (this.paced) clearTimeout(this.paced);
+    this.paced = null;
   }
 
   private get fqdn(): string {
@@ -158,7 +239,7 @@ export class MdnsDiscovery {
     this.starting = abort;
     let session: Session | null = null;
     try {
-      const txt = this.currentTxt();
+      const { advert, txt } = this.current(null);
       const socketOptions: Record<string, string> = {};
       if (this.init.interface) socketOptions['interface'] = this.init.interface;
       if (this.init.bind) socketOptions['bind'] = this.init.bind;
@@ -167,7 +248,16 @@ export class MdnsDiscovery {
         this.noteProblem(err),
       );
       const mdns = mdnsSocketOf(bonjour);
-      session = { bonjour, mdns, browser: null, service: null, tracker: this.newTracker() };
+      session = {
+        bonjour,
+        mdns,
+        browser: null,
+        service: null,
+        tracker: this.newTracker(),
+        advert,
+        updatedMono: null,
+        repeat: null,
+      };
       // multicast-dns emits 'error' for bind failures; unheard, that would crash the process.
       mdns.on('error', (err: Error) => this.noteProblem(err));
       mdns.on('warning', (err: Error) => this.onWarning(err));
@@ -194,15 +284,15 @@ export class MdnsDiscovery {
     }
   }
 
-  private currentTxt(): Record<string, string> {
-    const advert = this.init.advert();
+  private current(previous: Advert | null): { advert: Advert; txt: Record<string, string> } {
+    const advert = this.init.advert(previous);
     if (advert.id !== this.init.nodeId) {
       throw new SwarmError(
         ErrorCodes.TXT_INVALID,
         `our advert carries id ${advert.id} but the node id is ${this.init.nodeId}`,
       );
     }
-    return encodeTxt(advert);
+    return { advert, txt: encodeTxt(advert) };
   }
 
   // Publish with bonjour's probe off: doStart has probed already, and bonjour's own probe
@@ -251,6 +341,8 @@ export class MdnsDiscovery {
   }
 
   private async teardown(session: Session): Promise<void> {
+    if (session.repeat) clearTimeout(session.repeat);
+    session.repeat = null;
     session.browser?.stop();
     if (session.service) await unpublish(session.service);
     session.service = null;

@@ -3,7 +3,7 @@
 import { errorMessage } from '../errors.js';
 import { type Advert, decodeTxt } from './txt.js';
 
-/** A peer seen (`up`: it appeared or its advert changed) or withdrawn (`down`, a goodbye) in mDNS. */
+/** A peer seen (`up`: it appeared or its advert changed, summary included) or withdrawn (`down`, a goodbye) in mDNS. */
 export interface PeerEvent {
   type: 'up' | 'down';
   advert: Advert;
@@ -90,7 +90,10 @@ function sameAdvert(a: Advert, b: Advert): boolean {
     (a.epoch ?? null) === (b.epoch ?? null) &&
     a.protocol.major === b.protocol.major &&
     a.protocol.minor === b.protocol.minor &&
-    sameList(a.endpoints, b.endpoints)
+    sameList(a.endpoints, b.endpoints) &&
+    (a.summaryProof ?? null) === (b.summaryProof ?? null) &&
+    // Decoded summaries are built field by field in one order, so their JSON compares them.
+    JSON.stringify(a.summary ?? null) === JSON.stringify(b.summary ?? null)
   );
 }
 

@@ -1,8 +1,12 @@
 // The mDNS TXT record of a swarmd node: encode our advert, decode a stranger's. Pure, no I/O.
-// The record stays small and stable (DESIGN §5): everything that changes travels by
-// heartbeat, because the only way to change TXT is a goodbye followed by a new publish.
+// Two parts (DESIGN §5): the core (id, protocol, endpoints, swarm, epoch and the proof `pf` over
+// them), laid out exactly as the previous release reads and verifies it, and a capability summary
+// (txt-summary.ts) with its own proof `sp` over the whole record. Routing never trusts the summary.
 import { ErrorCodes, errorMessage, SwarmError } from '../errors.js';
 import { parseEndpoint } from './endpoint.js';
+import { type AdvertSummary, decodeSummary, fitSummary, summaryFields } from './txt-summary.js';
+
+export type { AdvertSummary } from './txt-summary.js';
 
 /** What a node says about itself in mDNS: enough to dial it and check it belongs. */
 export interface Advert {
@@ -18,10 +22,16 @@ export interface Advert {
   swarm?: string | null;
   /** Credential epoch of that swarm (grows on rotate/remove), or null when unpaired. */
   epoch?: number | null;
+  /** What the box has (GPUs, VRAM, loaded models, state); absent in adverts of older nodes. */
+  summary?: AdvertSummary | null;
+  /** Proof (base64url) over the whole record, summary included; null when the node sends none. */
+  summaryProof?: string | null;
 }
 
 /** Most bytes our own TXT record may take on the wire (length bytes included). */
-export const TXT_BUDGET_BYTES = 400;
+export const TXT_BUDGET_BYTES = 1300;
+/** Most bytes the core fields may take: the whole record of the previous release, as it was. */
+export const TXT_CORE_BUDGET_BYTES = 400;
 /** Most bytes a stranger's TXT record may take before we refuse to read it. */
 export const TXT_MAX_BYTES = 1300;
 /** Most distinct keys a stranger's TXT record may carry. */
@@ -34,8 +44,51 @@ const VERSION_RE = /^([0-9]{1,5})\.([0-9]{1,5})$/;
 const PROOF_RE = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_VERSION_PART = 65_535;
 
-/** Encode our advert as TXT key/values, dropping trailing endpoints that would break the budget. */
+/**
+ * Encode our advert as TXT key/values. Cuts it to fit first (fitAdvert); sign the fitted advert,
+ * so the proofs cover exactly what is sent.
+ */
 export function encodeTxt(advert: Advert): Record<string, string> {
+  const fitted = fitAdvert(advert);
+  const txt = coreTxt(fitted);
+  if (fitted.summary) {
+    Object.assign(txt, summaryFields(fitted.summary));
+    if (fitted.summaryProof != null) txt['sp'] = checkProof(fitted.summaryProof, 'own', 'sp');
+  }
+  return txt;
+}
+
+/**
+ * The advert as encodeTxt sends it: trailing endpoints dropped to keep the core within
+ * TXT_CORE_BUDGET_BYTES, then GPU and model names cut to keep the whole within TXT_BUDGET_BYTES.
+ * Room is kept for the proofs the advert carries (sign with placeholders of the real length).
+ * Fitting a fitted advert changes nothing.
+ */
+export function fitAdvert(advert: Advert): Advert {
+  const core = coreTxt({ ...advert, endpoints: [] });
+  const kept: string[] = [];
+  for (const endpoint of advert.endpoints) {
+    if (parseEndpoint(endpoint) === null) fail('own', `ep: ${show(endpoint)} is not host:port`);
+    const ep = [...kept, endpoint].join(',');
+    const withEp = { ...core, ep };
+    if (stringBytes('ep', ep) > TXT_MAX_STRING_BYTES || txtBytes(withEp) > TXT_CORE_BUDGET_BYTES) break;
+    kept.push(endpoint);
+  }
+  if (kept.length === 0) {
+    fail(
+      'own',
+      `ep: no endpoint fits the ${TXT_CORE_BUDGET_BYTES}-byte budget (got ${advert.endpoints.length})`,
+    );
+  }
+  const fitted: Advert = { ...advert, endpoints: kept };
+  if (!advert.summary) return fitted;
+  let spare = TXT_BUDGET_BYTES - txtBytes(coreTxt(fitted));
+  if (advert.summaryProof != null) spare -= 1 + stringBytes('sp', advert.summaryProof);
+  return { ...fitted, summary: fitSummary(advert.summary, spare) };
+}
+
+// The core fields as the previous release writes them (endpoints as given).
+function coreTxt(advert: Advert): Record<string, string> {
   const txt: Record<string, string> = {
     id: checkId(advert.id, 'own'),
     pv: formatVersion(advert.protocol),
@@ -43,18 +96,10 @@ export function encodeTxt(advert: Advert): Record<string, string> {
   if (advert.proof !== null) txt['pf'] = checkProof(advert.proof, 'own');
   if (advert.swarm) txt['sw'] = checkSwarm(advert.swarm, 'own');
   if (advert.swarm && advert.epoch) txt['se'] = String(checkEpoch(String(advert.epoch), 'own'));
-  const kept: string[] = [];
   for (const endpoint of advert.endpoints) {
     if (parseEndpoint(endpoint) === null) fail('own', `ep: ${show(endpoint)} is not host:port`);
-    const ep = [...kept, endpoint].join(',');
-    const withEp = { ...txt, ep };
-    if (stringBytes('ep', ep) > TXT_MAX_STRING_BYTES || txtBytes(withEp) > TXT_BUDGET_BYTES) break;
-    kept.push(endpoint);
   }
-  if (kept.length === 0) {
-    fail('own', `ep: no endpoint fits the ${TXT_BUDGET_BYTES}-byte budget (got ${advert.endpoints.length})`);
-  }
-  txt['ep'] = kept.join(',');
+  if (advert.endpoints.length > 0) txt['ep'] = advert.endpoints.join(',');
   return txt;
 }
 
@@ -92,6 +137,13 @@ function decodeFields(fields: Map<string, string>): Advert {
   // Unpaired nodes send no swarm fields; leave them out rather than null.
   if (sw !== undefined) advert.swarm = checkSwarm(sw, 'peer');
   if (sw !== undefined && se !== undefined) advert.epoch = checkEpoch(se, 'peer');
+  // Older nodes send no summary; one this release cannot read is dropped, not the advert.
+  const summary = decodeSummary(fields);
+  if (summary) {
+    advert.summary = summary;
+    const sp = fields.get('sp');
+    advert.summaryProof = sp !== undefined && PROOF_RE.test(sp) ? sp : null;
+  }
   return advert;
 }
 
@@ -109,6 +161,16 @@ export function advertProofFields(advert: Advert): Record<string, string> {
   if (advert.swarm) fields['sw'] = advert.swarm;
   if (advert.swarm && advert.epoch) fields['se'] = String(advert.epoch);
   return fields;
+}
+
+/**
+ * The fields the summary proof signs: the whole record but the two proofs, rebuilt from a
+ * fitted (or received) advert that has a summary.
+ */
+export function advertSummaryProofFields(
+  advert: Advert & { summary: AdvertSummary },
+): Record<string, string> {
+  return { ...advertProofFields(advert), ...summaryFields(advert.summary) };
 }
 
 const SWARM_RE = /^[0-9a-f]{16}$/;
@@ -191,8 +253,8 @@ function checkId(id: string, who: Who): string {
   return id;
 }
 
-function checkProof(proof: string, who: Who): string {
-  if (!PROOF_RE.test(proof)) fail(who, `pf: ${show(proof)} is not base64url of 1-64 characters`);
+function checkProof(proof: string, who: Who, key = 'pf'): string {
+  if (!PROOF_RE.test(proof)) fail(who, `${key}: ${show(proof)} is not base64url of 1-64 characters`);
   return proof;
 }
 

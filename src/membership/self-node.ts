@@ -30,6 +30,7 @@ export class SelfNode {
   private reason = '';
   private generationValue = 1;
   private readonly init: SelfNodeInit;
+  private readonly listeners = new Set<() => void>();
 
   constructor(init: SelfNodeInit) {
     this.init = init;
@@ -51,9 +52,16 @@ export class SelfNode {
     return this.generationValue;
   }
 
-  /** Something peers cache (facts, backends, endpoints) changed. */
+  /** Something peers cache (facts, backends, endpoints, activity) changed. */
   bump(): void {
     this.generationValue++;
+    for (const listener of this.listeners) listener();
+  }
+
+  /** Called after every change (each bump); returns the function that removes the listener. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Change activity (paused, draining, leaving); peers learn it with the next heartbeat. */

@@ -13,11 +13,17 @@ import type { CaMaterial } from './ca.js';
 
 /** The TXT key that carries the proof (src/discovery/txt.ts writes `pf`); sign/verify skip it when present. */
 export const ADVERT_PROOF_KEY = 'pf';
+/** The TXT key of the second proof, over the whole record (summary included); skipped like `pf`. */
+export const SUMMARY_PROOF_KEY = 'sp';
+/** Characters of every proof signAdvert and signAdvertSummary make. */
+export const ADVERT_PROOF_CHARS = 22;
 
 const PROOF_BYTES = 16;
 const PROOF_RE = /^[A-Za-z0-9_-]{22}$/;
 // Bumping the info string retires every old proof at once if the advert layout ever changes.
 const HKDF_INFO = 'swarmd advert proof v1';
+// The summary proof signs this line before the fields, so it can never pass for a `pf` proof.
+const SUMMARY_DOMAIN = 'swarmd advert summary v1';
 
 /** Derive the advert HMAC key from the CA private key, so it changes on rotate/remove like the CA. */
 export function advertKey(ca: Pick<CaMaterial, 'swarmId' | 'keyPem'>): Buffer {
@@ -29,7 +35,7 @@ export function advertKey(ca: Pick<CaMaterial, 'swarmId' | 'keyPem'>): Buffer {
 // share a canonical form, so such fields are refused rather than escaped.
 function canonical(fields: Record<string, string>): string | null {
   const keys = Object.keys(fields)
-    .filter((k) => k !== ADVERT_PROOF_KEY)
+    .filter((k) => k !== ADVERT_PROOF_KEY && k !== SUMMARY_PROOF_KEY)
     .sort();
   const lines: string[] = [];
   for (const key of keys) {
@@ -54,9 +60,25 @@ export function signAdvert(key: Buffer, fields: Record<string, string>): string 
 
 /** True when proof was made by signAdvert with the same key over the same fields (constant-time). */
 export function verifyAdvert(key: Buffer, fields: Record<string, string>, proof: string): boolean {
-  if (!PROOF_RE.test(proof)) return false;
+  return verifyText(key, canonical(fields), proof);
+}
+
+/** Proof over the whole advert, summary included (TXT `sp`); like signAdvert, in its own domain. */
+export function signAdvertSummary(key: Buffer, fields: Record<string, string>): string {
   const text = canonical(fields);
-  if (text === null) return false;
+  if (text === null)
+    throw new TypeError('advert TXT keys must not contain "=" or newlines, nor values newlines');
+  return mac(key, `${SUMMARY_DOMAIN}\n${text}`).toString('base64url');
+}
+
+/** True when proof was made by signAdvertSummary with the same key over the same fields. */
+export function verifyAdvertSummary(key: Buffer, fields: Record<string, string>, proof: string): boolean {
+  const text = canonical(fields);
+  return verifyText(key, text === null ? null : `${SUMMARY_DOMAIN}\n${text}`, proof);
+}
+
+function verifyText(key: Buffer, text: string | null, proof: string): boolean {
+  if (!PROOF_RE.test(proof) || text === null) return false;
   const given = Buffer.from(proof, 'base64url');
   return given.length === PROOF_BYTES && timingSafeEqual(given, mac(key, text));
 }

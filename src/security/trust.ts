@@ -2,13 +2,25 @@
 // `swarmctl init/join` and rotations done by the CLI or a peer (file watcher), and hands
 // the rest of the daemon what it needs: TLS credentials, advert proofs and identity checks.
 import type * as grpc from '@grpc/grpc-js';
-import { type Advert, advertProofFields, encodeTxt } from '../discovery/txt.js';
+import {
+  type Advert,
+  type AdvertSummary,
+  advertProofFields,
+  advertSummaryProofFields,
+  fitAdvert,
+} from '../discovery/txt.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../util/logger.js';
 import type { Credentials } from './credentials.js';
 import { clientCredentials, peerChannelOptions } from './grpc-credentials.js';
 import { type LiveServerCredentials, liveServerCredentials } from './grpc-live-credentials.js';
-import { signAdvert, verifyAdvert } from './proof.js';
+import {
+  ADVERT_PROOF_CHARS,
+  signAdvert,
+  signAdvertSummary,
+  verifyAdvert,
+  verifyAdvertSummary,
+} from './proof.js';
 import { loadCredentials, replaceCredentials, watchCredentials } from './store.js';
 
 /** What an mDNS advert says about its sender relative to our swarm. */
@@ -80,14 +92,39 @@ export class SwarmTrust {
     return () => this.listeners.delete(listener);
   }
 
-  /** Our advert with the swarm id, epoch and proof filled in (and only the endpoints that fit). */
+  /**
+   * Our advert, cut to fit the TXT record, with the swarm id, epoch and both proofs filled in:
+   * `pf` over the core fields (what the previous release verifies) and `sp` over the whole record.
+   * Unpaired, it carries no swarm fields and no proofs.
+   */
   signAdvert(advert: Advert): Advert {
     const creds = this.creds;
-    if (!creds) return { ...advert, proof: null, swarm: null, epoch: null };
-    const unsigned: Advert = { ...advert, proof: null, swarm: creds.swarmId, epoch: creds.epoch };
-    const kept = encodeTxt(unsigned)['ep']!.split(',');
-    const fitted = { ...unsigned, endpoints: kept };
-    return { ...fitted, proof: signAdvert(creds.advertKey, advertProofFields(fitted)) };
+    if (!creds) {
+      return fitAdvert({ ...advert, proof: null, swarm: null, epoch: null, summaryProof: null });
+    }
+    // Fit with placeholders as long as the real proofs, so adding them changes nothing.
+    const placeholder = 'A'.repeat(ADVERT_PROOF_CHARS);
+    const fitted = fitAdvert({
+      ...advert,
+      proof: placeholder,
+      swarm: creds.swarmId,
+      epoch: creds.epoch,
+      summaryProof: advert.summary ? placeholder : null,
+    });
+    const proof = signAdvert(creds.advertKey, advertProofFields(fitted));
+    const summary = fitted.summary;
+    if (!summary) return { ...fitted, proof };
+    const summaryProof = signAdvertSummary(creds.advertKey, advertSummaryProofFields({ ...fitted, summary }));
+    return { ...fitted, proof, summaryProof };
+  }
+
+  /** The advert's summary when its `sp` proof shows a member of our swarm wrote it, else null. */
+  verifiedSummary(advert: Advert): AdvertSummary | null {
+    const creds = this.creds;
+    const summary = advert.summary;
+    if (!creds || !summary || !advert.summaryProof) return null;
+    const fields = advertSummaryProofFields({ ...advert, summary });
+    return verifyAdvertSummary(creds.advertKey, fields, advert.summaryProof) ? summary : null;
   }
 
   /** Decide whether an advert comes from a member of our swarm, without dialling it. */

@@ -150,6 +150,31 @@ export class SwarmNode {
       .map((line) => JSON.parse(line) as GenerationLine);
   }
 
+  /**
+   * Load `model` on the fake Ollama as `ollama run` would (POST /api/generate with no prompt);
+   * resolves with the wall time (ms epoch) the server answered.
+   */
+  loadModel(model: string): Promise<number> {
+    const script = `const res = await fetch('http://127.0.0.1:11434/api/generate', {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: ${JSON.stringify(model)} }) });
+    const at = Date.now();
+    if (!res.ok) { console.error(res.status, await res.text()); process.exit(1); }
+    console.log(at);`;
+    const child = this.lan.exec(this.index, process.execPath, ['--input-type=module', '-e', script]);
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    return new Promise((resolve, reject) =>
+      child.once('exit', (code) =>
+        code === 0
+          ? resolve(Number(out.trim()))
+          : reject(new Error(`loading ${model} failed (${code}): ${err}`)),
+      ),
+    );
+  }
+
   /** The daemon's PID (inside the namespace, as seen from here). */
   get pid(): number | undefined {
     return this.daemon?.pid;

@@ -21,6 +21,9 @@ function run(lan: TestLan, host: number, script: string, args: string[]) {
   return { child, out: new JsonLines(`${script} ${args.join(' ')} on host ${host}`, child) };
 }
 
+// B paces its summary updates this far apart (the daemon's default is 10 s).
+const MIN_UPDATE_MS = 3000;
+
 const peerLine = (type: 'up' | 'down', id: string, proof?: string) => (line: Line) =>
   line.event === 'peer' &&
   line['type'] === type &&
@@ -28,6 +31,11 @@ const peerLine = (type: 'up' | 'down', id: string, proof?: string) => (line: Lin
   (proof === undefined || (line['advert'] as { proof: string }).proof === proof);
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The loaded models a peer line's advert lists. */
+const modelsOf = (line: Line) => (line['advert'] as { summary?: { models: string[] } }).summary?.models;
+/** The loaded models of B each `up` event at `node` showed, in order. */
+const modelsSeen = (node: { out: JsonLines }) => node.out.lines.filter(peerLine('up', B)).map(modelsOf);
 
 describe('mDNS discovery between namespaces', () => {
   let lan: TestLan;
@@ -41,7 +49,7 @@ describe('mDNS discovery between namespaces', () => {
 
   it('finds peers, ignores garbage and conflicts, and sees goodbyes', { timeout: 60_000 }, async () => {
     const a = run(lan, 0, 'mdns-peer.ts', [A, String(PORT)]);
-    const b = run(lan, 1, 'mdns-peer.ts', [B, String(PORT)]);
+    const b = run(lan, 1, 'mdns-peer.ts', [B, String(PORT), String(MIN_UPDATE_MS)]);
     const aStarted = await a.out.waitFor((l) => l.event === 'started', 10_000, 'start of A');
     const bStarted = await b.out.waitFor((l) => l.event === 'started', 10_000, 'start of B');
     expect(aStarted['lastError']).toBeNull();
@@ -54,6 +62,16 @@ describe('mDNS discovery between namespaces', () => {
       protocol: { major: 1, minor: 0 },
       endpoints: [`${lan.hosts[1]?.address}:${PORT}`],
       proof: 'first',
+      summary: {
+        state: 'active',
+        gpuCount: 0,
+        gpus: [],
+        vramTotalMiB: null,
+        vramFreeMiB: null,
+        models: [],
+        modelCount: 0,
+      },
+      summaryProof: null,
     });
     expect(aSeenByB['addresses']).toContain(lan.hosts[0]?.address);
     const bStarting = b.out.lines.find((l) => l.event === 'starting');
@@ -86,10 +104,39 @@ describe('mDNS discovery between namespaces', () => {
     await delay(500);
     expect(b.out.lines.some(peerLine('down', A))).toBe(false);
 
-    // A changed advert is a goodbye and a new up.
+    // A changed advert is announced in place (RFC 6762 §8.4): a new up, and no goodbye.
     b.child.stdin.write('republish\n');
+    const republished = await b.out.waitFor((l) => l.event === 'republished', 5000, 'B republished');
     await a.out.waitFor(peerLine('up', B, 'second'), SEE_WITHIN_MS, 'B republished at A');
-    expect(a.out.lines.some(peerLine('down', B))).toBe(true);
+
+    // Summary changes are paced: the first waits until MIN_UPDATE_MS after the last update, and
+    // two changes within the next interval go out as one announcement.
+    b.child.stdin.write('load m1\n');
+    const m1 = await a.out.waitFor(
+      (l) => peerLine('up', B)(l) && modelsOf(l)?.length === 1,
+      MIN_UPDATE_MS + SEE_WITHIN_MS,
+      'm1 at A',
+    );
+    expect(m1.t - republished.t).toBeGreaterThanOrEqual(MIN_UPDATE_MS - 100);
+    b.child.stdin.write('load m2\n');
+    b.child.stdin.write('load m3\n');
+    const m3 = await a.out.waitFor(
+      (l) => peerLine('up', B)(l) && modelsOf(l)?.length === 3,
+      MIN_UPDATE_MS + SEE_WITHIN_MS,
+      'm2 and m3 at A',
+    );
+    expect(m3.t - m1.t).toBeGreaterThanOrEqual(MIN_UPDATE_MS - 200);
+    expect(modelsSeen(a)).toEqual([[], [], ['m1'], ['m1', 'm2', 'm3']]);
+    expect(a.out.lines.some(peerLine('down', B))).toBe(false);
+
+    // A browser that arrives later is answered with the new TXT.
+    const late = run(lan, 2, 'mdns-peer.ts', ['ccccccccccccccc3', String(PORT)]);
+    const bSeenLate = await late.out.waitFor(peerLine('up', B), SEE_WITHIN_MS + 2000, 'B at a late browser');
+    expect(modelsOf(bSeenLate)).toEqual(['m1', 'm2', 'm3']);
+    expect((bSeenLate['advert'] as { proof: string }).proof).toBe('second');
+    await late.out.waitFor((l) => l.event === 'started', 10_000, 'late browser started');
+    late.child.stdin.write('stop\n');
+    await late.out.waitFor((l) => l.event === 'stopped', 5000, 'late browser stopped');
 
     // stop() sends the goodbye before it resolves.
     const downBefore = a.out.lines.filter(peerLine('down', B)).length;
@@ -121,6 +168,7 @@ describe('mDNS discovery between namespaces', () => {
       publishedAfterLaterStop: false,
       badBind: ErrorCodes.CONFIG_INVALID,
       republishStopped: 'ok',
+      updateStopped: 'ok',
     });
     // stop() cancels a start that is probing instead of waiting for it.
     expect(result['stopDuringStartMs']).toBeLessThan(500);

@@ -12,6 +12,7 @@ function failingSocket(err: Error | null): MdnsSocket & { targets: unknown[] } {
       cb?.(err);
     },
     query() {},
+    respond() {},
   });
   return socket;
 }

@@ -16,6 +16,7 @@ function fakeSocket(onQuery: (socket: MdnsSocket) => void = () => {}): MdnsSocke
       cb();
       onQuery(socket);
     },
+    respond() {},
   });
   return socket;
 }

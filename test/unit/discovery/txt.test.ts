@@ -4,7 +4,7 @@ import {
   type Advert,
   decodeTxt,
   encodeTxt,
-  TXT_BUDGET_BYTES,
+  TXT_CORE_BUDGET_BYTES,
   TXT_MAX_STRING_BYTES,
   txtBytes,
 } from '../../../src/discovery/txt.js';
@@ -63,14 +63,14 @@ describe('encodeTxt / decodeTxt', () => {
     expect(decodeTxt(wireStrings(encodeTxt(withProof)))).toEqual(withProof);
   });
 
-  it('keeps the record within the budget by dropping trailing endpoints, in order', () => {
+  it('keeps the core within its budget by dropping trailing endpoints, in order', () => {
     const endpoints = Array.from(
       { length: 40 },
       (_, i) => `[2001:db8:1234:5678:9abc:def0:1234:${i.toString(16)}]:8766`,
     );
     const big = { ...advert, endpoints, proof: 'p'.repeat(64) };
     const txt = encodeTxt(big);
-    expect(txtBytes(txt)).toBeLessThanOrEqual(TXT_BUDGET_BYTES);
+    expect(txtBytes(txt)).toBeLessThanOrEqual(TXT_CORE_BUDGET_BYTES);
     expect(Buffer.byteLength(`ep=${txt['ep']}`)).toBeLessThanOrEqual(TXT_MAX_STRING_BYTES);
     const kept = decodeTxt(txt).endpoints;
     expect(kept.length).toBeGreaterThan(0);

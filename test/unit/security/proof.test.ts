@@ -3,9 +3,12 @@ import { createSwarmCa } from '../../../src/security/ca.js';
 import {
   ADVERT_PROOF_KEY,
   advertKey,
+  SUMMARY_PROOF_KEY,
   signAdvert,
+  signAdvertSummary,
   swarmFingerprint,
   verifyAdvert,
+  verifyAdvertSummary,
 } from '../../../src/security/proof.js';
 
 describe('advert proof', async () => {
@@ -47,6 +50,20 @@ describe('advert proof', async () => {
   it('refuses fields whose canonical form would be ambiguous', () => {
     expect(() => signAdvert(key, { 'a=b': 'c' })).toThrow(TypeError);
     expect(verifyAdvert(key, { a: 'b\nc=d' }, proof)).toBe(false);
+  });
+
+  it('has a second proof over the whole record that cannot pass for the first, nor the first for it', () => {
+    const whole = { ...fields, st: 'active', lm: 'qwen3:8b', [ADVERT_PROOF_KEY]: proof };
+    const summaryProof = signAdvertSummary(key, whole);
+    expect(summaryProof).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(verifyAdvertSummary(key, { ...whole, [SUMMARY_PROOF_KEY]: summaryProof }, summaryProof)).toBe(
+      true,
+    );
+    expect(verifyAdvertSummary(key, { ...whole, lm: 'qwen3:8b,gemma3:4b' }, summaryProof)).toBe(false);
+    expect(verifyAdvertSummary(advertKey(theirs), whole, summaryProof)).toBe(false);
+    // Same fields, other domain: neither proof verifies as the other.
+    expect(verifyAdvert(key, whole, summaryProof)).toBe(false);
+    expect(verifyAdvertSummary(key, fields, proof)).toBe(false);
   });
 
   it('derives the same key from the same CA every time', () => {
