@@ -46,6 +46,17 @@ export async function detectBackend(baseUrl: string, opts: DetectOptions): Promi
   const reachable = Object.values(answers).some((a) => a != null);
   if (!reachable) return { kind: null, reachable, error: firstError ?? `${baseUrl} did not answer` };
   const kind = classifyFingerprints(answers);
+  // 'openai' is the fallback for "lists models, nothing more specific answered". When a route
+  // gave no answer at all (a timeout on a busy box), the specific fingerprint may be the one
+  // missing: an Ollama whose `/` timed out must not be taken for a plain OpenAI server.
+  const missing = FINGERPRINT_PATHS.find((path) => answers[path] == null);
+  if (kind === 'openai' && missing !== undefined) {
+    return {
+      kind: null,
+      reachable,
+      error: `${baseUrl}${missing} did not answer (${firstError ?? 'no answer'}) while other routes did; detecting again at the next probe`,
+    };
+  }
   const error =
     kind === null
       ? `${baseUrl} answers HTTP but is not a known model server and lists no models at /v1/models; ` +

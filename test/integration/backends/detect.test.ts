@@ -21,6 +21,33 @@ afterEach(async () => {
 });
 
 describe('detectBackendKind', () => {
+  it('does not take an Ollama whose `/` timed out for a plain OpenAI server', async () => {
+    // What a busy box sees: every route answers but `Ollama is running` comes too late.
+    plain = createServer((req, res) => {
+      if (req.url === '/') {
+        setTimeout(() => res.end('Ollama is running'), 1_000);
+        return;
+      }
+      if (req.url === '/v1/models') {
+        res.setHeader('content-type', 'application/json');
+        res.end(
+          JSON.stringify({ object: 'list', data: [{ id: 'a:1', object: 'model', owned_by: 'library' }] }),
+        );
+        return;
+      }
+      res.statusCode = 404;
+      res.end('404 page not found');
+    });
+    await new Promise<void>((r) => plain!.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(plain.address() as AddressInfo).port}`;
+    const found = await detectBackend(url, { timeoutMs: 200 });
+    expect(found.kind).toBeNull();
+    expect(found.reachable).toBe(true);
+    expect(found.error).toMatch(/\/ did not answer.*detecting again/);
+    // Given the time, the same server is recognised.
+    expect(await detectBackendKind(url, { timeoutMs: 3_000 })).toBe('ollama');
+  });
+
   it('detects every kind from its fake', async () => {
     const cases = [
       ['ollama', new FakeOllama({ models: [{ name: 'a:1' }] })],
