@@ -16,7 +16,7 @@ export class AdvertRouter {
   private readonly logger: Logger;
   private readonly trust: SwarmTrust;
   private readonly membership: Membership;
-  private warnedEpoch = 0;
+  private loggedEpoch = 0;
 
   constructor(components: { logger: Logger; trust: SwarmTrust; membership: Membership }) {
     this.logger = components.logger;
@@ -37,8 +37,7 @@ export class AdvertRouter {
 
   /** Judge every advert again (after our credentials changed). */
   rejudge(): void {
-    this.membership.setSelfNote(null);
-    this.warnedEpoch = 0;
+    this.loggedEpoch = 0;
     for (const { advert } of this.adverts.values()) this.judge(advert);
   }
 
@@ -64,11 +63,15 @@ export class AdvertRouter {
       this.membership.discovered(advert, 'mdns');
       return;
     }
-    if (verdict.kind === 'newer-epoch' && verdict.epoch > this.warnedEpoch) {
-      this.warnedEpoch = verdict.epoch;
-      const note = `this node missed a credential rotation (the swarm is at epoch ${verdict.epoch}, this node at ${this.trust.current()?.epoch}): on a member run \`swarmctl token\`, then here \`swarmctl join <token>\``;
-      this.membership.setSelfNote(note);
-      this.logger.warn({ epoch: verdict.epoch }, note);
+    // Anyone can write a newer epoch and a random proof into an advert, and this node cannot
+    // check a proof of an epoch it does not hold: so an advert never tells the user they missed
+    // a rotation (the member that rotated reports who missed it). Noted once per epoch, quietly.
+    if (verdict.kind === 'newer-epoch' && verdict.epoch > this.loggedEpoch) {
+      this.loggedEpoch = verdict.epoch;
+      this.logger.debug(
+        { epoch: verdict.epoch, node: advert.id },
+        'an advert claims a newer credential epoch of this swarm (unverifiable, ignored)',
+      );
     }
   }
 }

@@ -79,7 +79,6 @@ export class Membership {
   private lastTickMono = 0;
   private slackMs = 0;
   private selfConflict: { detail: string; untilMono: number } | null = null;
-  private selfNote: string | null = null;
   private stopped = false;
   private readonly authorize: Authorize | undefined;
 
@@ -267,10 +266,7 @@ export class Membership {
       address: '',
       outboundOk: true,
       inboundOk: true,
-      problem:
-        this.selfConflict && this.selfConflict.untilMono > now
-          ? this.selfConflict.detail
-          : (this.selfNote ?? ''),
+      problem: this.selfConflict && this.selfConflict.untilMono > now ? this.selfConflict.detail : '',
       compatible: true,
     };
     const others = [...this.peers.values()]
@@ -322,11 +318,6 @@ export class Membership {
     record.note = note;
     if (record.address) this.pool.close(record.address);
     record.address = null;
-  }
-
-  /** A problem about this node itself, shown in its own row (e.g. stale credentials). */
-  setSelfNote(note: string | null): void {
-    this.selfNote = note;
   }
 
   /** Credentials changed: drop every connection and find every peer again with the new ones. */
