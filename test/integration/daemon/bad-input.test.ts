@@ -11,24 +11,17 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { DoctorJson, NodesJson, StatusJson } from '../../../src/cli/json.js';
 import { loadOrCreateNodeId } from '../../../src/node/identity.js';
 import { coordinationClient } from '../../../src/rpc/proto.js';
 import type { Credentials } from '../../../src/security/credentials.js';
 import { clientCredentials, peerChannelOptions } from '../../../src/security/grpc-credentials.js';
 import { initSwarm, joinSwarm } from '../../../src/security/store.js';
-import {
-  createSandbox,
-  ensureBuilt,
-  killAll,
-  loopbackFlags,
-  type Sandbox,
-  SwarmdProcess,
-  sleep,
-  swarmctl,
-  WARN,
-} from './swarmd-process.js';
+import { startInBox } from '../../helpers/loopback-swarm.js';
+import { createSandbox, loopbackFlags, type Sandbox } from '../../helpers/sandbox.js';
+import { killAllSwarmd, type Swarmd, spawnSwarmd, WARN } from '../../helpers/swarmd.js';
+import { sleep } from '../../helpers/wait.js';
 
 const sandboxes: Sandbox[] = [];
 
@@ -38,32 +31,19 @@ async function sandbox(): Promise<Sandbox> {
   return box;
 }
 
-beforeAll(() => ensureBuilt(), 120_000);
-
 afterEach(async () => {
-  await killAll();
+  await killAllSwarmd();
   await Promise.all(sandboxes.splice(0).map((box) => box.remove()));
 });
 
-/** Start a loopback daemon and wait until it is ready. */
-async function startDaemon(box: Sandbox, extra: string[] = []): Promise<SwarmdProcess> {
-  const daemon = new SwarmdProcess([...loopbackFlags(box), ...extra], box.env);
-  await daemon.ready();
-  return daemon;
-}
-
-function socketOf(box: Sandbox): string {
-  return join(box.dataDir, 'control.sock');
-}
-
 async function status(box: Sandbox): Promise<StatusJson> {
-  const result = await swarmctl(socketOf(box), ['status', '--json']);
+  const result = await box.swarmctl(['status', '--json']);
   expect(result.code, result.stderr).toBe(0);
   return JSON.parse(result.stdout) as StatusJson;
 }
 
 /** A fatal start-up error: exit 2 within a few seconds, the code on stderr, no stack trace. */
-async function expectFatal(daemon: SwarmdProcess, code: string): Promise<string> {
+async function expectFatal(daemon: Swarmd, code: string): Promise<string> {
   const exit = await daemon.exit();
   expect(exit.code, daemon.stderr).toBe(2);
   expect(exit.ms).toBeLessThan(5_000);
@@ -191,14 +171,16 @@ describe('a malformed config stops swarmd with exit 2 and names the option', () 
     const file = join(box.dir, 'config.yaml');
     await writeFile(file, yaml);
     // No --port flag here: a flag would override the file's peer.port.
-    const daemon = new SwarmdProcess(['--config', file, ...loopbackFlags(box, { port: false })], box.env);
+    const daemon = await spawnSwarmd(['--config', file, ...loopbackFlags(box, { port: false })], {
+      env: box.env,
+    });
     const stderr = await expectFatal(daemon, code);
     expect(stderr).toContain(names ?? file);
   });
 
   it('names the flag when the bad value comes from a flag', async () => {
     const box = await sandbox();
-    const daemon = new SwarmdProcess([...loopbackFlags(box), '--port', '70000'], box.env);
+    const daemon = await spawnSwarmd([...loopbackFlags(box), '--port', '70000'], { env: box.env });
     const stderr = await expectFatal(daemon, 'SWARM_ERR_CONFIG_INVALID');
     expect(stderr).toContain('peer.port');
     expect(stderr).toContain('--port');
@@ -211,21 +193,21 @@ describe('the data dir', () => {
     await mkdir(box.dataDir, { recursive: true });
     const idFile = join(box.dataDir, 'node-id');
     await writeFile(idFile, 'this is not a node id\n');
-    const daemon = new SwarmdProcess(loopbackFlags(box), box.env);
+    const daemon = await spawnSwarmd(loopbackFlags(box), { env: box.env });
     await expectFatal(daemon, 'SWARM_ERR_NODE_ID_CORRUPT');
     expect(await readFile(idFile, 'utf8')).toBe('this is not a node id\n');
   });
 
   it('a second daemon on the same data dir exits with SWARM_ERR_CONTROL_SOCKET_BUSY; the first keeps serving', async () => {
     const box = await sandbox();
-    const first = await startDaemon(box);
+    const first = await startInBox(box);
     const before = await status(box);
 
-    const second = new SwarmdProcess(loopbackFlags(box), box.env);
+    const second = await spawnSwarmd(loopbackFlags(box), { env: box.env });
     await expectFatal(second, 'SWARM_ERR_CONTROL_SOCKET_BUSY');
 
     expect(first.running).toBe(true);
-    expect(existsSync(socketOf(box))).toBe(true);
+    expect(existsSync(box.socket)).toBe(true);
     const after = await status(box);
     expect(after.node.id).toBe(before.node.id);
     expect(after.peerPort).toBe(before.peerPort);
@@ -237,7 +219,7 @@ describe('an unreachable static peer', () => {
     const box = await sandbox();
     await pair(box);
     const endpoint = `127.0.0.1:${await closedPort()}`;
-    const daemon = await startDaemon(box, ['--peer', endpoint]);
+    const daemon = await startInBox(box, ['--peer', endpoint]);
     // Dials back off 0.5 s, 1 s, 2 s: about three attempts in this window.
     await sleep(3_500);
     expect(daemon.running).toBe(true);
@@ -246,7 +228,7 @@ describe('an unreachable static peer', () => {
       .filter((line) => line.level === WARN && JSON.stringify(line).includes(endpoint));
     expect(warnings).toHaveLength(1);
 
-    const result = await swarmctl(socketOf(box), ['doctor', '--json']);
+    const result = await box.swarmctl(['doctor', '--json']);
     expect(result.code).toBe(1);
     const report = JSON.parse(result.stdout) as DoctorJson;
     const check = report.checks.find((c) => c.name === 'static peers');
@@ -260,7 +242,7 @@ describe('the peer port', () => {
     const box = await sandbox();
     const { id: serverId, token } = await pair(box);
     const peer = await member(box, token);
-    const daemon = await startDaemon(box);
+    const daemon = await startInBox(box);
     const { peerPort } = await status(box);
     // A member of the swarm (its certificate names the id it claims) on a newer protocol.
     const client = peerClient(peerPort, peer, serverId);
@@ -280,7 +262,7 @@ describe('the peer port', () => {
       .filter((line) => line.level === WARN && JSON.stringify(line).includes('2.0'));
     expect(warnings).toHaveLength(1);
 
-    const result = await swarmctl(socketOf(box), ['nodes', '--json']);
+    const result = await box.swarmctl(['nodes', '--json']);
     expect(result.code).toBe(0);
     const view = JSON.parse(result.stdout) as NodesJson;
     const stranger = view.nodes.find((node) => node.id === id);
@@ -293,7 +275,7 @@ describe('the peer port', () => {
     const box = await sandbox();
     const { id: serverId, token } = await pair(box);
     const peer = await member(box, token);
-    const daemon = await startDaemon(box);
+    const daemon = await startInBox(box);
     const { peerPort } = await status(box);
 
     await rawExchange(peerPort, randomBytes(64 * 1024));
@@ -338,7 +320,7 @@ describe('the peer port', () => {
     expect(daemon.running).toBe(true);
     const after = await status(box);
     expect(after.peerPort).toBe(peerPort);
-    const nodes = JSON.parse((await swarmctl(socketOf(box), ['nodes', '--json'])).stdout) as NodesJson;
+    const nodes = JSON.parse((await box.swarmctl(['nodes', '--json'])).stdout) as NodesJson;
     expect(nodes.nodes).toHaveLength(1);
   });
 });
@@ -350,7 +332,7 @@ describe('shell metacharacters in facts.nvidiaSmi', () => {
   ])('%s is never run by a shell', async (_what, binary) => {
     const box = await sandbox();
     const canary = join(box.dir, 'canary');
-    const daemon = await startDaemon(box, [
+    const daemon = await startInBox(box, [
       '--facts.nvidiaSmi',
       binary(box.dir),
       '--facts.refreshInterval',
@@ -377,7 +359,7 @@ describe('hostile input from an authenticated member', () => {
     const box = await sandbox();
     const { id: serverId, token } = await pair(box);
     const peer = await member(box, token);
-    const daemon = await startDaemon(box, ['--peer.maxMessageBytes', '65536']);
+    const daemon = await startInBox(box, ['--peer.maxMessageBytes', '65536']);
     const { peerPort } = await status(box);
     const client = peerClient(peerPort, peer, serverId);
     try {
@@ -412,7 +394,7 @@ describe('hostile input from an authenticated member', () => {
     const box = await sandbox();
     const { id: serverId, token } = await pair(box);
     const peer = await member(box, token);
-    const daemon = await startDaemon(box);
+    const daemon = await startInBox(box);
     const { peerPort } = await status(box);
     const client = peerClient(peerPort, peer, serverId);
     try {
@@ -441,7 +423,7 @@ describe('hostile input from an authenticated member', () => {
     const box = await sandbox();
     const { id: serverId, token } = await pair(box);
     const peer = await member(box, token);
-    await startDaemon(box);
+    await startInBox(box);
     const { peerPort } = await status(box);
     const client = peerClient(peerPort, peer, serverId);
     const info = nodeInfo(peer.nodeId, 1, 0);
@@ -454,7 +436,7 @@ describe('hostile input from an authenticated member', () => {
       protocol: { major: 1, minor: 0 },
     });
     const age = async () => {
-      const view = JSON.parse((await swarmctl(socketOf(box), ['nodes', '--json'])).stdout) as NodesJson;
+      const view = JSON.parse((await box.swarmctl(['nodes', '--json'])).stdout) as NodesJson;
       return view.nodes.find((node) => node.id === peer.nodeId)?.lastHeartbeatAgeMs ?? null;
     };
     try {

@@ -6,19 +6,13 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOrCreateNodeId } from '../../../src/node/identity.js';
-import { initSwarm, joinSwarm } from '../../../src/security/store.js';
+import { joinSwarm } from '../../../src/security/store.js';
 import { FakeOllama } from '../../fakes/ollama.js';
 import { FakeVllm } from '../../fakes/vllm.js';
-import { controlSocket, gatewayUrl, peerPort, waitForPeer, waitUntil } from './swarm-fixture.js';
-import {
-  createSandbox,
-  ensureBuilt,
-  killAll,
-  loopbackFlags,
-  type Sandbox,
-  SwarmdProcess,
-  swarmctl,
-} from './swarmd-process.js';
+import { pairBoxes, startInBox, waitForPeer } from '../../helpers/loopback-swarm.js';
+import { createSandbox, type Sandbox } from '../../helpers/sandbox.js';
+import { killAllSwarmd, type Swarmd } from '../../helpers/swarmd.js';
+import { waitUntil } from '../../helpers/wait.js';
 
 const MODEL = 'shared:8b';
 
@@ -32,8 +26,8 @@ interface NodeRow {
 interface Pair {
   a: Sandbox;
   b: Sandbox;
-  nodeA: SwarmdProcess;
-  nodeB: SwarmdProcess;
+  nodeA: Swarmd;
+  nodeB: Swarmd;
   fakeA: FakeOllama;
   fakeB: FakeOllama;
   vllmB: FakeVllm;
@@ -44,11 +38,9 @@ interface Pair {
 
 /** alpha (shared:8b installed, not loaded) and bravo (shared:8b loaded, plus a vLLM), paired. */
 async function startPair(alphaFlags: string[] = []): Promise<Pair> {
-  ensureBuilt();
   const [a, b] = [await createSandbox(), await createSandbox()];
+  await pairBoxes(a, b);
   const idA = await loadOrCreateNodeId(a.dataDir);
-  const { token } = await initSwarm(a.dataDir, idA);
-  await joinSwarm(b.dataDir, await loadOrCreateNodeId(b.dataDir), token);
   const fakeA = new FakeOllama({ models: [{ name: MODEL }], loaded: [] });
   const fakeB = new FakeOllama({ models: [{ name: MODEL }], loaded: [{ name: MODEL }] });
   const vllmB = new FakeVllm({ models: [{ id: 'vllm-only' }] });
@@ -60,33 +52,24 @@ async function startPair(alphaFlags: string[] = []): Promise<Pair> {
   fakeA.behave({ reply: 'hello from A' });
   fakeB.behave({ reply: 'hello from B' });
   const stop = async () => {
-    await killAll();
+    await killAllSwarmd();
     await Promise.all([fakeA.stop(), fakeB.stop(), vllmB.stop()]);
     await Promise.all([a.remove(), b.remove()]);
   };
   try {
-    const nodeA = new SwarmdProcess(
-      [...loopbackFlags(a), '--name', 'alpha', '--backend', urlA, ...alphaFlags],
-      a.env,
-    );
-    await nodeA.ready();
-    const nodeB = new SwarmdProcess(
-      [
-        ...loopbackFlags(b),
-        '--name',
-        'bravo',
-        '--backend',
-        `${urlB},${urlV}`,
-        '--peer',
-        `127.0.0.1:${peerPort(nodeA)}`,
-      ],
-      b.env,
-    );
-    await nodeB.ready();
+    const nodeA = await startInBox(a, ['--name', 'alpha', '--backend', urlA, ...alphaFlags]);
+    const nodeB = await startInBox(b, [
+      '--name',
+      'bravo',
+      '--backend',
+      `${urlB},${urlV}`,
+      '--peer',
+      `127.0.0.1:${nodeA.peerPort()}`,
+    ]);
     await waitForPeer(a, 'bravo', [MODEL]);
     await waitForPeer(b, 'alpha', [MODEL]);
     const client = new OpenAI({
-      baseURL: gatewayUrl(nodeA),
+      baseURL: nodeA.gatewayUrl(),
       apiKey: 'unused',
       maxRetries: 0,
       timeout: 60_000,
@@ -100,7 +83,7 @@ async function startPair(alphaFlags: string[] = []): Promise<Pair> {
 
 /** How `sandbox`'s daemon sees the node called `name`. */
 async function nodeAsSeenBy(sandbox: Sandbox, name: string): Promise<NodeRow | undefined> {
-  const out = await swarmctl(controlSocket(sandbox), ['nodes', '--json']);
+  const out = await sandbox.swarmctl(['nodes', '--json']);
   if (out.code !== 0) return undefined;
   return (JSON.parse(out.stdout) as { nodes: NodeRow[] }).nodes.find((node) => node.name === name);
 }
@@ -133,7 +116,7 @@ describe('pause, resume and drain between two daemons', () => {
     const running = ask(client);
     await waitUntil(() => fakeB.inflight === 1, 'the slow request to reach bravo', 10_000, 20);
 
-    const paused = await swarmctl(controlSocket(b), ['pause', '--json']);
+    const paused = await b.swarmctl(['pause', '--json']);
     expect(paused.code).toBe(0);
     const report = JSON.parse(paused.stdout) as { activity: string; reason: string; inflight: number };
     expect(report).toMatchObject({ activity: 'paused', reason: 'manual', inflight: 1 });
@@ -146,7 +129,7 @@ describe('pause, resume and drain between two daemons', () => {
     );
     expect(Date.now() - pausedAt).toBeLessThan(3_000);
     expect((await nodeAsSeenBy(a, 'bravo'))?.activityReason).toBe('manual');
-    expect((await swarmctl(controlSocket(a), ['nodes'])).stdout).toContain('paused (manual)');
+    expect((await a.swarmctl(['nodes'])).stdout).toContain('paused (manual)');
 
     for (let i = 0; i < 3; i++) {
       const { data, response } = await ask(client);
@@ -162,7 +145,7 @@ describe('pause, resume and drain between two daemons', () => {
   it('resume: bravo gets work again', async () => {
     const { a, b, fakeB, client } = pair;
     fakeB.behave({ reply: 'hello from B', firstTokenDelayMs: 0 });
-    const resumed = await swarmctl(controlSocket(b), ['resume', '--json']);
+    const resumed = await b.swarmctl(['resume', '--json']);
     expect(resumed.code).toBe(0);
     expect(JSON.parse(resumed.stdout)).toMatchObject({ activity: 'active', reason: null });
     await waitUntil(
@@ -181,7 +164,7 @@ describe('pause, resume and drain between two daemons', () => {
     const running = ask(client);
     await waitUntil(() => fakeB.inflight === 1, 'the slow request to reach bravo', 10_000, 20);
     const startedAt = Date.now();
-    const paused = await swarmctl(controlSocket(b), ['pause', '--grace', '1s', '--wait', '--json']);
+    const paused = await b.swarmctl(['pause', '--grace', '1s', '--wait', '--json']);
     expect(paused.code).toBe(0);
     expect(JSON.parse(paused.stdout)).toMatchObject({ activity: 'paused', drained: true, handedBack: 1 });
     const { data, response } = await running;
@@ -199,7 +182,7 @@ describe('pause, resume and drain between two daemons', () => {
 
   it('pause --unload frees VRAM where it can and says which backend cannot', async () => {
     const { b, fakeB } = pair;
-    const paused = await swarmctl(controlSocket(b), ['pause', '--unload', '--grace', '1s', '--json']);
+    const paused = await b.swarmctl(['pause', '--unload', '--grace', '1s', '--json']);
     expect(paused.code).toBe(0);
     const report = JSON.parse(paused.stdout) as {
       unload: Array<{ kind: string; outcome: string; models: string[]; detail: string | null }>;
@@ -216,15 +199,15 @@ describe('pause, resume and drain between two daemons', () => {
       .map((r) => JSON.parse(r.body) as unknown);
     expect(unloads).toEqual([{ model: MODEL, keep_alive: 0 }]);
     expect(fakeB.state.loaded).toEqual([]);
-    const human = await swarmctl(controlSocket(b), ['pause', '--unload', '--grace', '0s']);
+    const human = await b.swarmctl(['pause', '--unload', '--grace', '0s']);
     expect(human.stdout).toMatch(/vllm@.*cannot unload/);
   });
 
   it('drain: bravo exits 0 and alpha marks it left, never dead', async () => {
     const { a, b, nodeB } = pair;
-    await swarmctl(controlSocket(b), ['resume']);
+    await b.swarmctl(['resume']);
     const seen = new Set<string>();
-    const drained = await swarmctl(controlSocket(b), ['drain', '--grace', '5s', '--json']);
+    const drained = await b.swarmctl(['drain', '--grace', '5s', '--json']);
     expect(drained.code).toBe(0);
     expect(JSON.parse(drained.stdout)).toMatchObject({ activity: 'draining', drained: true });
     const exit = await nodeB.exit(15_000);
@@ -280,19 +263,14 @@ describe('SIGTERM (systemctl --user stop)', () => {
     const c = await createSandbox();
     try {
       await joinSwarm(c.dataDir, await loadOrCreateNodeId(c.dataDir), await tokenOf(a));
-      const nodeC = new SwarmdProcess(
-        [
-          ...loopbackFlags(c),
-          '--name',
-          'charlie',
-          '--backend',
-          fakeB.url,
-          '--peer',
-          `127.0.0.1:${peerPort(pair.nodeA)}`,
-        ],
-        c.env,
-      );
-      await nodeC.ready();
+      const nodeC = await startInBox(c, [
+        '--name',
+        'charlie',
+        '--backend',
+        fakeB.url,
+        '--peer',
+        `127.0.0.1:${pair.nodeA.peerPort()}`,
+      ]);
       await waitForPeer(a, 'charlie', [MODEL]);
       const stoppedAt = Date.now();
       nodeC.signal('SIGTERM');
@@ -312,7 +290,7 @@ describe('SIGTERM (systemctl --user stop)', () => {
 });
 
 async function tokenOf(sandbox: Sandbox): Promise<string> {
-  const out = await swarmctl(controlSocket(sandbox), ['--data-dir', sandbox.dataDir, 'token', '--json']);
+  const out = await sandbox.swarmctl(['token', '--json']);
   if (out.code !== 0) throw new Error(`swarmctl token failed: ${out.stderr}`);
   return (JSON.parse(out.stdout) as { token: string }).token;
 }
