@@ -115,16 +115,6 @@ export async function startPeerNode(options: PeerNodeOptions = {}): Promise<Peer
   };
 }
 
-/** Poll until the predicate holds or the bound passes; returns the elapsed ms. */
-export async function waitFor(predicate: () => boolean, boundMs: number, what: string): Promise<number> {
-  const start = Date.now();
-  while (!predicate()) {
-    if (Date.now() - start > boundMs) throw new Error(`timed out after ${boundMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  return Date.now() - start;
-}
-
 /** The liveness this node shows for a peer, or undefined when it does not know it. */
 export function stateOf(node: PeerNode, peerId: string): string | undefined {
   return node.membership.views().find((view) => view.node?.id === peerId)?.state;

@@ -13,6 +13,7 @@ import type {
   Usage,
 } from '../../../src/inference/types.js';
 import { silentLogger } from '../../../src/util/logger.js';
+import { sleep } from '../../helpers/wait.js';
 
 /** What the fake dispatcher does with a request. */
 export type Script = (request: InferenceRequest, hooks: RunHooks) => Promise<InferenceOutcome>;
@@ -94,8 +95,6 @@ export function streamScript(pieces: string[], pauseMs = 2): Script {
     return outcome(null);
   };
 }
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Resolves when the signal aborts. */
 export function aborted(signal: AbortSignal): Promise<void> {

@@ -9,13 +9,8 @@ import { loadServices } from '../../../src/rpc/proto.js';
 import { Slots } from '../../../src/tasks/slots.js';
 import { TaskWorker } from '../../../src/tasks/worker.js';
 import { silentLogger } from '../../../src/util/logger.js';
-import {
-  QWEN_BACKEND as backend,
-  type PeerNode,
-  startPeerNode,
-  stateOf,
-  waitFor,
-} from '../../helpers/peer-node.js';
+import { QWEN_BACKEND as backend, type PeerNode, startPeerNode, stateOf } from '../../helpers/peer-node.js';
+import { waitUntil } from '../../helpers/wait.js';
 
 const nodes: PeerNode[] = [];
 const dirs: string[] = [];
@@ -57,7 +52,7 @@ describe('a peer cannot start a job', () => {
     });
     const c = await startPeerNode({ staticPeers: [w.endpoint] });
     nodes.push(w, c);
-    await waitFor(() => stateOf(c, w.id) === 'alive' && stateOf(w, c.id) === 'alive', 5000, 'paired');
+    await waitUntil(() => stateOf(c, w.id) === 'alive' && stateOf(w, c.id) === 'alive', 'paired', 5000);
     const spec = { task: `touch ${canary}`, repo: scratch, verify: [`touch ${canary}`] };
     for (const kind of ['job', 'run', 'RunJob']) {
       const reply = await c.pool.requestTask(

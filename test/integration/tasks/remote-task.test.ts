@@ -10,17 +10,13 @@ import type { PeerHandlers } from '../../../src/rpc/peer-server.js';
 import type { TaskChannelRequest, TaskChannelResponse } from '../../../src/rpc/wire.js';
 import { RemoteTasks } from '../../../src/tasks/remote.js';
 import { Slots } from '../../../src/tasks/slots.js';
-import type { TaskError } from '../../../src/tasks/task-error.js';
+import { TaskError } from '../../../src/tasks/task-error.js';
 import { type BackendRunResult, type RunOnBackend, TaskWorker } from '../../../src/tasks/worker.js';
 import { serveTaskChannel } from '../../../src/tasks/worker-channel.js';
 import { silentLogger } from '../../../src/util/logger.js';
-import {
-  QWEN_BACKEND as backend,
-  type PeerNode,
-  startPeerNode,
-  stateOf,
-  waitFor,
-} from '../../helpers/peer-node.js';
+import { rejected } from '../../helpers/expect-error.js';
+import { QWEN_BACKEND as backend, type PeerNode, startPeerNode, stateOf } from '../../helpers/peer-node.js';
+import { sleep, waitUntil } from '../../helpers/wait.js';
 
 const nodes: PeerNode[] = [];
 afterEach(async () => {
@@ -68,13 +64,13 @@ async function pair(transport: Transport, run: RunOnBackend, leaseMs = 2000) {
     },
   });
   nodes.push(w, c);
-  await waitFor(
+  await waitUntil(
     () =>
       stateOf(c, w.id) === 'alive' &&
       stateOf(w, c.id) === 'alive' &&
       c.membership.workers().some((r) => r.id === w.id),
-    5000,
     'worker usable from coordinator',
+    5000,
   );
   return { worker: worker!, remote: remote!, slots, w, c };
 }
@@ -119,7 +115,7 @@ async function silentWorker(
     },
   });
   nodes.push(w, c);
-  await waitFor(() => stateOf(c, w.id) === 'alive', 5000, 'worker alive');
+  await waitUntil(() => stateOf(c, w.id) === 'alive', 'worker alive', 5000);
   return { w, c, remote: remote! };
 }
 
@@ -173,12 +169,13 @@ describe.each<Transport>(['task channel', 'RequestTask'])('peer tasks over gRPC 
     );
     const target = { nodeId: w.id, backendId: backend.id, model: 'qwen3:8b' };
     const first = remote.run(target, task(), { signal: new AbortController().signal });
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const second = await remote
-      .run(target, task(), { signal: new AbortController().signal })
-      .catch((err: TaskError) => err);
-    expect((second as TaskError).code).toBe(ErrorCodes.TASK_REFUSED);
-    expect((second as TaskError).retryable).toBe(true);
+    await sleep(200);
+    const second = await rejected(
+      remote.run(target, task(), { signal: new AbortController().signal }),
+      TaskError,
+    );
+    expect(second.code).toBe(ErrorCodes.TASK_REFUSED);
+    expect(second.retryable).toBe(true);
     release();
     await first;
   });
@@ -202,7 +199,7 @@ describe.each<Transport>(['task channel', 'RequestTask'])('peer tasks over gRPC 
       onChunk: () => controller.abort(),
     });
     await expect(running).rejects.toMatchObject({ name: 'AbortError' });
-    await waitFor(() => workerAborted, 3000, 'the worker to stop generating');
+    await waitUntil(() => workerAborted, 'the worker to stop generating', 3000);
   });
 
   it('fails the attempt as retryable when the worker dies before sending anything', async () => {
@@ -210,9 +207,9 @@ describe.each<Transport>(['task channel', 'RequestTask'])('peer tasks over gRPC 
     const running = remote.run({ nodeId: w.id, backendId: backend.id, model: 'qwen3:8b' }, task(), {
       signal: new AbortController().signal,
     });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
     await w.crash();
-    const error = (await running.catch((err: TaskError) => err)) as TaskError;
+    const error = await rejected(running, TaskError);
     expect(error.code).toBe(ErrorCodes.WORKER_LOST);
     expect(error.retryable).toBe(true);
   });
@@ -221,11 +218,12 @@ describe.each<Transport>(['task channel', 'RequestTask'])('peer tasks over gRPC 
     // A worker that admits and then never reports (a frozen laptop): only the lease can tell.
     const { w, c, remote } = await silentWorker(transport, { leaseMs: 700 });
     const started = Date.now();
-    const error = (await remote
-      .run({ nodeId: w.id, backendId: backend.id, model: 'qwen3:8b' }, task(), {
+    const error = await rejected(
+      remote.run({ nodeId: w.id, backendId: backend.id, model: 'qwen3:8b' }, task(), {
         signal: new AbortController().signal,
-      })
-      .catch((err: TaskError) => err)) as TaskError;
+      }),
+      TaskError,
+    );
     expect(error.code).toBe(ErrorCodes.WORKER_LOST);
     expect(error.retryable).toBe(true);
     expect(Date.now() - started).toBeGreaterThanOrEqual(650);
@@ -239,17 +237,18 @@ describe.each<Transport>(['task channel', 'RequestTask'])('peer tasks over gRPC 
       suspectAfterMs: 20_000,
       deadAfterMs: 30_000,
     });
-    const running = remote
-      .run({ nodeId: w.id, backendId: backend.id, model: 'qwen3:8b' }, task(), {
+    const running = rejected(
+      remote.run({ nodeId: w.id, backendId: backend.id, model: 'qwen3:8b' }, task(), {
         signal: new AbortController().signal,
-      })
-      .catch((err: TaskError) => err);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+      }),
+      TaskError,
+    );
+    await sleep(200);
     await w.crash();
-    await new Promise((resolve) => setTimeout(resolve, 20)); // a later incarnation (ms clock)
+    await sleep(20); // a later incarnation (ms clock)
     const started = Date.now();
     nodes.push(await startPeerNode({ id: w.id, backends: [backend], staticPeers: [c.endpoint] }));
-    const error = (await running) as TaskError;
+    const error = await running;
     expect(error.code).toBe(ErrorCodes.WORKER_LOST);
     expect(error.retryable).toBe(true);
     expect(Date.now() - started).toBeLessThan(5000);

@@ -5,7 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NodeFactsService } from '../../../src/node/facts-service.js';
 import type { NodeFacts } from '../../../src/node/types.js';
 import { createLogger, silentLogger } from '../../../src/util/logger.js';
-import { fixturePath, makeTempDir, readFixture, sh, waitFor, writeFakeNvidiaSmi } from './helpers.js';
+import { sleep, waitUntil } from '../../helpers/wait.js';
+import { fixturePath, makeTempDir, readFixture, sh, writeFakeNvidiaSmi } from './helpers.js';
 
 // The fake nvidia-smi appends a line to `runs` on every call, so tests can count refreshes.
 async function countRuns(dir: string): Promise<number> {
@@ -55,15 +56,17 @@ describe('NodeFactsService', () => {
     const seen: NodeFacts[] = [];
     const unsubscribe = service.onChange((facts) => seen.push(facts));
     await writeFile(out, original.replace('1234, 22910', '20000, 4144'));
-    await waitFor('onChange with the new VRAM use', () =>
-      seen.some((f) => nvidiaGpus(f)[0]?.memoryUsedMiB === 20000),
+    await waitUntil(
+      () => seen.some((f) => nvidiaGpus(f)[0]?.memoryUsedMiB === 20000),
+      'onChange with the new VRAM use',
+      5_000,
     );
     expect(nvidiaGpus(service.current())[0]?.memoryFreeMiB).toBe(4144);
 
     unsubscribe();
     const before = seen.length;
     await writeFile(out, await readFixture('h100x2.csv'));
-    await waitFor('the H100s to be read', () => nvidiaGpus(service.current()).length === 2);
+    await waitUntil(() => nvidiaGpus(service.current()).length === 2, 'the H100s to be read', 5_000);
     expect(seen.length).toBe(before);
 
     await service.stop();
@@ -92,15 +95,15 @@ describe('NodeFactsService', () => {
     );
     const service = makeService(script, logger);
     await service.start();
-    await waitFor('several failed refreshes', async () => (await countRuns(dir)) >= 5);
+    await waitUntil(async () => (await countRuns(dir)) >= 5, 'several failed refreshes', 5_000);
     const fromSmi = () => lines.filter((l) => l['source'] === 'nvidia-smi');
     expect(fromSmi().filter((l) => l['level'] === 40)).toHaveLength(1);
     expect(nvidiaGpus(service.current())).toEqual([]);
 
     await writeFile(ok, '');
-    await waitFor('the GPU to appear', () => nvidiaGpus(service.current()).length === 1);
+    await waitUntil(() => nvidiaGpus(service.current()).length === 1, 'the GPU to appear', 5_000);
     const runs = await countRuns(dir);
-    await waitFor('more good refreshes', async () => (await countRuns(dir)) >= runs + 3);
+    await waitUntil(async () => (await countRuns(dir)) >= runs + 3, 'more good refreshes', 5_000);
     expect(fromSmi().filter((l) => l['level'] === 30)).toHaveLength(1);
     expect(fromSmi().filter((l) => l['level'] === 40)).toHaveLength(1);
   });
@@ -123,7 +126,7 @@ describe('NodeFactsService', () => {
     let changes = 0;
     service.onChange(() => changes++);
     await service.start();
-    await waitFor('several refreshes', async () => (await countRuns(dir)) >= 6);
+    await waitUntil(async () => (await countRuns(dir)) >= 6, 'several refreshes', 5_000);
     await service.stop();
     expect(existsSync(overlap)).toBe(false);
     expect(changes).toBeGreaterThanOrEqual(5);
@@ -138,11 +141,11 @@ describe('NodeFactsService', () => {
       ),
     );
     await service.start();
-    await waitFor('a few refreshes', async () => (await countRuns(dir)) >= 3);
+    await waitUntil(async () => (await countRuns(dir)) >= 3, 'a few refreshes', 5_000);
     await service.stop();
     await service.stop();
     const after = await countRuns(dir);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
     expect(await countRuns(dir)).toBe(after);
   });
 

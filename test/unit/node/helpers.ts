@@ -31,16 +31,3 @@ export async function writeFakeNvidiaSmi(dir: string, body: string, name = 'nvid
 export function sh(path: string): string {
   return `'${path}'`;
 }
-
-/** Poll until check() is true; fails the test with `what` after timeoutMs. */
-export async function waitFor(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 5000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCodes, SwarmError } from '../../../src/errors.js';
 import { loadOrCreateNodeId, NODE_ID_FILE, NODE_ID_RE } from '../../../src/node/identity.js';
+import { rejected } from '../../helpers/expect-error.js';
 import { makeTempDir } from './helpers.js';
 
 describe('loadOrCreateNodeId', () => {
@@ -54,24 +55,21 @@ describe('loadOrCreateNodeId', () => {
   ])('refuses a file holding %s with NODE_ID_CORRUPT and leaves it alone', async (_label, content) => {
     const file = join(dir, NODE_ID_FILE);
     await writeFile(file, content);
-    const err = await loadOrCreateNodeId(dir).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(SwarmError);
-    expect((err as SwarmError).code).toBe(ErrorCodes.NODE_ID_CORRUPT);
+    const err = await rejected(loadOrCreateNodeId(dir), SwarmError);
+    expect(err.code).toBe(ErrorCodes.NODE_ID_CORRUPT);
     expect(await readFile(file, 'utf8')).toBe(content);
   });
 
   it('fails with DATA_DIR when the data dir cannot be created', async () => {
     const blocker = join(dir, 'a-file');
     await writeFile(blocker, 'not a directory');
-    const err = await loadOrCreateNodeId(join(blocker, 'swarmd')).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(SwarmError);
-    expect((err as SwarmError).code).toBe(ErrorCodes.DATA_DIR);
+    const err = await rejected(loadOrCreateNodeId(join(blocker, 'swarmd')), SwarmError);
+    expect(err.code).toBe(ErrorCodes.DATA_DIR);
   });
 
   it('fails with DATA_DIR when the id file cannot be read', async () => {
     await mkdir(join(dir, NODE_ID_FILE));
-    const err = await loadOrCreateNodeId(dir).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(SwarmError);
-    expect((err as SwarmError).code).toBe(ErrorCodes.DATA_DIR);
+    const err = await rejected(loadOrCreateNodeId(dir), SwarmError);
+    expect(err.code).toBe(ErrorCodes.DATA_DIR);
   });
 });
