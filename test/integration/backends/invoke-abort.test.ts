@@ -8,6 +8,7 @@ import type { JsonObject } from '../../../src/inference/types.js';
 import { FakeLlamaCpp } from '../../fakes/llamacpp.js';
 import { FakeOllama } from '../../fakes/ollama.js';
 import { FakeVllm } from '../../fakes/vllm.js';
+import { rejected } from '../../helpers/expect-error.js';
 import { useFakes } from './helpers.js';
 
 const start = useFakes();
@@ -15,15 +16,6 @@ afterAll(() => closeInvokeAgents());
 
 const messages = [{ role: 'user', content: 'write a long story' }];
 const LONG = Array.from({ length: 200 }, (_, i) => `word${i}`).join(' ');
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('aborting a request', () => {
   it('mid-stream: rejects with AbortError at once and the server sees its client leave', async () => {
@@ -42,7 +34,7 @@ describe('aborting a request', () => {
         },
       },
     );
-    const err = await rejection(pending);
+    const err = await rejected(pending);
     expect((err as Error).name).toBe('AbortError');
     expect(chunks).toHaveLength(3);
     await expect.poll(() => fake.generations[0]?.aborted, { timeout: 1000 }).toBe(true);
@@ -62,7 +54,7 @@ describe('aborting a request', () => {
     );
     await expect.poll(() => fake.inflight).toBe(1);
     controller.abort();
-    expect(((await rejection(pending)) as Error).name).toBe('AbortError');
+    expect(((await rejected(pending)) as Error).name).toBe('AbortError');
     await expect.poll(() => fake.generations[0]?.aborted, { timeout: 1000 }).toBe(true);
   });
 
@@ -71,7 +63,7 @@ describe('aborting a request', () => {
     const controller = new AbortController();
     const reason = new DOMException('client went away', 'AbortError');
     controller.abort(reason);
-    const err = await rejection(
+    const err = await rejected(
       invokeBackend(
         { kind: 'vllm', baseUrl: fake.url, model: 'm' },
         { kind: 'chat', body: { messages }, stream: true },
@@ -86,7 +78,7 @@ describe('aborting a request', () => {
     const fake = await start(new FakeLlamaCpp());
     fake.behave({ reply: LONG, tokenDelayMs: 5 });
     const boom = new Error('gateway client disconnected');
-    const err = await rejection(
+    const err = await rejected(
       invokeBackend(
         { kind: 'llamacpp', baseUrl: fake.url, model: 'm' },
         { kind: 'chat', body: { messages }, stream: true },

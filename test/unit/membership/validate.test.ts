@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCodes } from '../../../src/errors.js';
+import { ErrorCodes, SwarmError } from '../../../src/errors.js';
 import { validateHeartbeat, validateNodeInfo } from '../../../src/membership/validate.js';
 import type { HeartbeatRequest, WireNodeInfo } from '../../../src/rpc/wire.js';
+import { thrown } from '../../helpers/expect-error.js';
 
 function info(overrides: Partial<WireNodeInfo> = {}): WireNodeInfo {
   return {
@@ -22,15 +23,6 @@ function info(overrides: Partial<WireNodeInfo> = {}): WireNodeInfo {
   };
 }
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
-  return undefined;
-}
-
 describe('validateNodeInfo', () => {
   it('accepts a well-formed NodeInfo', () => {
     expect(validateNodeInfo(info()).id).toBe('0123456789abcdef');
@@ -48,7 +40,9 @@ describe('validateNodeInfo', () => {
     ['too many endpoints', info({ endpoints: Array.from({ length: 40 }, (_, i) => `10.0.0.${i}:1`) })],
     ['zero incarnation', info({ incarnation: 0 })],
   ])('refuses %s with PEER_INVALID', (_name, value) => {
-    expect(codeOf(() => validateNodeInfo(value as WireNodeInfo))).toBe(ErrorCodes.PEER_INVALID);
+    expect(thrown(() => validateNodeInfo(value as WireNodeInfo), SwarmError).code).toBe(
+      ErrorCodes.PEER_INVALID,
+    );
   });
 });
 
@@ -68,7 +62,11 @@ describe('validateHeartbeat', () => {
 
   it('accepts a normal heartbeat and refuses a forged id or zero incarnation', () => {
     expect(validateHeartbeat(base).nodeId).toBe(base.nodeId);
-    expect(codeOf(() => validateHeartbeat({ ...base, nodeId: 'not-an-id' }))).toBe(ErrorCodes.PEER_INVALID);
-    expect(codeOf(() => validateHeartbeat({ ...base, incarnation: 0 }))).toBe(ErrorCodes.PEER_INVALID);
+    expect(thrown(() => validateHeartbeat({ ...base, nodeId: 'not-an-id' }), SwarmError).code).toBe(
+      ErrorCodes.PEER_INVALID,
+    );
+    expect(thrown(() => validateHeartbeat({ ...base, incarnation: 0 }), SwarmError).code).toBe(
+      ErrorCodes.PEER_INVALID,
+    );
   });
 });
