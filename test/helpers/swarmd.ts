@@ -15,6 +15,8 @@ export interface SwarmdOptions {
   lan?: { lan: TestLan; host: number };
   /** Pin it to these CPUs (`taskset -c`), e.g. "0". */
   cpus?: string;
+  /** Start it under this command (argv before node's), e.g. `['nice', '-n', '10']`. */
+  wrapper?: string[];
 }
 
 /** How the process ended, and how long after its start. */
@@ -57,8 +59,14 @@ export class Swarmd {
   async start(): Promise<this> {
     if (this.running) throw new Error('swarmd is still running: kill or stop it before starting it again');
     await ensureBuilt();
-    const { lan, cpus, env = process.env } = this.options;
-    const argv = [...(cpus ? ['taskset', '-c', cpus] : []), process.execPath, SWARMD, ...this.args];
+    const { lan, cpus, wrapper = [], env = process.env } = this.options;
+    const argv = [
+      ...wrapper,
+      ...(cpus ? ['taskset', '-c', cpus] : []),
+      process.execPath,
+      SWARMD,
+      ...this.args,
+    ];
     const [command, ...rest] = argv as [string, ...string[]];
     const child = lan
       ? lan.lan.exec(lan.host, command, rest, { env, cwd: ROOT })
