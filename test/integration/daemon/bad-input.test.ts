@@ -22,6 +22,7 @@ import { startInBox } from '../../helpers/loopback-swarm.js';
 import { createSandbox, loopbackFlags, type Sandbox } from '../../helpers/sandbox.js';
 import { killAllSwarmd, type Swarmd, spawnSwarmd, WARN } from '../../helpers/swarmd.js';
 import { sleep } from '../../helpers/wait.js';
+import { wireHeartbeat, wireNodeInfo } from '../../helpers/wire.js';
 
 const sandboxes: Sandbox[] = [];
 
@@ -75,6 +76,19 @@ async function member(box: Sandbox, token: string): Promise<Credentials> {
   return joinSwarm(dir, await loadOrCreateNodeId(dir), token);
 }
 
+/**
+ * A daemon in a new swarm (started with `flags`), and another member of that swarm with an
+ * mTLS client of its peer port, so calls get past mTLS to the checks under test.
+ */
+async function daemonAndMember(flags: string[] = []) {
+  const box = await sandbox();
+  const { id: serverId, token } = await pair(box);
+  const peer = await member(box, token);
+  const daemon = await startInBox(box, flags);
+  const { peerPort } = await status(box);
+  return { box, daemon, peer, peerPort, client: peerClient(peerPort, peer, serverId) };
+}
+
 /** A gRPC client of the peer service: mTLS as `creds` (a member), or plaintext (a stranger). */
 function peerClient(port: number, creds: Credentials | null, serverId?: string): grpc.Client {
   const Client = coordinationClient();
@@ -92,21 +106,14 @@ function registerNode(client: grpc.Client, request: unknown): Promise<grpc.Servi
 
 /** A NodeInfo that is valid in every field, speaking protocol `major.minor`. */
 function nodeInfo(id: string, major: number, minor: number) {
-  return {
+  return wireNodeInfo({
     id,
     name: 'from-the-future',
     endpoints: ['127.0.0.1:1'],
     protocol: { major, minor },
     incarnation: Date.now(),
-    activity: 'ACTIVITY_ACTIVE',
-    gpus: [],
-    backends: [],
-    system: null,
     softwareVersion: '9.0.0',
-    inflight: 0,
-    generation: 1,
-    activityReason: '',
-  };
+  });
 }
 
 /** A TCP port on loopback that nothing listens on (bound once by us, then closed). */
@@ -239,13 +246,8 @@ describe('an unreachable static peer', () => {
 
 describe('the peer port', () => {
   it('refuses a peer on protocol 2.0 with FAILED_PRECONDITION, warns once, and lists it as incompatible', async () => {
-    const box = await sandbox();
-    const { id: serverId, token } = await pair(box);
-    const peer = await member(box, token);
-    const daemon = await startInBox(box);
-    const { peerPort } = await status(box);
     // A member of the swarm (its certificate names the id it claims) on a newer protocol.
-    const client = peerClient(peerPort, peer, serverId);
+    const { box, daemon, peer, client } = await daemonAndMember();
     const id = peer.nodeId;
     try {
       for (let i = 0; i < 5; i++) {
@@ -272,11 +274,7 @@ describe('the peer port', () => {
   });
 
   it('survives raw garbage and HTTP/1.1, and refuses RegisterNode without a node with INVALID_ARGUMENT', async () => {
-    const box = await sandbox();
-    const { id: serverId, token } = await pair(box);
-    const peer = await member(box, token);
-    const daemon = await startInBox(box);
-    const { peerPort } = await status(box);
+    const { box, daemon, peerPort, client } = await daemonAndMember();
 
     await rawExchange(peerPort, randomBytes(64 * 1024));
     // Something that looks like the HTTP/2 preface, then garbage frames.
@@ -299,7 +297,6 @@ describe('the peer port', () => {
     const warns = () => daemon.logs().filter((line) => line.level === WARN).length;
     const warnsBefore = warns();
     // Malformed messages from a member (authenticated: so they reach validation).
-    const client = peerClient(peerPort, peer, serverId);
     try {
       for (let i = 0; i < 3; i++) {
         const error = await registerNode(client, { node: null });
@@ -356,12 +353,7 @@ function heartbeat(client: grpc.Client, request: unknown): Promise<grpc.ServiceE
 
 describe('hostile input from an authenticated member', () => {
   it('refuses a message over peer.maxMessageBytes with RESOURCE_EXHAUSTED and keeps serving', async () => {
-    const box = await sandbox();
-    const { id: serverId, token } = await pair(box);
-    const peer = await member(box, token);
-    const daemon = await startInBox(box, ['--peer.maxMessageBytes', '65536']);
-    const { peerPort } = await status(box);
-    const client = peerClient(peerPort, peer, serverId);
+    const { daemon, peer, client } = await daemonAndMember(['--peer.maxMessageBytes', '65536']);
     try {
       const huge = nodeInfo(peer.nodeId, 1, 0);
       const models = Array.from({ length: 2000 }, (_, i) => ({
@@ -391,12 +383,7 @@ describe('hostile input from an authenticated member', () => {
   });
 
   it('answers malformed protobuf with an error status and keeps serving', async () => {
-    const box = await sandbox();
-    const { id: serverId, token } = await pair(box);
-    const peer = await member(box, token);
-    const daemon = await startInBox(box);
-    const { peerPort } = await status(box);
-    const client = peerClient(peerPort, peer, serverId);
+    const { daemon, peer, client } = await daemonAndMember();
     try {
       // A field header promising more bytes than follow: not a valid protobuf message.
       const garbage = Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01, 0x02]);
@@ -420,21 +407,9 @@ describe('hostile input from an authenticated member', () => {
   });
 
   it('ignores a replayed heartbeat: it does not count as a sign of life', async () => {
-    const box = await sandbox();
-    const { id: serverId, token } = await pair(box);
-    const peer = await member(box, token);
-    await startInBox(box);
-    const { peerPort } = await status(box);
-    const client = peerClient(peerPort, peer, serverId);
+    const { box, peer, client } = await daemonAndMember();
     const info = nodeInfo(peer.nodeId, 1, 0);
-    const beat = (seq: number) => ({
-      nodeId: peer.nodeId,
-      incarnation: info.incarnation,
-      seq,
-      activity: 'ACTIVITY_ACTIVE',
-      generation: 1,
-      protocol: { major: 1, minor: 0 },
-    });
+    const beat = (seq: number) => wireHeartbeat({ nodeId: peer.nodeId, incarnation: info.incarnation, seq });
     const age = async () => {
       const view = JSON.parse((await box.swarmctl(['nodes', '--json'])).stdout) as NodesJson;
       return view.nodes.find((node) => node.id === peer.nodeId)?.lastHeartbeatAgeMs ?? null;

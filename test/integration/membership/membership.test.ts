@@ -5,6 +5,7 @@ import { silentLogger } from '../../../src/util/logger.js';
 import { rejected } from '../../helpers/expect-error.js';
 import { type PeerNode, type PeerNodeOptions, startPeerNode, stateOf } from '../../helpers/peer-node.js';
 import { sleep, waitUntil } from '../../helpers/wait.js';
+import { wireHeartbeat } from '../../helpers/wire.js';
 
 const nodes: PeerNode[] = [];
 async function node(options: PeerNodeOptions = {}): Promise<PeerNode> {
@@ -153,23 +154,9 @@ describe('membership over real gRPC on loopback', () => {
     try {
       const bad = (await rejected(pool.register(a.endpoint, { node: null }, 1000))) as grpc.ServiceError;
       expect(bad.code).toBe(grpc.status.INVALID_ARGUMENT);
+      // Claims to be a itself.
       const forged = (await rejected(
-        pool.heartbeat(
-          a.endpoint,
-          {
-            nodeId: a.id, // claims to be a itself
-            incarnation: 42,
-            seq: 1,
-            activity: 'ACTIVITY_ACTIVE',
-            inflight: 0,
-            generation: 1,
-            gpus: [],
-            activityReason: '',
-            protocol: { major: 1, minor: 0 },
-            modelInflight: {},
-          },
-          1000,
-        ),
+        pool.heartbeat(a.endpoint, wireHeartbeat({ nodeId: a.id, incarnation: 42 }), 1000),
       )) as grpc.ServiceError;
       expect(forged.code).toBe(grpc.status.ALREADY_EXISTS);
       // Still serving: a well-formed peer joins fine afterwards.

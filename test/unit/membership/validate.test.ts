@@ -1,27 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes, SwarmError } from '../../../src/errors.js';
 import { validateHeartbeat, validateNodeInfo } from '../../../src/membership/validate.js';
-import type { HeartbeatRequest, WireNodeInfo } from '../../../src/rpc/wire.js';
+import type { WireNodeInfo } from '../../../src/rpc/wire.js';
 import { thrown } from '../../helpers/expect-error.js';
+import { wireHeartbeat, wireNodeInfo } from '../../helpers/wire.js';
 
-function info(overrides: Partial<WireNodeInfo> = {}): WireNodeInfo {
-  return {
-    id: '0123456789abcdef',
-    name: 'box',
-    endpoints: ['10.0.0.2:8766', '[fd00::2]:8766'],
-    protocol: { major: 1, minor: 0 },
-    incarnation: 1_700_000_000_000,
-    activity: 'ACTIVITY_ACTIVE',
-    gpus: [],
-    backends: [],
-    system: null,
-    softwareVersion: '0.1.0',
-    inflight: 0,
-    generation: 1,
-    activityReason: '',
-    ...overrides,
-  };
-}
+const info = (overrides: Partial<WireNodeInfo> = {}) =>
+  wireNodeInfo({ endpoints: ['10.0.0.2:8766', '[fd00::2]:8766'], ...overrides });
 
 describe('validateNodeInfo', () => {
   it('accepts a well-formed NodeInfo', () => {
@@ -47,18 +32,7 @@ describe('validateNodeInfo', () => {
 });
 
 describe('validateHeartbeat', () => {
-  const base: HeartbeatRequest = {
-    nodeId: '0123456789abcdef',
-    incarnation: 5,
-    seq: 1,
-    activity: 'ACTIVITY_ACTIVE',
-    inflight: 0,
-    generation: 1,
-    gpus: [],
-    activityReason: '',
-    protocol: { major: 1, minor: 0 },
-    modelInflight: {},
-  };
+  const base = wireHeartbeat({ incarnation: 5 });
 
   it('accepts a normal heartbeat and refuses a forged id or zero incarnation', () => {
     expect(validateHeartbeat(base).nodeId).toBe(base.nodeId);
