@@ -6,6 +6,9 @@ import { Membership } from '../../src/membership/membership.js';
 import { SelfNode } from '../../src/membership/self-node.js';
 import { PeerClientPool } from '../../src/rpc/peer-client.js';
 import { type PeerHandlers, PeerServer } from '../../src/rpc/peer-server.js';
+import { Slots } from '../../src/tasks/slots.js';
+import { type RunOnBackend, TaskWorker } from '../../src/tasks/worker.js';
+import { serveTaskChannel } from '../../src/tasks/worker-channel.js';
 import { silentLogger } from '../../src/util/logger.js';
 
 /** A healthy local Ollama with one loaded model and one slot: the worker backend of task tests. */
@@ -113,6 +116,40 @@ export async function startPeerNode(options: PeerNodeOptions = {}): Promise<Peer
       await halt();
     },
   };
+}
+
+/**
+ * A node whose TaskWorker runs peers' tasks on QWEN_BACKEND with `run`: it answers RequestTask,
+ * and TaskChannel too when `taskChannel` is set.
+ */
+export async function startWorkerNode(
+  run: RunOnBackend,
+  options: { taskChannel?: boolean } = {},
+): Promise<{ node: PeerNode; worker: TaskWorker }> {
+  let worker: TaskWorker | undefined;
+  const node = await startPeerNode({
+    backends: [QWEN_BACKEND],
+    handlers: ({ self, membership, pool }) => {
+      const running = new TaskWorker({
+        logger: silentLogger,
+        self,
+        membership,
+        pool,
+        slots: new Slots(),
+        backends: () => [QWEN_BACKEND],
+        run,
+      });
+      worker = running;
+      return {
+        requestTask: (request) => running.handleRequestTask(request),
+        ...(options.taskChannel && {
+          taskChannel: (call) =>
+            serveTaskChannel(call, { logger: silentLogger, worker: running, authorize: () => undefined }),
+        }),
+      };
+    },
+  });
+  return { node, worker: worker! };
 }
 
 /** The liveness this node shows for a peer, or undefined when it does not know it. */

@@ -9,13 +9,17 @@ import type { JsonObject } from '../../../src/inference/types.js';
 import type { PeerHandlers } from '../../../src/rpc/peer-server.js';
 import type { TaskChannelRequest, TaskChannelResponse } from '../../../src/rpc/wire.js';
 import { RemoteTasks } from '../../../src/tasks/remote.js';
-import { Slots } from '../../../src/tasks/slots.js';
 import { TaskError } from '../../../src/tasks/task-error.js';
-import { type BackendRunResult, type RunOnBackend, TaskWorker } from '../../../src/tasks/worker.js';
-import { serveTaskChannel } from '../../../src/tasks/worker-channel.js';
+import type { BackendRunResult, RunOnBackend } from '../../../src/tasks/worker.js';
 import { silentLogger } from '../../../src/util/logger.js';
 import { rejected } from '../../helpers/expect-error.js';
-import { QWEN_BACKEND as backend, type PeerNode, startPeerNode, stateOf } from '../../helpers/peer-node.js';
+import {
+  QWEN_BACKEND as backend,
+  type PeerNode,
+  startPeerNode,
+  startWorkerNode,
+  stateOf,
+} from '../../helpers/peer-node.js';
 import { sleep, waitUntil } from '../../helpers/wait.js';
 
 const nodes: PeerNode[] = [];
@@ -25,45 +29,34 @@ afterEach(async () => {
 
 type Transport = 'task channel' | 'RequestTask';
 
-/** A coordinator and a worker that know each other both ways. */
-async function pair(transport: Transport, run: RunOnBackend, leaseMs = 2000) {
-  let worker: TaskWorker | undefined;
+/** A coordinator of tasks (RemoteTasks) whose static peer is `worker`. */
+async function startCoordinator(
+  worker: PeerNode,
+  options: { leaseMs: number; suspectAfterMs?: number; deadAfterMs?: number },
+) {
   let remote: RemoteTasks | undefined;
-  const slots = new Slots();
-  const w = await startPeerNode({
-    backends: [backend],
-    handlers: ({ self, membership, pool }) => {
-      worker = new TaskWorker({
-        logger: silentLogger,
-        self,
-        membership,
-        pool,
-        slots,
-        backends: () => [backend],
-        run,
-      });
-      const handlers: Partial<PeerHandlers> = {
-        requestTask: (request) => worker!.handleRequestTask(request),
-      };
-      if (transport === 'task channel')
-        handlers.taskChannel = (call) =>
-          serveTaskChannel(call, { logger: silentLogger, worker: worker!, authorize: () => undefined });
-      return handlers;
-    },
-  });
   const c = await startPeerNode({
-    staticPeers: [w.endpoint],
+    staticPeers: [worker.endpoint],
+    ...(options.suspectAfterMs !== undefined && { suspectAfterMs: options.suspectAfterMs }),
+    ...(options.deadAfterMs !== undefined && { deadAfterMs: options.deadAfterMs }),
     handlers: ({ self, membership, pool }) => {
       remote = new RemoteTasks(
         { logger: silentLogger, pool, membership, self },
-        { leaseMs, requestTimeoutMs: 1000 },
+        { leaseMs: options.leaseMs, requestTimeoutMs: 1000 },
       );
       return {
         submitResult: (call, callback) => remote!.handleSubmitResult(call, callback, () => undefined),
       };
     },
   });
-  nodes.push(w, c);
+  nodes.push(worker, c);
+  return { c, remote: remote! };
+}
+
+/** A coordinator and a worker that know each other both ways. */
+async function pair(transport: Transport, run: RunOnBackend, leaseMs = 2000) {
+  const { node: w, worker } = await startWorkerNode(run, { taskChannel: transport === 'task channel' });
+  const { c, remote } = await startCoordinator(w, { leaseMs });
   await waitUntil(
     () =>
       stateOf(c, w.id) === 'alive' &&
@@ -72,7 +65,7 @@ async function pair(transport: Transport, run: RunOnBackend, leaseMs = 2000) {
     'worker usable from coordinator',
     5000,
   );
-  return { worker: worker!, remote: remote!, slots, w, c };
+  return { worker, remote, w, c };
 }
 
 /**
@@ -99,24 +92,9 @@ async function silentWorker(
       }),
     }),
   });
-  let remote: RemoteTasks | undefined;
-  const c = await startPeerNode({
-    staticPeers: [w.endpoint],
-    ...(options.suspectAfterMs !== undefined && { suspectAfterMs: options.suspectAfterMs }),
-    ...(options.deadAfterMs !== undefined && { deadAfterMs: options.deadAfterMs }),
-    handlers: ({ self, membership, pool }) => {
-      remote = new RemoteTasks(
-        { logger: silentLogger, pool, membership, self },
-        { leaseMs: options.leaseMs, requestTimeoutMs: 1000 },
-      );
-      return {
-        submitResult: (call, callback) => remote!.handleSubmitResult(call, callback, () => undefined),
-      };
-    },
-  });
-  nodes.push(w, c);
+  const { c, remote } = await startCoordinator(w, options);
   await waitUntil(() => stateOf(c, w.id) === 'alive', 'worker alive', 5000);
-  return { w, c, remote: remote! };
+  return { w, c, remote };
 }
 
 type ServerDuplex = Parameters<NonNullable<PeerHandlers['taskChannel']>>[0] & {
