@@ -1,6 +1,7 @@
 // Several real swarmd processes on loopback (mDNS off, static peers), each in its own sandbox:
 // pairing their data dirs as `swarmctl init`/`join` would, starting one, waiting until one
 // sees another as a usable worker, and the two-node swarm several test files share.
+import type { NodeJson, NodesJson } from '../../src/cli/json.js';
 import { loadOrCreateNodeId } from '../../src/node/identity.js';
 import { initSwarm, joinSwarm } from '../../src/security/store.js';
 import { FakeOllama } from '../fakes/ollama.js';
@@ -20,11 +21,18 @@ export function startInBox(box: Sandbox, flags: string[] = []): Promise<Swarmd> 
   return startSwarmd([...loopbackFlags(box), ...flags], { env: box.env });
 }
 
-interface NodeRow {
-  name: string;
-  state: string;
-  reachability?: { outbound: boolean; inbound: boolean };
-  models?: { id: string }[];
+/**
+ * How the daemon of `box` sees a node (`swarmctl nodes --json`): the one named `which`, or
+ * the first `which` picks; undefined when swarmctl fails or no node matches.
+ */
+export async function nodeSeenBy(
+  box: Sandbox,
+  which: string | ((node: NodeJson) => boolean),
+): Promise<NodeJson | undefined> {
+  const out = await box.swarmctl(['nodes', '--json']);
+  if (out.code !== 0) return undefined;
+  const match = typeof which === 'string' ? (node: NodeJson) => node.name === which : which;
+  return (JSON.parse(out.stdout) as NodesJson).nodes.find(match);
 }
 
 /**
@@ -37,21 +45,16 @@ export async function waitForPeer(
   models: readonly string[] = [],
   timeoutMs = 20_000,
 ): Promise<void> {
-  let last = '';
+  let peer: NodeJson | undefined;
   await waitUntil(
     async () => {
-      const out = await box.swarmctl(['nodes', '--json']);
-      last = out.stdout || out.stderr;
-      if (out.code !== 0) return false;
-      const nodes = (JSON.parse(out.stdout) as { nodes: NodeRow[] }).nodes;
-      const peer = nodes.find((node) => node.name === peerName);
+      peer = await nodeSeenBy(box, peerName);
       if (peer?.state !== 'alive') return false;
-      if (!peer.reachability?.outbound || !peer.reachability.inbound) return false;
-      const have = new Set((peer.models ?? []).map((model) => model.id));
+      if (!peer.reachability.outbound || !peer.reachability.inbound) return false;
+      const have = new Set(peer.models.map((model) => model.id));
       return models.every((model) => have.has(model));
     },
-    () =>
-      `${peerName} to be a usable worker with ${models.join(', ')}; last swarmctl output: ${last.slice(0, 2000)}`,
+    () => `${peerName} to be a usable worker with ${models.join(', ')}; last seen: ${JSON.stringify(peer)}`,
     timeoutMs,
     200,
   );

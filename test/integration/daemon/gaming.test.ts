@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startInBox } from '../../helpers/loopback-swarm.js';
+import { nodeSeenBy, startInBox } from '../../helpers/loopback-swarm.js';
 import { createSandbox, type Sandbox, writeConfig } from '../../helpers/sandbox.js';
 import { killAllSwarmd } from '../../helpers/swarmd.js';
 import { sleep, waitUntil } from '../../helpers/wait.js';
@@ -18,18 +18,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-interface SelfRow {
-  name: string;
-  self: boolean;
-  activity: string;
-  activityReason: string | null;
-}
-
-async function self(sandbox: Sandbox): Promise<SelfRow | undefined> {
-  const out = await sandbox.swarmctl(['nodes', '--json']);
-  if (out.code !== 0) return undefined;
-  return (JSON.parse(out.stdout) as { nodes: SelfRow[] }).nodes.find((node) => node.self);
-}
+/** This node as its own daemon lists it. */
+const self = (sandbox: Sandbox) => nodeSeenBy(sandbox, (node) => node.self);
 
 async function startNode(autoPause: Record<string, unknown>, extraFlags: string[] = []) {
   const sandbox = await createSandbox();

@@ -9,31 +9,23 @@ import { loadOrCreateNodeId } from '../../../src/node/identity.js';
 import { joinSwarm } from '../../../src/security/store.js';
 import { FakeOllama } from '../../fakes/ollama.js';
 import { FakeVllm } from '../../fakes/vllm.js';
-import { pairBoxes, startInBox, waitForPeer } from '../../helpers/loopback-swarm.js';
+import {
+  nodeSeenBy,
+  pairBoxes,
+  startInBox,
+  type TwoNodeSwarm,
+  waitForPeer,
+} from '../../helpers/loopback-swarm.js';
 import { createSandbox, type Sandbox } from '../../helpers/sandbox.js';
-import { killAllSwarmd, type Swarmd } from '../../helpers/swarmd.js';
+import { killAllSwarmd } from '../../helpers/swarmd.js';
 import { waitUntil } from '../../helpers/wait.js';
 
 const MODEL = 'shared:8b';
 
-interface NodeRow {
-  name: string;
-  state: string;
-  activity: string;
-  activityReason: string | null;
-}
-
-interface Pair {
-  a: Sandbox;
-  b: Sandbox;
-  nodeA: Swarmd;
-  nodeB: Swarmd;
-  fakeA: FakeOllama;
-  fakeB: FakeOllama;
+interface Pair extends TwoNodeSwarm {
   vllmB: FakeVllm;
   idA: string;
   client: OpenAI;
-  stop(): Promise<void>;
 }
 
 /** alpha (shared:8b installed, not loaded) and bravo (shared:8b loaded, plus a vLLM), paired. */
@@ -81,13 +73,6 @@ async function startPair(alphaFlags: string[] = []): Promise<Pair> {
   }
 }
 
-/** How `sandbox`'s daemon sees the node called `name`. */
-async function nodeAsSeenBy(sandbox: Sandbox, name: string): Promise<NodeRow | undefined> {
-  const out = await sandbox.swarmctl(['nodes', '--json']);
-  if (out.code !== 0) return undefined;
-  return (JSON.parse(out.stdout) as { nodes: NodeRow[] }).nodes.find((node) => node.name === name);
-}
-
 function ask(client: OpenAI) {
   return client.chat.completions
     .create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] })
@@ -122,13 +107,13 @@ describe('pause, resume and drain between two daemons', () => {
     expect(report).toMatchObject({ activity: 'paused', reason: 'manual', inflight: 1 });
     const pausedAt = Date.now();
     await waitUntil(
-      async () => (await nodeAsSeenBy(a, 'bravo'))?.activity === 'paused',
+      async () => (await nodeSeenBy(a, 'bravo'))?.activity === 'paused',
       'alpha to see bravo paused',
       3_000,
       50,
     );
     expect(Date.now() - pausedAt).toBeLessThan(3_000);
-    expect((await nodeAsSeenBy(a, 'bravo'))?.activityReason).toBe('manual');
+    expect((await nodeSeenBy(a, 'bravo'))?.activityReason).toBe('manual');
     expect((await a.swarmctl(['nodes'])).stdout).toContain('paused (manual)');
 
     for (let i = 0; i < 3; i++) {
@@ -149,7 +134,7 @@ describe('pause, resume and drain between two daemons', () => {
     expect(resumed.code).toBe(0);
     expect(JSON.parse(resumed.stdout)).toMatchObject({ activity: 'active', reason: null });
     await waitUntil(
-      async () => (await nodeAsSeenBy(a, 'bravo'))?.activity === 'active',
+      async () => (await nodeSeenBy(a, 'bravo'))?.activity === 'active',
       'bravo active',
       3_000,
       50,
@@ -214,7 +199,7 @@ describe('pause, resume and drain between two daemons', () => {
     expect(exit.code).toBe(0);
     await waitUntil(
       async () => {
-        const row = await nodeAsSeenBy(a, 'bravo');
+        const row = await nodeSeenBy(a, 'bravo');
         if (row) seen.add(row.state);
         return row?.state === 'left';
       },
@@ -245,7 +230,7 @@ describe('SIGTERM (systemctl --user stop)', () => {
     await waitUntil(() => fakeB.inflight === 1, 'the slow request to reach bravo', 10_000, 20);
     nodeB.signal('SIGTERM');
     await waitUntil(
-      async () => (await nodeAsSeenBy(a, 'bravo'))?.activity === 'draining',
+      async () => (await nodeSeenBy(a, 'bravo'))?.activity === 'draining',
       'alpha to see bravo draining',
       3_000,
       50,
@@ -255,7 +240,7 @@ describe('SIGTERM (systemctl --user stop)', () => {
     expect(response.headers.get('x-swarm-node')).toBe('bravo');
     const exit = await nodeB.exit(30_000);
     expect(exit.code).toBe(0);
-    await waitUntil(async () => (await nodeAsSeenBy(a, 'bravo'))?.state === 'left', 'bravo left', 5_000, 50);
+    await waitUntil(async () => (await nodeSeenBy(a, 'bravo'))?.state === 'left', 'bravo left', 5_000, 50);
   });
 
   it('an idle node leaves at once', async () => {
@@ -275,7 +260,7 @@ describe('SIGTERM (systemctl --user stop)', () => {
       const stoppedAt = Date.now();
       nodeC.signal('SIGTERM');
       await waitUntil(
-        async () => (await nodeAsSeenBy(a, 'charlie'))?.state === 'left',
+        async () => (await nodeSeenBy(a, 'charlie'))?.state === 'left',
         'charlie left',
         5_000,
         50,
