@@ -17,6 +17,14 @@ afterAll(() => closeInvokeAgents());
 const messages = [{ role: 'user', content: 'write a long story' }];
 const LONG = Array.from({ length: 200 }, (_, i) => `word${i}`).join(' ');
 
+/** One non-streaming chat request to `target`. */
+const chatOnce = (target: InvokeTarget) =>
+  invokeBackend(
+    target,
+    { kind: 'chat', body: { messages }, stream: false },
+    { signal: new AbortController().signal },
+  );
+
 describe('aborting a request', () => {
   it('mid-stream: rejects with AbortError at once and the server sees its client leave', async () => {
     const fake = await start(new FakeOllama());
@@ -163,14 +171,8 @@ describe('connection reuse', () => {
     const { port } = server.address() as AddressInfo;
     try {
       const target: InvokeTarget = { kind: 'openai', baseUrl: `http://127.0.0.1:${port}`, model: 'm' };
-      const once = () =>
-        invokeBackend(
-          target,
-          { kind: 'chat', body: { messages }, stream: false },
-          { signal: new AbortController().signal },
-        );
-      await once();
-      await expect(once()).resolves.toMatchObject({ finishReason: 'stop' });
+      await chatOnce(target);
+      await expect(chatOnce(target)).resolves.toMatchObject({ finishReason: 'stop' });
       expect(accepted).toBe(2);
     } finally {
       closeInvokeAgents();
@@ -181,15 +183,9 @@ describe('connection reuse', () => {
   it('survives the server restarting between requests', async () => {
     const fake = await start(new FakeVllm());
     const target: InvokeTarget = { kind: 'vllm', baseUrl: fake.url, model: 'm' };
-    const once = () =>
-      invokeBackend(
-        target,
-        { kind: 'chat', body: { messages }, stream: false },
-        { signal: new AbortController().signal },
-      );
-    await once();
+    await chatOnce(target);
     await fake.stop();
     await fake.start();
-    await expect(once()).resolves.toMatchObject({ finishReason: 'stop' });
+    await expect(chatOnce(target)).resolves.toMatchObject({ finishReason: 'stop' });
   });
 });

@@ -1,14 +1,11 @@
 import OpenAI from 'openai';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCodes, SwarmError } from '../../../src/errors.js';
 import { rejected } from '../../helpers/expect-error.js';
 import { sleep, waitUntil } from '../../helpers/wait.js';
 import { aborted, chatChunk, type Harness, outcome, servedBy, startGateway } from './helpers.js';
 
 let h: Harness;
-afterEach(async () => {
-  await h?.gateway.stop();
-});
 
 const messages = [{ role: 'user' as const, content: 'hi' }];
 

@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import OpenAI from 'openai';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCodes, SwarmError } from '../../../src/errors.js';
 import { GatewayServer } from '../../../src/gateway/server.js';
 import { silentLogger } from '../../../src/util/logger.js';
@@ -18,9 +18,6 @@ import {
 } from './helpers.js';
 
 let h: Harness;
-afterEach(async () => {
-  await h?.gateway.stop();
-});
 
 describe('gateway routes', () => {
   it('lists the catalogue in OpenAI shape with a swarm field per entry', async () => {

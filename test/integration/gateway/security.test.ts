@@ -1,13 +1,10 @@
 import OpenAI from 'openai';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../../src/errors.js';
 import { rejected } from '../../helpers/expect-error.js';
 import { type Harness, rawRequest, startGateway } from './helpers.js';
 
 let h: Harness;
-afterEach(async () => {
-  await h?.gateway.stop();
-});
 
 const messages = [{ role: 'user' as const, content: 'hi' }];
 const KEY = 'sk-swarm-0123456789abcdef';
