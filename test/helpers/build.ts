@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sleep } from './wait.js';
 
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -94,7 +95,7 @@ async function withLock(work: () => Promise<void>): Promise<void> {
       );
       if (since > LOCK_STALE_MS) await rmdir(LOCK).catch(() => undefined);
       if (Date.now() > deadline) throw new Error(`${LOCK} still held after ${LOCK_WAIT_MS} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await sleep(200);
     }
   }
   try {
