@@ -7,13 +7,12 @@
 import { completions, generationsOf, runLoad } from '../test/helpers/load.js';
 import { SwarmNode, untilView } from '../test/helpers/swarm-node.js';
 import { createTestLan } from '../test/helpers/testlan.js';
+import { sleep } from '../test/helpers/wait.js';
 import type { BenchRow } from './table.js';
 
 const MODEL = 'qwen3:8b';
 const REQUESTS = 300;
 const KILLS = 3;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Run `runs` chaos rounds; returns the lost and duplicated rows. */
 export async function benchChaos(runs: number): Promise<BenchRow[]> {
@@ -56,7 +55,7 @@ export async function benchChaos(runs: number): Promise<BenchRow[]> {
             const victim = Math.random() < 0.5 ? b : c;
             kills.push(Date.now());
             killed.push(victim === b ? 'two' : 'three');
-            await victim.signal('SIGKILL');
+            await victim.daemon.kill();
             await sleep(500);
             await victim.start();
           }

@@ -18,22 +18,14 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
-import { loadOrCreateNodeId } from '../src/node/identity.js';
 import { createSwarmCa } from '../src/security/ca.js';
 import { buildCredentials, type Credentials } from '../src/security/credentials.js';
 import { clientCredentials, peerChannelOptions } from '../src/security/grpc-credentials.js';
-import { initSwarm, joinSwarm } from '../src/security/store.js';
-import {
-  createSandbox,
-  ensureBuilt,
-  killAll,
-  loopbackFlags,
-  ROOT,
-  type Sandbox,
-  SwarmdProcess,
-  sleep,
-  swarmctl,
-} from '../test/integration/daemon/swarmd-process.js';
+import { ROOT } from '../test/helpers/build.js';
+import { pairBoxes, startAlphaBravo } from '../test/helpers/loopback-swarm.js';
+import { createSandbox, type Sandbox } from '../test/helpers/sandbox.js';
+import { killAllSwarmd, type Swarmd } from '../test/helpers/swarmd.js';
+import { sleep, waitUntil } from '../test/helpers/wait.js';
 import { ECHO_SERVICE } from './children/grpc-echo.js';
 import { type BenchRow, msFine, percentile } from './table.js';
 
@@ -373,17 +365,16 @@ async function grpcFloor(): Promise<{ insecure: number[]; tls: number[]; stream:
 
 /** Bounded: until `url` answers a chat request with a 200. */
 async function waitForAnswer(url: URL, model: string): Promise<void> {
-  for (let i = 0; ; i++) {
+  const answers = async () => {
     const agent = new http.Agent();
     const ok = await post(agent, url, chatBody(model, false), false).then(
       (reply) => reply.status === 200,
       () => false,
     );
     agent.destroy();
-    if (ok) return;
-    if (i >= 50) throw new Error(`${url} did not answer within 5 s`);
-    await sleep(100);
-  }
+    return ok;
+  };
+  await waitUntil(answers, `${url} to answer`, 5_000, 100);
 }
 
 /** A floor that is up: where to send its requests, and how to stop it. */
@@ -528,47 +519,26 @@ http {
 
 // ---------------------------------------------------------------- the daemons
 
-function gatewayUrl(daemon: SwarmdProcess): URL {
-  const ready = daemon.logs().find((line) => line.msg === 'swarmd ready') as { gateway?: string } | undefined;
-  if (!ready?.gateway) throw new Error(`no gateway in the ready line:\n${daemon.stdout}`);
-  const base = ready.gateway.replace(/\/+$/, '');
+/** The daemon's chat completions URL. */
+function chatUrl(daemon: Swarmd): URL {
+  const base = daemon.gatewayUrl().replace(/\/+$/, '');
   return new URL(`${base.endsWith('/v1') ? base : `${base}/v1`}/chat/completions`);
-}
-
-function peerPort(daemon: SwarmdProcess): number {
-  const line = daemon.logs().find((entry) => entry.msg === 'peer gRPC listening') as
-    | { port?: number }
-    | undefined;
-  if (!line?.port) throw new Error(`no peer port in the log:\n${daemon.stdout}`);
-  return line.port;
 }
 
 /** Bounded: until A lists B's model and serves it through B. */
 async function waitForPeer(a: Sandbox, target: Target): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    const out = await swarmctl(join(a.dataDir, 'control.sock'), ['models', '--json']);
-    if (out.stdout.includes(PEER_MODEL)) break;
-    await sleep(100);
-  }
+  const listed = async () => (await a.swarmctl(['models', '--json'])).stdout.includes(PEER_MODEL);
+  await waitUntil(listed, `A to list ${PEER_MODEL}`, 20_000, 100);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   try {
-    while (Date.now() < deadline) {
+    const served = async () => {
       const reply = await post(agent, target.url, chatBody(target.model, false), false).catch(() => null);
-      if (reply?.status === 200 && reply.node === target.node) return;
-      await sleep(100);
-    }
+      return reply?.status === 200 && reply.node === target.node;
+    };
+    await waitUntil(served, `A to serve ${PEER_MODEL} through B`, 20_000, 100);
   } finally {
     agent.destroy();
   }
-  throw new Error(`A never served ${PEER_MODEL} through B within 20 s`);
-}
-
-/** The daemon's pid, from the `pid` every log line carries. */
-function pidOf(daemon: SwarmdProcess): number {
-  const pid = daemon.logs().find((line) => typeof line.pid === 'number')?.pid;
-  if (typeof pid !== 'number') throw new Error(`no pid in the log:\n${daemon.stdout}`);
-  return pid;
 }
 
 /** CPU time (user + system) a process has used, in ms; NaN where /proc cannot tell. */
@@ -633,7 +603,6 @@ function throughputRow(metric: string, target: Target, result: Throughput, note:
 
 /** Every gateway row. Leaves nothing running. */
 export async function benchGateway(): Promise<BenchRow[]> {
-  ensureBuilt();
   const boxes: Sandbox[] = [];
   const floors: Floor[] = [];
   let fakes: ChildProcess | undefined;
@@ -642,23 +611,16 @@ export async function benchGateway(): Promise<BenchRow[]> {
 
     const [a, b] = [await createSandbox(), await createSandbox()];
     boxes.push(a, b);
-    const { token } = await initSwarm(a.dataDir, await loadOrCreateNodeId(a.dataDir));
-    await joinSwarm(b.dataDir, await loadOrCreateNodeId(b.dataDir), token);
+    await pairBoxes(a, b);
     const started = await startChild<{ urls: string[] }>('bench/children/fake-ollama.ts', [
       LOCAL_MODEL,
       PEER_MODEL,
     ]);
     fakes = started.process;
     const [urlA, urlB] = started.info.urls as [string, string];
-    const nodeA = new SwarmdProcess([...loopbackFlags(a), '--name', 'alpha', '--backend', urlA], a.env);
-    await nodeA.ready();
-    const nodeB = new SwarmdProcess(
-      [...loopbackFlags(b), '--name', 'bravo', '--backend', urlB, '--peer', `127.0.0.1:${peerPort(nodeA)}`],
-      b.env,
-    );
-    await nodeB.ready();
+    const { nodeA, nodeB } = await startAlphaBravo(a, b, urlA, urlB);
 
-    const gateway = gatewayUrl(nodeA);
+    const gateway = chatUrl(nodeA);
     const direct: Target = {
       label: 'direct',
       url: new URL('/v1/chat/completions', urlA),
@@ -670,8 +632,8 @@ export async function benchGateway(): Promise<BenchRow[]> {
     await waitForPeer(a, peer);
 
     const daemons: [string, number][] = [
-      ['A', pidOf(nodeA)],
-      ['B', pidOf(nodeB)],
+      ['A', nodeA.pid],
+      ['B', nodeB.pid],
     ];
     const measure = (work: () => Promise<Throughput>) => withCpu(daemons, work);
     // The floors run beside the daemons, so that one interleaved loop measures every row.
@@ -769,7 +731,7 @@ export async function benchGateway(): Promise<BenchRow[]> {
     return rows;
   } finally {
     for (const floor of floors) await floor.stop();
-    await killAll();
+    await killAllSwarmd();
     await stopChild(fakes);
     await Promise.all(boxes.map((box) => box.remove()));
   }

@@ -3,23 +3,17 @@
 // routed to it by another node's gateway, until a SIGKILLed node is dead, a SIGTERMed node
 // left, and a restarted node alive again.
 import type { NodesJson } from '../src/cli/json.js';
-import { SwarmNode } from '../test/helpers/swarm-node.js';
+import { SwarmNode, untilView } from '../test/helpers/swarm-node.js';
 import { createTestLan, type TestLan } from '../test/helpers/testlan.js';
 import { type BenchRow, median, ms } from './table.js';
 
-async function waitState(
-  observer: SwarmNode,
-  id: string,
-  state: string,
-  boundMs: number,
-): Promise<NodesJson> {
-  const start = Date.now();
-  while (Date.now() - start < boundMs) {
-    const view = await observer.nodes();
-    if (view.nodes.find((node) => node.id === id)?.state === state) return view;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`${id} never became ${state}`);
+function waitState(observer: SwarmNode, id: string, state: string, boundMs: number): Promise<NodesJson> {
+  return untilView(
+    observer,
+    (view) => view.nodes.find((node) => node.id === id)?.state === state,
+    boundMs,
+    `${id} to become ${state}`,
+  );
 }
 
 function since(view: NodesJson, id: string): number {
@@ -109,7 +103,7 @@ export async function benchMembership(runs: number): Promise<BenchRow[]> {
       const ids = [idA!, idB!, (await c.nodes()).self];
 
       let t = Date.now();
-      await c.signal('SIGKILL');
+      await c.daemon.kill();
       dead.push(since(await waitState(a, ids[2]!, 'dead', 15_000), ids[2]!) - t);
 
       t = Date.now();
@@ -117,7 +111,7 @@ export async function benchMembership(runs: number): Promise<BenchRow[]> {
       rejoin.push(since(await waitState(a, ids[2]!, 'alive', 10_000), ids[2]!) - t);
 
       t = Date.now();
-      await b.signal('SIGTERM');
+      await b.daemon.stop();
       left.push(since(await waitState(a, ids[1]!, 'left', 10_000), ids[1]!) - t);
     } finally {
       await Promise.all(nodes.map((node) => node.destroy()));

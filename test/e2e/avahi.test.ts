@@ -96,7 +96,7 @@ describe('avahi and a swarmd advert', () => {
     const watch = avahi!.watch();
     await watch.waitFor((line) => line.kind === '+' && line.name === id, 5000);
     const sent = Date.now();
-    await node.signal('SIGTERM');
+    await node.daemon.stop();
     const gone = await watch.waitFor((line) => line.kind === '-' && line.name === id, 3000);
     console.log(`avahi dropped the node ${gone.at - sent} ms after SIGTERM`);
     expect(gone.at - sent).toBeLessThan(2000);

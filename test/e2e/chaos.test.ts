@@ -7,6 +7,7 @@ import type { NodesJson } from '../../src/cli/json.js';
 import { completions, generationsOf, type LoadSummary, runLoad } from '../helpers/load.js';
 import { SwarmNode, untilView } from '../helpers/swarm-node.js';
 import { createTestLan, type TestLan } from '../helpers/testlan.js';
+import { sleep, waitUntil } from '../helpers/wait.js';
 
 const MODEL = 'qwen3:8b';
 /** Held by bravo (loaded) and charlie (not loaded): bravo is preferred, charlie the fallback. */
@@ -37,26 +38,28 @@ async function expectNothingLostOrDuplicated(summary: LoadSummary, count: number
  * system run that request again; the kill avoids that window so the count measures swarmd.
  */
 async function killMomentOnBravo(): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    const lines = await bravo.generations();
-    const open = new Map<string, number>();
-    let lastEnd = 0;
-    for (const line of lines) {
-      if (!line.requestId) continue;
-      if (line.event === 'start') open.set(line.requestId, line.at);
-      else {
-        open.delete(line.requestId);
-        lastEnd = Math.max(lastEnd, line.at);
+  await waitUntil(
+    async () => {
+      const lines = await bravo.generations();
+      const open = new Map<string, number>();
+      let lastEnd = 0;
+      for (const line of lines) {
+        if (!line.requestId) continue;
+        if (line.event === 'start') open.set(line.requestId, line.at);
+        else {
+          open.delete(line.requestId);
+          lastEnd = Math.max(lastEnd, line.at);
+        }
       }
-    }
-    const now = Date.now();
-    const ages = [...open.values()].map((at) => now - at);
-    // Work running, none of it about to finish, and no result on its way out right now.
-    if (ages.length > 0 && ages.every((age) => age < GENERATION_MS - 200) && now - lastEnd > 100) return;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  throw new Error('bravo never ran work during the load');
+      const now = Date.now();
+      const ages = [...open.values()].map((at) => now - at);
+      // Work running, none of it about to finish, and no result on its way out right now.
+      return ages.length > 0 && ages.every((age) => age < GENERATION_MS - 200) && now - lastEnd > 100;
+    },
+    'bravo to run work during the load',
+    15_000,
+    5,
+  );
 }
 
 function state(view: NodesJson, id: string): string | undefined {
@@ -75,7 +78,7 @@ async function loadWhileKillingBravo(after: () => Promise<void>): Promise<LoadSu
     after: 20 + Math.floor(Math.random() * 40),
     during: async () => {
       await killMomentOnBravo();
-      await bravo.signal('SIGKILL');
+      await bravo.daemon.kill();
       await after();
     },
   });
@@ -85,7 +88,7 @@ async function loadWhileKillingBravo(after: () => Promise<void>): Promise<LoadSu
 
 /** SIGSTOP `node` until alpha declares it dead (bounded), then SIGCONT it whatever happened. */
 async function frozenUntilDead(node: SwarmNode, name: string): Promise<void> {
-  await node.signal('SIGSTOP');
+  node.daemon.signal('SIGSTOP');
   try {
     await untilView(
       alpha,
@@ -94,7 +97,7 @@ async function frozenUntilDead(node: SwarmNode, name: string): Promise<void> {
       `alpha to declare ${name} dead`,
     );
   } finally {
-    await node.signal('SIGCONT');
+    node.daemon.signal('SIGCONT');
   }
 }
 
@@ -218,11 +221,12 @@ describe('failover under load', () => {
     await bravoBack();
     const before = (await bravo.generations()).length;
     const reply = fetchFromAlpha(SOLO);
-    const deadline = Date.now() + 10_000;
-    while (!(await bravo.generations()).slice(before).some((line) => line.event === 'start')) {
-      if (Date.now() > deadline) throw new Error('bravo never started the request');
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await waitUntil(
+      async () => (await bravo.generations()).slice(before).some((line) => line.event === 'start'),
+      'bravo to start the request',
+      10_000,
+      10,
+    );
     await frozenUntilDead(bravo, 'bravo');
     const answer = await reply;
     expect(answer.status).toBe(200);
@@ -245,7 +249,7 @@ describe('failover under load', () => {
       while (Date.now() < until) {
         for (const observer of [alpha, bravo])
           expect(state(await observer.nodes(), ids.charlie!)).toBe('alive');
-        await new Promise((resolve) => setTimeout(resolve, 250));
+        await sleep(250);
       }
     } finally {
       hog.kill('SIGKILL');

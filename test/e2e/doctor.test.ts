@@ -11,7 +11,7 @@ const SPEC = { gpuName: 'NVIDIA GeForce RTX 4090', models: ['qwen3:8b'], loaded:
 
 async function doctor(
   node: SwarmNode,
-): Promise<{ code: number; report: DoctorJson; route: DoctorCheckJson }> {
+): Promise<{ code: number | null; report: DoctorJson; route: DoctorCheckJson }> {
   const result = await node.swarmctl(['doctor', '--json']);
   const report = JSON.parse(result.stdout) as DoctorJson;
   const route = report.checks.find((check) => check.name === 'multicast route');

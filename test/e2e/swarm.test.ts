@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeJson, NodesJson } from '../../src/cli/json.js';
 import { SwarmNode, untilView } from '../helpers/swarm-node.js';
 import { createTestLan, type TestLan } from '../helpers/testlan.js';
+import { waitUntil } from '../helpers/wait.js';
 
 let lan: TestLan;
 const nodes: SwarmNode[] = [];
@@ -72,7 +73,7 @@ describe('a three-node swarm in a test LAN', () => {
   it('marks a SIGKILLed node dead, and alive again when it restarts', async () => {
     const charlie = nodes[2]!;
     const charlieId = (await charlie.nodes()).self;
-    await charlie.signal('SIGKILL');
+    await charlie.daemon.kill();
     const killedAt = Date.now();
     const view = await untilView(
       nodes[0]!,
@@ -104,17 +105,18 @@ describe('a three-node swarm in a test LAN', () => {
     const bravo = nodes[1]!;
     const bravoId = (await bravo.nodes()).self;
     const seen = new Set<string>();
-    const watching = (async () => {
-      const start = Date.now();
-      while (Date.now() - start < 10_000) {
+    const watching = waitUntil(
+      async () => {
         const state = peer(await nodes[0]!.nodes(), bravoId)?.state;
         if (state) seen.add(state);
-        if (state === 'left') return;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    })();
+        return state === 'left';
+      },
+      'alpha to see bravo left',
+      10_000,
+      50,
+    );
     const stoppedAt = Date.now();
-    await bravo.signal('SIGTERM');
+    await bravo.daemon.stop();
     await watching;
     const view = await nodes[0]!.nodes();
     expect(peer(view, bravoId)?.state).toBe('left');

@@ -2,13 +2,13 @@
 // another token on the same LAN is seen by none of them and cannot call them; plaintext
 // and certificate-less connections are refused (and logged once per peer); after
 // `swarmctl remove`, the rest keep working and the removed node is shut out.
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodesJson } from '../../src/cli/json.js';
+import { ROOT } from '../helpers/build.js';
 import { SwarmNode, untilView } from '../helpers/swarm-node.js';
 import { createTestLan, type TestLan } from '../helpers/testlan.js';
+import { sleep } from '../helpers/wait.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const UNAVAILABLE = 14;
 const PERMISSION_DENIED = 7;
 
@@ -38,14 +38,9 @@ function probe(from: number, args: string[]): Promise<{ ok: boolean; code: numbe
   });
 }
 
-/** Log lines of a node (JSON) whose text matches. */
+/** Log lines of a node (JSON) that match. */
 function logLines(node: SwarmNode, match: (entry: Record<string, unknown>) => boolean) {
-  return node.log
-    .join('')
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>)
-    .filter(match);
+  return node.daemon.logs().filter(match);
 }
 
 beforeAll(async () => {
@@ -119,7 +114,7 @@ describe('swarm trust in a test LAN', () => {
     for (const result of [...otherSwarm, ...plaintext, ...noCert])
       expect(result).toMatchObject({ ok: false, code: UNAVAILABLE });
 
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
     const refusals = logLines(
       nodes[0]!,
       (entry) => String(entry.remote ?? '').endsWith(strangerAddress) && entry.level === 40,
@@ -177,7 +172,7 @@ describe('swarm trust in a test LAN', () => {
       10_000,
       'alpha alive on bravo after rotation',
     );
-    await new Promise((resolve) => setTimeout(resolve, 4000));
+    await sleep(4000);
     const later = await a.nodes();
     expect(state(later, ids[1]!)).toBe('alive');
     expect(later.nodes.find((node) => node.id === ids[1])!.stateSince).toBeLessThan(rotatedAt + 4000);

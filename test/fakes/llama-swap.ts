@@ -11,7 +11,7 @@ import type { ServerResponse } from 'node:http';
 import { type FakeRequest, FakeServer, type Routes, sendJson, sendText } from './fake-server.js';
 import { FAILURE_STATUS, failureMessage, serves, sseData } from './generation/errors.js';
 import type { ErrorReply, FailureKind } from './generation/script.js';
-import { type Dialect, type RefuseContext, serveGeneration } from './generation/serve.js';
+import { type Dialect, openAiRoutes, type RefuseContext } from './generation/serve.js';
 import { LLAMACPP_STREAM_ERROR, llamaCppContextError, llamaCppError } from './llamacpp.js';
 
 /** A model from the llama-swap config. */
@@ -73,9 +73,7 @@ export class FakeLlamaSwap extends FakeServer<FakeLlamaSwapState> {
       },
       'GET /v1/models': (_req, res) => sendJson(res, 200, this.models()),
       'GET /models': (_req, res) => sendJson(res, 200, this.models()),
-      'POST /v1/chat/completions': (req, res) => serveGeneration(this, req, res, 'chat', this.dialect()),
-      'POST /v1/completions': (req, res) => serveGeneration(this, req, res, 'completions', this.dialect()),
-      'POST /v1/embeddings': (req, res) => serveGeneration(this, req, res, 'embeddings', this.dialect()),
+      ...openAiRoutes(this, () => this.dialect()),
     };
   }
 

@@ -11,7 +11,7 @@ import type { ServerResponse } from 'node:http';
 import { type FakeRequest, FakeServer, type Routes, sendJson } from './fake-server.js';
 import { FAILURE_STATUS, failureMessage, sseData } from './generation/errors.js';
 import type { ErrorReply, FailureKind } from './generation/script.js';
-import { type Dialect, type RefuseContext, serveGeneration } from './generation/serve.js';
+import { type Dialect, openAiRoutes, type RefuseContext } from './generation/serve.js';
 
 // format_error_response: error type by status.
 const ERROR_TYPES: Record<number, string> = {
@@ -120,9 +120,7 @@ export class FakeLlamaCpp extends FakeServer<FakeLlamaCppState> {
       'GET /v1/models': models,
       'GET /models': models,
       'GET /slots': (_req, res) => sendJson(res, 200, this.slots()),
-      'POST /v1/chat/completions': (req, res) => serveGeneration(this, req, res, 'chat', this.dialect()),
-      'POST /v1/completions': (req, res) => serveGeneration(this, req, res, 'completions', this.dialect()),
-      'POST /v1/embeddings': (req, res) => serveGeneration(this, req, res, 'embeddings', this.dialect()),
+      ...openAiRoutes(this, () => this.dialect()),
     };
   }
 

@@ -8,7 +8,7 @@ import type { ServerResponse } from 'node:http';
 import { type FakeRequest, FakeServer, type Routes, sendJson } from './fake-server.js';
 import { FAILURE_STATUS, failureMessage, openAiError, serves, sseData } from './generation/errors.js';
 import type { ErrorReply, FailureKind } from './generation/script.js';
-import { type Dialect, type RefuseContext, serveGeneration } from './generation/serve.js';
+import { type Dialect, openAiRoutes, type RefuseContext } from './generation/serve.js';
 
 /** A downloaded model. */
 export interface FakeLmStudioModel {
@@ -39,9 +39,7 @@ export class FakeLmStudio extends FakeServer<FakeLmStudioState> {
   protected routes(): Routes {
     const routes: Routes = {
       'GET /v1/models': (_req, res) => sendJson(res, 200, this.openAiModels()),
-      'POST /v1/chat/completions': (req, res) => serveGeneration(this, req, res, 'chat', this.dialect()),
-      'POST /v1/completions': (req, res) => serveGeneration(this, req, res, 'completions', this.dialect()),
-      'POST /v1/embeddings': (req, res) => serveGeneration(this, req, res, 'embeddings', this.dialect()),
+      ...openAiRoutes(this, () => this.dialect()),
     };
     if (this.state.apis.includes('v0'))
       routes['GET /api/v0/models'] = (_req, res) => sendJson(res, 200, this.v0());

@@ -11,7 +11,7 @@ import type { ServerResponse } from 'node:http';
 import { type FakeRequest, FakeServer, type Routes, sendJson, sendText } from './fake-server.js';
 import { FAILURE_STATUS, failureMessage, openAiError, sseData } from './generation/errors.js';
 import type { FailureKind } from './generation/script.js';
-import { type Dialect, type RefuseContext, serveGeneration } from './generation/serve.js';
+import { type Dialect, openAiRoutes, type RefuseContext } from './generation/serve.js';
 
 /** An installed model. */
 export interface FakeOllamaModel {
@@ -71,9 +71,7 @@ export class FakeOllama extends FakeServer<FakeOllamaState> {
       'POST /api/show': (req, res) => this.show(req, res),
       'POST /api/generate': (req, res) => this.generateNative(req, res),
       'GET /v1/models': (_req, res) => sendJson(res, 200, this.openAiModels()),
-      'POST /v1/chat/completions': (req, res) => serveGeneration(this, req, res, 'chat', this.dialect()),
-      'POST /v1/completions': (req, res) => serveGeneration(this, req, res, 'completions', this.dialect()),
-      'POST /v1/embeddings': (req, res) => serveGeneration(this, req, res, 'embeddings', this.dialect()),
+      ...openAiRoutes(this, () => this.dialect()),
     };
   }
 

@@ -9,7 +9,7 @@ import type { ServerResponse } from 'node:http';
 import { type FakeRequest, FakeServer, type Routes, sendJson } from './fake-server.js';
 import { FAILURE_STATUS, failureMessage, openAiError, serves, sseData } from './generation/errors.js';
 import type { ErrorReply, FailureKind } from './generation/script.js';
-import { type Dialect, type RefuseContext, serveGeneration } from './generation/serve.js';
+import { type Dialect, openAiRoutes, type RefuseContext } from './generation/serve.js';
 import type { AnswerPlan } from './generation/shapes.js';
 
 /** A listed model. */
@@ -76,9 +76,7 @@ export class FakeOpenAi extends FakeServer<FakeOpenAiState> {
               }));
         sendJson(res, 200, { object: 'list', data });
       },
-      'POST /v1/chat/completions': (req, res) => serveGeneration(this, req, res, 'chat', this.dialect()),
-      'POST /v1/completions': (req, res) => serveGeneration(this, req, res, 'completions', this.dialect()),
-      'POST /v1/embeddings': (req, res) => serveGeneration(this, req, res, 'embeddings', this.dialect()),
+      ...openAiRoutes(this, () => this.dialect()),
     };
   }
 

@@ -8,7 +8,7 @@ import type { ServerResponse } from 'node:http';
 import { type FakeRequest, FakeServer, type Routes, sendJson } from './fake-server.js';
 import { FAILURE_STATUS, failureMessage, sseData } from './generation/errors.js';
 import type { ErrorReply, FailureKind } from './generation/script.js';
-import { type Dialect, type RefuseContext, serveGeneration } from './generation/serve.js';
+import { type Dialect, openAiRoutes, type RefuseContext } from './generation/serve.js';
 
 /** A served model card; a LoRA adapter has `parent` and no max_model_len. */
 export interface FakeVllmModel {
@@ -51,9 +51,7 @@ export class FakeVllm extends FakeServer<FakeVllmState> {
       },
       'GET /version': (_req, res) => sendJson(res, 200, { version: this.state.version }),
       'GET /v1/models': (_req, res) => sendJson(res, 200, this.models()),
-      'POST /v1/chat/completions': (req, res) => serveGeneration(this, req, res, 'chat', this.dialect()),
-      'POST /v1/completions': (req, res) => serveGeneration(this, req, res, 'completions', this.dialect()),
-      'POST /v1/embeddings': (req, res) => serveGeneration(this, req, res, 'embeddings', this.dialect()),
+      ...openAiRoutes(this, () => this.dialect()),
     };
   }
 

@@ -6,6 +6,9 @@ import { Membership } from '../../src/membership/membership.js';
 import { SelfNode } from '../../src/membership/self-node.js';
 import { PeerClientPool } from '../../src/rpc/peer-client.js';
 import { type PeerHandlers, PeerServer } from '../../src/rpc/peer-server.js';
+import { Slots } from '../../src/tasks/slots.js';
+import { type RunOnBackend, TaskWorker } from '../../src/tasks/worker.js';
+import { serveTaskChannel } from '../../src/tasks/worker-channel.js';
 import { silentLogger } from '../../src/util/logger.js';
 
 /** A healthy local Ollama with one loaded model and one slot: the worker backend of task tests. */
@@ -115,14 +118,38 @@ export async function startPeerNode(options: PeerNodeOptions = {}): Promise<Peer
   };
 }
 
-/** Poll until the predicate holds or the bound passes; returns the elapsed ms. */
-export async function waitFor(predicate: () => boolean, boundMs: number, what: string): Promise<number> {
-  const start = Date.now();
-  while (!predicate()) {
-    if (Date.now() - start > boundMs) throw new Error(`timed out after ${boundMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  return Date.now() - start;
+/**
+ * A node whose TaskWorker runs peers' tasks on QWEN_BACKEND with `run`: it answers RequestTask,
+ * and TaskChannel too when `taskChannel` is set.
+ */
+export async function startWorkerNode(
+  run: RunOnBackend,
+  options: { taskChannel?: boolean } = {},
+): Promise<{ node: PeerNode; worker: TaskWorker }> {
+  let worker: TaskWorker | undefined;
+  const node = await startPeerNode({
+    backends: [QWEN_BACKEND],
+    handlers: ({ self, membership, pool }) => {
+      const running = new TaskWorker({
+        logger: silentLogger,
+        self,
+        membership,
+        pool,
+        slots: new Slots(),
+        backends: () => [{ status: QWEN_BACKEND, apiKey: undefined }],
+        run,
+      });
+      worker = running;
+      return {
+        requestTask: (request) => running.handleRequestTask(request),
+        ...(options.taskChannel && {
+          taskChannel: (call) =>
+            serveTaskChannel(call, { logger: silentLogger, worker: running, authorize: () => undefined }),
+        }),
+      };
+    },
+  });
+  return { node, worker: worker! };
 }
 
 /** The liveness this node shows for a peer, or undefined when it does not know it. */

@@ -1,18 +1,15 @@
-// A real swarmd process (the built dist/ binary) inside one host of a test LAN, with a
-// fake Ollama and a fake nvidia-smi beside it, and swarmctl to read its view.
-import { type ChildProcess, execFile } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+// A real swarmd (the one driver, helpers/swarmd.ts) inside one host of a test LAN, with a fake
+// Ollama and a fake nvidia-smi beside it, and swarmctl to read its view.
+import type { ChildProcess } from 'node:child_process';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import type { NodesJson } from '../../src/cli/json.js';
+import { ROOT } from './build.js';
+import { createSandbox, type Sandbox } from './sandbox.js';
+import type { SwarmctlResult } from './swarmctl.js';
+import { Swarmd } from './swarmd.js';
 import type { TestLan } from './testlan.js';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SWARMD = join(ROOT, 'dist/src/bin/swarmd.js');
-const SWARMCTL = join(ROOT, 'dist/src/bin/swarmctl.js');
-const run = promisify(execFile);
+import { waitUntil } from './wait.js';
 
 export interface SwarmNodeOptions {
   name: string;
@@ -40,39 +37,50 @@ export interface GenerationLine {
 
 /** One swarmd in the LAN. `start()` may be called again after a kill (same data dir, same id). */
 export class SwarmNode {
-  readonly dataDir: string;
-  readonly socket: string;
-  readonly log: string[] = [];
-  private daemon: ChildProcess | undefined;
+  /** The daemon: its pid, signals, restart and log (see helpers/swarmd.ts). */
+  readonly daemon: Swarmd;
   private backend: ChildProcess | undefined;
 
   private constructor(
     private readonly lan: TestLan,
-    private readonly index: number,
+    /** Index of this node's host in the LAN. */
+    readonly host: number,
     private readonly options: SwarmNodeOptions,
-    private readonly dir: string,
+    private readonly box: Sandbox,
   ) {
-    this.dataDir = join(dir, 'state');
-    this.socket = join(this.dataDir, 'control.sock');
+    this.daemon = new Swarmd(
+      [
+        '--data-dir',
+        box.dataDir,
+        '--name',
+        options.name,
+        '--facts.nvidiaSmi',
+        join(box.dir, 'nvidia-smi'),
+        '--backends.probeInterval',
+        '1s',
+        ...(options.flags ?? []),
+      ],
+      { env: box.env, lan: { lan, host }, ...(options.cpus && { cpus: options.cpus }) },
+    );
   }
 
-  /** Prepare the node's directory, fake nvidia-smi and fake Ollama (not started yet). */
+  /** Prepare the node's directory, fake nvidia-smi and fake Ollama (swarmd not started yet). */
   static async create(lan: TestLan, index: number, options: SwarmNodeOptions): Promise<SwarmNode> {
-    const dir = await mkdtemp(join(tmpdir(), `swarmd-e2e-${options.name}-`));
-    const smi = join(dir, 'nvidia-smi');
+    const box = await createSandbox(`swarmd-e2e-${options.name}-`);
+    const smi = join(box.dir, 'nvidia-smi');
     await writeFile(
       smi,
       `#!/bin/sh\necho "0, ${options.gpuName}, GPU-5b9c2f7e-1a2b-3c4d-5e6f-0123456789a${index}, 24564, 1234, 22910, 17, 45, [N/A]"\n`,
     );
     await chmod(smi, 0o755);
-    const node = new SwarmNode(lan, index, options, dir);
+    const node = new SwarmNode(lan, index, options, box);
     await node.startBackend();
     return node;
   }
 
   private startBackend(): Promise<void> {
     const child = this.lan.exec(
-      this.index,
+      this.host,
       process.execPath,
       [
         '--import',
@@ -101,44 +109,19 @@ export class SwarmNode {
     });
   }
 
-  /** Start swarmd; resolves once its control socket answers. */
+  /** Start swarmd (again, after a kill: same data dir and id); resolves once it is ready. */
   async start(): Promise<void> {
-    this.log.length = 0;
-    const pin = this.options.cpus ? ['-c', this.options.cpus, process.execPath] : [];
-    const child = this.lan.exec(
-      this.index,
-      this.options.cpus ? 'taskset' : process.execPath,
-      [
-        ...pin,
-        SWARMD,
-        '--data-dir',
-        this.dataDir,
-        '--name',
-        this.options.name,
-        '--facts.nvidiaSmi',
-        join(this.dir, 'nvidia-smi'),
-        '--backends.probeInterval',
-        '1s',
-        ...(this.options.flags ?? []),
-      ],
-      { env: this.env() },
-    );
-    this.daemon = child;
-    child.stdout.on('data', (chunk: Buffer) => this.log.push(chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => this.log.push(chunk.toString()));
-    const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline) {
-      if (child.exitCode !== null)
-        throw new Error(`swarmd ${this.options.name} exited: ${this.log.join('')}`);
-      if (this.log.join('').includes('swarmd ready')) return;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    throw new Error(`swarmd ${this.options.name} did not become ready: ${this.log.join('')}`);
+    await this.daemon.restart();
+  }
+
+  /** This node's data dir. */
+  get dataDir(): string {
+    return this.box.dataDir;
   }
 
   /** Where the fake backend logs each generation's start and end (JSON lines). */
   get generationLog(): string {
-    return join(this.dir, 'generations.jsonl');
+    return join(this.box.dir, 'generations.jsonl');
   }
 
   /** The fake backend's generation log so far. */
@@ -161,7 +144,7 @@ export class SwarmNode {
     const at = Date.now();
     if (!res.ok) { console.error(res.status, await res.text()); process.exit(1); }
     console.log(at);`;
-    const child = this.lan.exec(this.index, process.execPath, ['--input-type=module', '-e', script]);
+    const child = this.lan.exec(this.host, process.execPath, ['--input-type=module', '-e', script]);
     let out = '';
     let err = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -175,78 +158,44 @@ export class SwarmNode {
     );
   }
 
-  /** The daemon's PID (inside the namespace, as seen from here). */
-  get pid(): number | undefined {
-    return this.daemon?.pid;
-  }
-
-  /** Send a signal and, for SIGKILL/SIGTERM, wait for the exit. */
-  async signal(signal: NodeJS.Signals): Promise<void> {
-    const child = this.daemon;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill(signal);
-    if (signal === 'SIGKILL' || signal === 'SIGTERM') await exited;
-  }
-
-  /** `swarmctl nodes --json` against this node's socket. */
+  /** `swarmctl nodes --json` against this node; throws when swarmctl fails. */
   async nodes(): Promise<NodesJson> {
-    const { stdout } = await run(process.execPath, [SWARMCTL, '--socket', this.socket, 'nodes', '--json'], {
-      timeout: 10_000,
-    });
-    return JSON.parse(stdout) as NodesJson;
+    const out = await this.swarmctl(['nodes', '--json'], 10_000);
+    if (out.code !== 0) throw new Error(`swarmctl nodes failed (${out.code}): ${out.stderr}`);
+    return JSON.parse(out.stdout) as NodesJson;
   }
 
-  /** Run any swarmctl command against this node; returns exit code and output. */
-  async swarmctl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    try {
-      const { stdout, stderr } = await run(process.execPath, [SWARMCTL, '--socket', this.socket, ...args], {
-        timeout: 15_000,
-      });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const failure = err as { code?: number; stdout?: string; stderr?: string };
-      return { code: failure.code ?? -1, stdout: failure.stdout ?? '', stderr: failure.stderr ?? '' };
-    }
+  /** Run any swarmctl command as this node's user (its environment and data dir); never throws. */
+  swarmctl(args: string[], timeoutMs = 20_000): Promise<SwarmctlResult> {
+    return this.box.swarmctl(args, { timeoutMs });
   }
 
   /** `swarmctl init` on this node's data dir (no daemon needed); returns the join token. */
   async init(): Promise<string> {
-    const { stdout } = await run(process.execPath, [SWARMCTL, '--data-dir', this.dataDir, 'init'], {
-      timeout: 20_000,
-      env: this.env(),
-    });
-    return stdout.trim();
+    return (await this.succeeded(['init'])).trim();
   }
 
   /** `swarmctl join <token>` on this node's data dir (works with or without the daemon running). */
   async join(token: string): Promise<void> {
-    await run(process.execPath, [SWARMCTL, '--data-dir', this.dataDir, 'join', token], {
-      timeout: 20_000,
-      env: this.env(),
-    });
-  }
-
-  /** Environment of this node's processes (its own HOME, so no real config is read). */
-  env(): NodeJS.ProcessEnv {
-    return { ...process.env, HOME: this.dir, XDG_CONFIG_HOME: join(this.dir, 'config') };
-  }
-
-  /** Index of this node's host in the LAN. */
-  get host(): number {
-    return this.index;
+    await this.succeeded(['join', token]);
   }
 
   /** Kill everything this node started and remove its files. */
   async destroy(): Promise<void> {
-    for (const child of [this.daemon, this.backend]) {
-      if (child && child.exitCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGKILL');
-        await exited;
-      }
+    await this.daemon.kill();
+    const backend = this.backend;
+    if (backend && backend.exitCode === null && backend.signalCode === null) {
+      const exited = new Promise((resolve) => backend.once('exit', resolve));
+      backend.kill('SIGKILL');
+      await exited;
     }
-    await rm(this.dir, { recursive: true, force: true });
+    await this.box.remove();
+  }
+
+  private async succeeded(args: string[]): Promise<string> {
+    const out = await this.swarmctl(args);
+    if (out.code !== 0) throw new Error(`swarmctl ${args[0]} failed (${out.code}): ${out.stderr}`);
+    return out.stdout;
   }
 }
 
@@ -257,13 +206,15 @@ export async function untilView(
   boundMs: number,
   what: string,
 ): Promise<NodesJson> {
-  const start = Date.now();
   let last: NodesJson | undefined;
-  while (Date.now() - start < boundMs) {
-    last = await observer.nodes();
-    if (check(last)) return last;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  const seen = last?.nodes.map((n) => [n.name, n.state, n.problem]);
-  throw new Error(`timed out after ${boundMs} ms waiting for ${what}; last view: ${JSON.stringify(seen)}`);
+  await waitUntil(
+    async () => {
+      last = await observer.nodes();
+      return check(last);
+    },
+    () => `${what}; last view: ${JSON.stringify(last?.nodes.map((n) => [n.name, n.state, n.problem]))}`,
+    boundMs,
+    100,
+  );
+  return last!;
 }

@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { chooseSandbox, type Sandbox, type SandboxMode } from '../../src/jobs/sandbox.js';
 import { runSteps } from '../../src/jobs/verify.js';
 import { repliesByModel } from '../fakes/scripted-replies.js';
-import { waitUntil } from '../integration/daemon/swarm-fixture.js';
+import { waitUntil } from '../helpers/wait.js';
 import { FIXED_DATE, makeRepo, type TinyRepo, wholeReply } from '../integration/jobs/tiny-repo.js';
 import { FAST, UnprivilegedNode } from './unprivileged-node.js';
 

@@ -5,13 +5,15 @@
 // test repositories owned by that user under /var/tmp (out of /tmp, which the sandbox covers
 // anyway, so what hides them is the sandbox's own rule), a scripted fake Ollama on loopback,
 // and swarmctl run as that user.
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { FakeOllama } from '../fakes/ollama.js';
 import { lastUserText } from '../fakes/scripted-replies.js';
-import { ensureBuilt, ROOT, SWARMCTL, SwarmdProcess, sleep } from '../integration/daemon/swarmd-process.js';
+import { type SwarmctlResult, swarmctl } from '../helpers/swarmctl.js';
+import { type Swarmd, startSwarmd } from '../helpers/swarmd.js';
+import { sleep } from '../helpers/wait.js';
 import { makeRepo, type TinyRepo } from '../integration/jobs/tiny-repo.js';
 
 /** The user every node of the suite runs as. */
@@ -49,7 +51,7 @@ export class UnprivilegedNode {
   readonly gatewayKey = `gateway-canary-${randomBytes(12).toString('hex')}`;
   readonly configFile = join(this.home, '.local', 'swarmd.yaml');
   readonly fake = new FakeOllama({ models: [{ name: FAST }], loaded: [{ name: FAST }] });
-  daemon: SwarmdProcess | null = null;
+  daemon: Swarmd | null = null;
   private readonly env: NodeJS.ProcessEnv;
   private readonly repos: TinyRepo[] = [];
 
@@ -69,7 +71,6 @@ export class UnprivilegedNode {
    */
   async start(jobs: Record<string, unknown>, path?: string): Promise<void> {
     if (path !== undefined) this.env.PATH = path;
-    ensureBuilt();
     const { url } = await this.fake.start();
     mkdirSync(dirname(this.configFile), { recursive: true });
     writeFileSync(
@@ -81,7 +82,7 @@ export class UnprivilegedNode {
       }),
     );
     this.chown(this.root);
-    this.daemon = new SwarmdProcess(
+    this.daemon = await startSwarmd(
       [
         '--config',
         this.configFile,
@@ -101,10 +102,8 @@ export class UnprivilegedNode {
         '--backend',
         url,
       ],
-      this.env,
-      this.user,
+      { env: this.env, as: this.user },
     );
-    await this.daemon.ready();
     for (let i = 0; i < 100; i++) {
       if ((await this.swarmctl(['models', '--json'])).stdout.includes(FAST)) return;
       await sleep(100);
@@ -113,20 +112,11 @@ export class UnprivilegedNode {
   }
 
   /** swarmctl as the node's user; never throws. */
-  swarmctl(
-    args: string[],
-    timeout = 120_000,
-  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-      execFile(
-        process.execPath,
-        [SWARMCTL, '--data-dir', this.dataDir, ...args],
-        { cwd: ROOT, env: this.env, timeout, maxBuffer: 20_000_000, ...this.user },
-        (error, stdout, stderr) => {
-          const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-          resolve({ code, stdout, stderr });
-        },
-      );
+  swarmctl(args: string[], timeout = 120_000): Promise<SwarmctlResult> {
+    return swarmctl(['--data-dir', this.dataDir, ...args], {
+      env: this.env,
+      timeoutMs: timeout,
+      as: this.user,
     });
   }
 

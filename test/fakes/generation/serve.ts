@@ -3,7 +3,7 @@
 // per-fake counters (`inflight`, `maxInflightSeen`) and request log current — including whether
 // the client disconnected before the end, which is how tests prove cancellation reaches a server.
 import type { ServerResponse } from 'node:http';
-import type { FakeRequest } from '../fake-server.js';
+import type { FakeRequest, Routes } from '../fake-server.js';
 import {
   countPromptTokens,
   type ErrorReply,
@@ -54,6 +54,15 @@ export interface GenerationHost {
   takeFailure(): GenerationScript['failWith'];
   begin(record: GenerationRecord): number;
   end(record: GenerationRecord): void;
+}
+
+/** The OpenAI generation routes (chat, completions, embeddings), served in `dialect()`. */
+export function openAiRoutes(host: GenerationHost, dialect: () => Dialect): Routes {
+  return {
+    'POST /v1/chat/completions': (req, res) => serveGeneration(host, req, res, 'chat', dialect()),
+    'POST /v1/completions': (req, res) => serveGeneration(host, req, res, 'completions', dialect()),
+    'POST /v1/embeddings': (req, res) => serveGeneration(host, req, res, 'embeddings', dialect()),
+  };
 }
 
 /** Serve one OpenAI generation request. */

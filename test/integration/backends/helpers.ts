@@ -21,20 +21,6 @@ export function useFakes(): <F extends FakeBackend<unknown>>(fake: F, port?: num
   };
 }
 
-/** Poll until check() passes (no throw) or the deadline passes, then rethrow its last failure. */
-export async function eventually(check: () => void, timeoutMs = 5000, stepMs = 25): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      check();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, stepMs));
-    }
-  }
-}
-
 /** A port nothing listens on: a server that was started and stopped. */
 export async function closedPortUrl(): Promise<string> {
   const { createServer } = await import('node:net');

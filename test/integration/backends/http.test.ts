@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { getJson, getText, postJson, requestText } from '../../../src/backends/http.js';
 import { BackendError, ErrorCodes } from '../../../src/errors.js';
 import { FakeOpenAi } from '../../fakes/openai.js';
+import { rejected } from '../../helpers/expect-error.js';
 import { closedPortUrl } from './helpers.js';
 
 let server: Server | null = null;
@@ -101,7 +102,7 @@ describe('backend http helper', () => {
     const controller = new AbortController();
     const reason = new Error('shutting down');
     setTimeout(() => controller.abort(reason), 50);
-    const outcome = await getText(`${url}/x`, { timeoutMs: 5000, signal: controller.signal }).catch((e) => e);
+    const outcome = await rejected(getText(`${url}/x`, { timeoutMs: 5000, signal: controller.signal }));
     expect(outcome).toBe(reason);
     expect(outcome).not.toBeInstanceOf(BackendError);
   });

@@ -8,6 +8,7 @@ import type { JsonObject } from '../../../src/inference/types.js';
 import { FakeLlamaCpp } from '../../fakes/llamacpp.js';
 import { FakeOllama } from '../../fakes/ollama.js';
 import { FakeVllm } from '../../fakes/vllm.js';
+import { rejected } from '../../helpers/expect-error.js';
 import { useFakes } from './helpers.js';
 
 const start = useFakes();
@@ -16,14 +17,13 @@ afterAll(() => closeInvokeAgents());
 const messages = [{ role: 'user', content: 'write a long story' }];
 const LONG = Array.from({ length: 200 }, (_, i) => `word${i}`).join(' ');
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
-}
+/** One non-streaming chat request to `target`. */
+const chatOnce = (target: InvokeTarget) =>
+  invokeBackend(
+    target,
+    { kind: 'chat', body: { messages }, stream: false },
+    { signal: new AbortController().signal },
+  );
 
 describe('aborting a request', () => {
   it('mid-stream: rejects with AbortError at once and the server sees its client leave', async () => {
@@ -42,7 +42,7 @@ describe('aborting a request', () => {
         },
       },
     );
-    const err = await rejection(pending);
+    const err = await rejected(pending);
     expect((err as Error).name).toBe('AbortError');
     expect(chunks).toHaveLength(3);
     await expect.poll(() => fake.generations[0]?.aborted, { timeout: 1000 }).toBe(true);
@@ -62,7 +62,7 @@ describe('aborting a request', () => {
     );
     await expect.poll(() => fake.inflight).toBe(1);
     controller.abort();
-    expect(((await rejection(pending)) as Error).name).toBe('AbortError');
+    expect(((await rejected(pending)) as Error).name).toBe('AbortError');
     await expect.poll(() => fake.generations[0]?.aborted, { timeout: 1000 }).toBe(true);
   });
 
@@ -71,7 +71,7 @@ describe('aborting a request', () => {
     const controller = new AbortController();
     const reason = new DOMException('client went away', 'AbortError');
     controller.abort(reason);
-    const err = await rejection(
+    const err = await rejected(
       invokeBackend(
         { kind: 'vllm', baseUrl: fake.url, model: 'm' },
         { kind: 'chat', body: { messages }, stream: true },
@@ -86,7 +86,7 @@ describe('aborting a request', () => {
     const fake = await start(new FakeLlamaCpp());
     fake.behave({ reply: LONG, tokenDelayMs: 5 });
     const boom = new Error('gateway client disconnected');
-    const err = await rejection(
+    const err = await rejected(
       invokeBackend(
         { kind: 'llamacpp', baseUrl: fake.url, model: 'm' },
         { kind: 'chat', body: { messages }, stream: true },
@@ -171,14 +171,8 @@ describe('connection reuse', () => {
     const { port } = server.address() as AddressInfo;
     try {
       const target: InvokeTarget = { kind: 'openai', baseUrl: `http://127.0.0.1:${port}`, model: 'm' };
-      const once = () =>
-        invokeBackend(
-          target,
-          { kind: 'chat', body: { messages }, stream: false },
-          { signal: new AbortController().signal },
-        );
-      await once();
-      await expect(once()).resolves.toMatchObject({ finishReason: 'stop' });
+      await chatOnce(target);
+      await expect(chatOnce(target)).resolves.toMatchObject({ finishReason: 'stop' });
       expect(accepted).toBe(2);
     } finally {
       closeInvokeAgents();
@@ -189,15 +183,9 @@ describe('connection reuse', () => {
   it('survives the server restarting between requests', async () => {
     const fake = await start(new FakeVllm());
     const target: InvokeTarget = { kind: 'vllm', baseUrl: fake.url, model: 'm' };
-    const once = () =>
-      invokeBackend(
-        target,
-        { kind: 'chat', body: { messages }, stream: false },
-        { signal: new AbortController().signal },
-      );
-    await once();
+    await chatOnce(target);
     await fake.stop();
     await fake.start();
-    await expect(once()).resolves.toMatchObject({ finishReason: 'stop' });
+    await expect(chatOnce(target)).resolves.toMatchObject({ finishReason: 'stop' });
   });
 });

@@ -14,6 +14,7 @@ import { FakeLmStudio } from '../../fakes/lmstudio.js';
 import { FakeOllama } from '../../fakes/ollama.js';
 import { FakeOpenAi } from '../../fakes/openai.js';
 import { FakeVllm } from '../../fakes/vllm.js';
+import { rejected } from '../../helpers/expect-error.js';
 import { closedPortUrl, useFakes } from './helpers.js';
 
 const start = useFakes();
@@ -34,17 +35,15 @@ async function failing(
   timeoutMs = 5000,
 ): Promise<Outcome> {
   const chunks: JsonObject[] = [];
-  try {
-    await invokeBackend(
+  const err = await rejected(
+    invokeBackend(
       target,
       { kind: 'chat', body: { messages, ...extra }, stream },
       { signal: new AbortController().signal, onChunk: (c) => chunks.push(c), timeoutMs },
-    );
-  } catch (err) {
-    expect(err).toBeInstanceOf(BackendInvokeError);
-    return { err: err as BackendInvokeError, chunks };
-  }
-  throw new Error('expected invokeBackend to reject');
+    ),
+    BackendInvokeError,
+  );
+  return { err, chunks };
 }
 
 const brief = (e: BackendInvokeError) => ({ code: e.code, retryable: e.retryable });

@@ -10,7 +10,8 @@ import { FakeLlamaCpp } from '../../fakes/llamacpp.js';
 import { FakeOllama } from '../../fakes/ollama.js';
 import { FakeOpenAi } from '../../fakes/openai.js';
 import { FakeVllm } from '../../fakes/vllm.js';
-import { closedPortUrl, eventually, useFakes } from './helpers.js';
+import { eventually } from '../../helpers/wait.js';
+import { closedPortUrl, useFakes } from './helpers.js';
 
 const start = useFakes();
 const INTERVAL = 200;

@@ -1,14 +1,13 @@
 // swarmctl init / join / token as real child processes on temp data dirs: no daemon anywhere.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOrCreateNodeId } from '../../../src/node/identity.js';
 import { loadCredentials } from '../../../src/security/store.js';
+import { ensureBuilt } from '../../helpers/build.js';
+import { swarmctl } from '../../helpers/swarmctl.js';
 
-const root = fileURLToPath(new URL('../../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'swarmctl-membership-it-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -21,32 +20,7 @@ const env = {
 };
 const TOKEN_LINE = /^swarmd1_[A-Za-z0-9_-]+$/;
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function swarmctl(args: string[], stdin?: string): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/bin/swarmctl.ts', ...args], {
-      cwd: root,
-      env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin ?? '');
-  });
-}
+beforeAll(() => ensureBuilt(), 120_000);
 
 async function swarmIdOf(dataDir: string): Promise<string | undefined> {
   return (await loadCredentials(dataDir, await loadOrCreateNodeId(dataDir)))?.swarmId;
@@ -58,7 +32,7 @@ describe('swarmctl membership commands (real processes, no daemon)', () => {
   let token = '';
 
   it('init prints exactly one token line on stdout and writes 0600 files', async () => {
-    const result = await swarmctl(['--data-dir', first, 'init']);
+    const result = await swarmctl(['--data-dir', first, 'init'], { env });
     expect(result.code, result.stderr).toBe(0);
     const lines = result.stdout.split('\n');
     expect(lines).toHaveLength(2);
@@ -73,14 +47,14 @@ describe('swarmctl membership commands (real processes, no daemon)', () => {
   });
 
   it('token prints the same token', async () => {
-    const result = await swarmctl(['--data-dir', first, 'token']);
+    const result = await swarmctl(['--data-dir', first, 'token'], { env });
     expect(result).toStrictEqual({ code: 0, stdout: `${token}\n`, stderr: '' });
-    const json = await swarmctl(['--data-dir', first, 'token', '--json']);
+    const json = await swarmctl(['--data-dir', first, 'token', '--json'], { env });
     expect(JSON.parse(json.stdout)).toStrictEqual({ token });
   });
 
   it('join on a second data dir makes it a member of the same swarm', async () => {
-    const result = await swarmctl(['--data-dir', second, 'join', token]);
+    const result = await swarmctl(['--data-dir', second, 'join', token], { env });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`^joined swarm ${await swarmIdOf(first)} \\(epoch 1, `));
     expect(await swarmIdOf(second)).toBe(await swarmIdOf(first));
@@ -91,7 +65,7 @@ describe('swarmctl membership commands (real processes, no daemon)', () => {
 
   it('join - reads the token from stdin', async () => {
     const third = join(dir, 'third');
-    const result = await swarmctl(['--data-dir', third, 'join', '-', '--json'], `${token}\n`);
+    const result = await swarmctl(['--data-dir', third, 'join', '-', '--json'], { env, input: `${token}\n` });
     expect(result.code, result.stderr).toBe(0);
     const data = JSON.parse(result.stdout);
     expect(data).toStrictEqual({ swarm: await swarmIdOf(first), fingerprint: expect.any(String), epoch: 1 });
@@ -99,25 +73,25 @@ describe('swarmctl membership commands (real processes, no daemon)', () => {
   });
 
   it('join with garbage exits 2 with SWARM_ERR_SECURITY_TOKEN_INVALID', async () => {
-    const result = await swarmctl(['--data-dir', join(dir, 'garbage'), 'join', 'garbage', '--json']);
+    const result = await swarmctl(['--data-dir', join(dir, 'garbage'), 'join', 'garbage', '--json'], { env });
     expect(result.code).toBe(2);
     expect(JSON.parse(result.stdout).error.code).toBe('SWARM_ERR_SECURITY_TOKEN_INVALID');
     expect(result.stderr).toMatch(/^swarmctl: join token /);
     // A damaged token (one character changed) is named as such.
     const i = token.length - 10;
     const damaged = token.slice(0, i) + (token[i] === 'A' ? 'B' : 'A') + token.slice(i + 1);
-    const bad = await swarmctl(['--data-dir', join(dir, 'damaged'), 'join', damaged]);
+    const bad = await swarmctl(['--data-dir', join(dir, 'damaged'), 'join', damaged], { env });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('damaged');
     expect(bad.stderr).not.toContain(damaged);
   });
 
   it('init twice exits 2 (already a member) unless --force', async () => {
-    const again = await swarmctl(['--data-dir', first, 'init', '--json']);
+    const again = await swarmctl(['--data-dir', first, 'init', '--json'], { env });
     expect(again.code).toBe(2);
     expect(JSON.parse(again.stdout).error.code).toBe('SWARM_ERR_SECURITY_ALREADY_MEMBER');
     const before = await swarmIdOf(first);
-    const forced = await swarmctl(['--data-dir', first, 'init', '--force']);
+    const forced = await swarmctl(['--data-dir', first, 'init', '--force'], { env });
     expect(forced.code, forced.stderr).toBe(0);
     expect(forced.stdout.trim()).toMatch(TOKEN_LINE);
     expect(forced.stdout.trim()).not.toBe(token);
@@ -125,13 +99,13 @@ describe('swarmctl membership commands (real processes, no daemon)', () => {
   });
 
   it('token on an unpaired data dir exits 2 with SWARM_ERR_SECURITY_UNPAIRED', async () => {
-    const result = await swarmctl(['--data-dir', join(dir, 'empty'), 'token', '--json']);
+    const result = await swarmctl(['--data-dir', join(dir, 'empty'), 'token', '--json'], { env });
     expect(result.code).toBe(2);
     expect(JSON.parse(result.stdout).error.code).toBe('SWARM_ERR_SECURITY_UNPAIRED');
   });
 
   it('without --data-dir uses the data dir of the config', async () => {
-    const result = await swarmctl(['init']);
+    const result = await swarmctl(['init'], { env });
     expect(result.code, result.stderr).toBe(0);
     expect(statSync(join(dir, 'state', 'swarmd', 'swarm', 'credentials.json')).isFile()).toBe(true);
   });
@@ -144,7 +118,9 @@ describe('swarmctl join with shell metacharacters in the token', () => {
     ['backticks', (canary: string) => `\`touch ${canary}\``],
   ])('%s is refused as a bad token and runs nothing', async (_what, token) => {
     const canary = join(dir, `canary-${Math.random().toString(36).slice(2)}`);
-    const result = await swarmctl(['--data-dir', join(dir, 'meta'), '--json', 'join', token(canary)]);
+    const result = await swarmctl(['--data-dir', join(dir, 'meta'), '--json', 'join', token(canary)], {
+      env,
+    });
     expect(result.code).toBe(2);
     expect(JSON.parse(result.stdout).error.code).toBe('SWARM_ERR_SECURITY_TOKEN_INVALID');
     expect(() => statSync(canary)).toThrow();

@@ -1,14 +1,14 @@
 // swarmctl as a real child process against a real grpc-js SwarmControl server on a Unix socket.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodesJson } from '../../../src/cli/json.js';
 import { loadServices } from '../../../src/rpc/proto.js';
 import type { RekeyReport, RemoveNodeRequest } from '../../../src/rpc/wire.js';
+import { ensureBuilt } from '../../helpers/build.js';
+import { swarmctl } from '../../helpers/swarmctl.js';
 import {
   doctorReply,
   listModelsReply,
@@ -18,7 +18,6 @@ import {
   statusReply,
 } from '../../unit/cli/fixtures.js';
 
-const root = fileURLToPath(new URL('../../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'swarmctl-it-'));
 const socket = join(dir, 'control.sock');
 /** No config file and the default data dir under the temp dir. */
@@ -33,6 +32,7 @@ let server: grpc.Server;
 const removeRequests: string[] = [];
 
 beforeAll(async () => {
+  await ensureBuilt();
   server = new grpc.Server();
   const reply =
     (value: unknown): grpc.handleUnaryCall<unknown, unknown> =>
@@ -71,29 +71,9 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function swarmctl(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/bin/swarmctl.ts', ...args], {
-      cwd: root,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 describe('swarmctl against a real control socket', () => {
   it('nodes --json prints the documented shape from the real wire', async () => {
-    const result = await swarmctl(['--socket', socket, 'nodes', '--json']);
+    const result = await swarmctl(['--socket', socket, 'nodes', '--json'], { env });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const data = JSON.parse(result.stdout) as NodesJson;
@@ -124,7 +104,7 @@ describe('swarmctl against a real control socket', () => {
   });
 
   it('nodes prints a table with every node name', async () => {
-    const result = await swarmctl(['--socket', socket, 'nodes']);
+    const result = await swarmctl(['--socket', socket, 'nodes'], { env });
     expect(result.code).toBe(0);
     for (const name of ['atlas *', 'boreas', 'cronos', 'delta', 'echo', 'foxtrot', 'golf']) {
       expect(result.stdout).toContain(name);
@@ -133,22 +113,22 @@ describe('swarmctl against a real control socket', () => {
   });
 
   it('models, status and doctor answer over the socket', async () => {
-    const models = await swarmctl(['--socket', socket, 'models', '--json']);
+    const models = await swarmctl(['--socket', socket, 'models', '--json'], { env });
     expect(JSON.parse(models.stdout).models.map((m: { id: string }) => m.id)).toEqual([
       'llama-3.3-70b',
       'qwen3:8b',
     ]);
-    const status = await swarmctl(['--socket', socket, 'status']);
+    const status = await swarmctl(['--socket', socket, 'status'], { env });
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/^name:\s+atlas$/m);
-    const doctor = await swarmctl(['--socket', socket, 'doctor']);
+    const doctor = await swarmctl(['--socket', socket, 'doctor'], { env });
     expect(doctor.code).toBe(1);
     expect(doctor.stdout).toContain('[FAIL] backends');
   });
 
   it('exits 3 and names the socket when nothing is there', async () => {
     const missing = join(dir, 'nobody.sock');
-    const result = await swarmctl(['--socket', missing, 'nodes']);
+    const result = await swarmctl(['--socket', missing, 'nodes'], { env });
     expect(result.code).toBe(3);
     expect(result.stderr).toContain(missing);
     expect(result.stderr).toMatch(/^swarmctl: /);
@@ -156,26 +136,26 @@ describe('swarmctl against a real control socket', () => {
   });
 
   it('uses <dataDir>/control.sock when no --socket is given', async () => {
-    const result = await swarmctl(['status', '--json']);
+    const result = await swarmctl(['status', '--json'], { env });
     expect(result.code).toBe(3);
     expect(result.stderr).toContain(join(dir, 'state', 'swarmd', 'control.sock'));
     expect(JSON.parse(result.stdout).error.code).toBe('SWARM_ERR_CONTROL_UNREACHABLE');
   });
 
   it('nodes --json carries the swarm fields from the real wire', async () => {
-    const result = await swarmctl(['--socket', socket, 'nodes', '--json']);
+    const result = await swarmctl(['--socket', socket, 'nodes', '--json'], { env });
     const data = JSON.parse(result.stdout) as NodesJson;
     expect(data).toMatchObject({ paired: true, swarm: '3fa2c1d0', epoch: 1, visible: [] });
   });
 
   it('remove sends the node over the socket, prints the report and exits 1 when a member missed it', async () => {
-    const result = await swarmctl(['--socket', socket, 'remove', 'boreas']);
+    const result = await swarmctl(['--socket', socket, 'remove', 'boreas'], { env });
     expect(removeRequests).toContain('boreas');
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('Removed boreas (n-boreas) from the swarm for good');
     expect(result.stdout).toContain('epoch 4, fingerprint c0ffee12');
     expect(result.stdout).toContain('cronos (n-cronos): on it run `swarmctl join <token>`');
-    const json = await swarmctl(['--socket', socket, 'remove', 'n-boreas', '--json']);
+    const json = await swarmctl(['--socket', socket, 'remove', 'n-boreas', '--json'], { env });
     expect(json.code).toBe(1);
     expect(JSON.parse(json.stdout)).toStrictEqual({
       epoch: 4,
@@ -187,22 +167,22 @@ describe('swarmctl against a real control socket', () => {
   });
 
   it('remove of an unknown node exits 2 with the daemon reason and code', async () => {
-    const result = await swarmctl(['--socket', socket, 'remove', 'zulu', '--json']);
+    const result = await swarmctl(['--socket', socket, 'remove', 'zulu', '--json'], { env });
     expect(result.code).toBe(2);
     expect(result.stderr).toBe('swarmctl: no node "zulu" in this swarm\n');
     expect(JSON.parse(result.stdout).error.code).toBe('SWARM_ERR_NODE_NOT_FOUND');
   });
 
   it('rotate prints the report and exits 0 when nobody missed it', async () => {
-    const result = await swarmctl(['--socket', socket, 'rotate']);
+    const result = await swarmctl(['--socket', socket, 'rotate'], { env });
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Rotated the swarm credentials: epoch 5, fingerprint abad1dea.');
-    const json = await swarmctl(['--socket', socket, 'rotate', '--json']);
+    const json = await swarmctl(['--socket', socket, 'rotate', '--json'], { env });
     expect(JSON.parse(json.stdout)).toMatchObject({ epoch: 5, missed: [], removed: null });
   });
 
   it('exits 2 on an unknown command', async () => {
-    const result = await swarmctl(['--socket', socket, 'frobnicate']);
+    const result = await swarmctl(['--socket', socket, 'frobnicate'], { env });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("unknown command 'frobnicate'");
   });

@@ -10,6 +10,7 @@ import { ControlServer } from '../../../src/control/server.js';
 import { ErrorCodes, SwarmError } from '../../../src/errors.js';
 import type { UsageRowMessage, UsageRowsRequest } from '../../../src/rpc/wire.js';
 import { createLogger } from '../../../src/util/logger.js';
+import { waitUntil } from '../../helpers/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'swarmctl-rows-'));
 const socket = join(dir, 'control.sock');
@@ -81,10 +82,9 @@ describe('UsageRows over the control socket', () => {
     for await (const _line of client.usageRows({ sinceMs: 0 })) {
       if (++n === 10) break;
     }
-    const deadline = Date.now() + 2_000;
-    while (!produced.finished && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    client.close();
-    expect(produced.finished).toBe(true);
+    await waitUntil(() => produced.finished, 'the producer to finish', 2_000, 20).finally(() =>
+      client.close(),
+    );
     expect(produced.count).toBeLessThan(ROWS);
   });
 

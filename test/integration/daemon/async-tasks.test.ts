@@ -3,20 +3,15 @@
 // coordinator killed with SIGKILL mid-task resumes every accepted task when it starts again.
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeOllama } from '../../fakes/ollama.js';
-import { gatewayUrl, waitUntil } from './swarm-fixture.js';
-import {
-  createSandbox,
-  ensureBuilt,
-  killAll,
-  loopbackFlags,
-  type Sandbox,
-  SwarmdProcess,
-} from './swarmd-process.js';
+import { startInBox } from '../../helpers/loopback-swarm.js';
+import { createSandbox, type Sandbox } from '../../helpers/sandbox.js';
+import { killAllSwarmd, type Swarmd } from '../../helpers/swarmd.js';
+import { waitUntil } from '../../helpers/wait.js';
 
 const MODEL = 'qwen3:8b';
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
-  await killAll();
+  await killAllSwarmd();
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
@@ -31,17 +26,12 @@ interface TaskObject {
   error: { code: string | null; swarm_code: string } | null;
 }
 
-async function startNode(sandbox: Sandbox, fakeUrl: string): Promise<{ daemon: SwarmdProcess; url: string }> {
-  const daemon = new SwarmdProcess(
-    [...loopbackFlags(sandbox), '--name', 'solo', '--backend', fakeUrl],
-    sandbox.env,
-  );
-  await daemon.ready();
-  return { daemon, url: gatewayUrl(daemon) };
+async function startNode(sandbox: Sandbox, fakeUrl: string): Promise<{ daemon: Swarmd; url: string }> {
+  const daemon = await startInBox(sandbox, ['--name', 'solo', '--backend', fakeUrl]);
+  return { daemon, url: daemon.gatewayUrl() };
 }
 
 async function setup() {
-  ensureBuilt();
   const sandbox = await createSandbox();
   const fake = new FakeOllama({ models: [{ name: MODEL }], loaded: [{ name: MODEL }] });
   const { url: fakeUrl } = await fake.start();
@@ -139,14 +129,11 @@ describe('async tasks', () => {
         for (const id of ids) tasks.set(id, await getTask(restarted.url, id));
         return [...tasks.values()].every((task) => task.status === 'completed');
       },
-      'every accepted task to complete after the restart',
+      () =>
+        `every accepted task to complete after the restart: ${JSON.stringify([...tasks.values()].map((t) => [t.status, t.error]))}`,
       30_000,
       250,
-    ).catch((err: unknown) => {
-      throw new Error(
-        `${(err as Error).message}: ${JSON.stringify([...tasks.values()].map((t) => [t.status, t.error]))}`,
-      );
-    });
+    );
     for (const task of tasks.values()) expect(task.result?.choices[0]?.message.content).toBe('survived');
     // Every task reached the backend to completion, the ones cut off by the kill included.
     for (const id of ids) expect(fake.generations.some((g) => g.requestId === id && g.completed)).toBe(true);

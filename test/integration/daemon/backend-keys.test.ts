@@ -8,16 +8,10 @@ import { loadOrCreateNodeId } from '../../../src/node/identity.js';
 import { initSwarm } from '../../../src/security/store.js';
 import { FakeLlamaCpp } from '../../fakes/llamacpp.js';
 import { FakeOpenAi } from '../../fakes/openai.js';
-import { controlSocket, gatewayUrl, waitUntil, writeConfig } from './swarm-fixture.js';
-import {
-  createSandbox,
-  ensureBuilt,
-  killAll,
-  loopbackFlags,
-  type Sandbox,
-  SwarmdProcess,
-  swarmctl,
-} from './swarmd-process.js';
+import { startInBox } from '../../helpers/loopback-swarm.js';
+import { createSandbox, type Sandbox, writeConfig } from '../../helpers/sandbox.js';
+import { killAllSwarmd, type Swarmd } from '../../helpers/swarmd.js';
+import { waitUntil } from '../../helpers/wait.js';
 
 const OPENAI_KEY = 'sk-backend-openai-5f1c2e9a7b';
 const LLAMA_KEY = 'sk-backend-llama-0d8e4a6c31';
@@ -25,13 +19,12 @@ const OPENAI_MODEL = 'keyed-chat';
 const ROUTER_MODEL = 'ggml-org/keyed-router-GGUF:Q4_K_M';
 
 let box: Sandbox;
-let daemon: SwarmdProcess;
+let daemon: Swarmd;
 let openai: FakeOpenAi;
 let llama: FakeLlamaCpp;
 let client: OpenAI;
 
 beforeAll(async () => {
-  ensureBuilt();
   box = await createSandbox();
   await initSwarm(box.dataDir, await loadOrCreateNodeId(box.dataDir));
   openai = new FakeOpenAi({ apiKey: OPENAI_KEY, models: [{ id: OPENAI_MODEL }] });
@@ -51,18 +44,17 @@ beforeAll(async () => {
   });
   box.env.TEST_OPENAI_BACKEND_KEY = OPENAI_KEY;
   box.env.TEST_LLAMA_BACKEND_KEY = LLAMA_KEY;
-  daemon = new SwarmdProcess([...loopbackFlags(box), '--config', config], box.env);
-  await daemon.ready();
-  client = new OpenAI({ baseURL: gatewayUrl(daemon), apiKey: 'unused', maxRetries: 0 });
+  daemon = await startInBox(box, ['--config', config]);
+  client = new OpenAI({ baseURL: daemon.gatewayUrl(), apiKey: 'unused', maxRetries: 0 });
   // Both servers are probed with their keys, so both models are offered.
   await waitUntil(async () => {
-    const out = await swarmctl(controlSocket(box), ['models', '--json']);
+    const out = await box.swarmctl(['models', '--json']);
     return out.stdout.includes(OPENAI_MODEL) && out.stdout.includes(ROUTER_MODEL);
   }, 'both keyed backends to list their models');
 }, 60_000);
 
 afterAll(async () => {
-  await killAll();
+  await killAllSwarmd();
   await openai?.stop();
   await llama?.stop();
   await box?.remove();
@@ -89,7 +81,7 @@ describe('backends that want an API key', () => {
   });
 
   it('pause --unload unloads the keyed llama.cpp router with its key', async () => {
-    const paused = await swarmctl(controlSocket(box), ['pause', '--unload', '--grace', '0s', '--json']);
+    const paused = await box.swarmctl(['pause', '--unload', '--grace', '0s', '--json']);
     expect(paused.stderr).toBe('');
     expect(paused.code).toBe(0);
     const report = JSON.parse(paused.stdout) as {
@@ -102,13 +94,13 @@ describe('backends that want an API key', () => {
     const unloads = llama.requests.filter((r) => r.method === 'POST' && r.path === '/models/unload');
     expect(unloads.map((r) => r.headers.authorization)).toEqual([`Bearer ${LLAMA_KEY}`]);
     expect(llama.state.router).toEqual([{ id: ROUTER_MODEL, status: 'unloaded' }]);
-    await swarmctl(controlSocket(box), ['resume']);
+    await box.swarmctl(['resume']);
   });
 
   it('the keys show nowhere: status, nodes, models, the log', async () => {
     const seen = [daemon.stdout, daemon.stderr];
     for (const command of ['status', 'nodes', 'models']) {
-      const out = await swarmctl(controlSocket(box), [command, '--json']);
+      const out = await box.swarmctl([command, '--json']);
       expect(out.code).toBe(0);
       seen.push(out.stdout, out.stderr);
     }

@@ -11,7 +11,7 @@ import { chmod, chown, mkdir, readFile, rename, writeFile } from 'node:fs/promis
 import { createServer, connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { DoctorJson, NodesJson, StatusJson } from '../../../src/cli/json.js';
 import { loadOrCreateNodeId } from '../../../src/node/identity.js';
 import { REFUSAL_LOG_LINES } from '../../../src/rpc/peer-server.js';
@@ -19,30 +19,16 @@ import { coordinationClient } from '../../../src/rpc/proto.js';
 import type { Credentials } from '../../../src/security/credentials.js';
 import { clientCredentials, peerChannelOptions } from '../../../src/security/grpc-credentials.js';
 import { initSwarm, joinSwarm } from '../../../src/security/store.js';
-import {
-  createSandbox,
-  ensureBuilt,
-  killAll,
-  loopbackFlags,
-  type Sandbox,
-  SwarmdProcess,
-  sleep,
-  swarmctl,
-  WARN,
-} from './swarmd-process.js';
+import { startInBox } from '../../helpers/loopback-swarm.js';
+import { createSandbox, loopbackFlags, type Sandbox } from '../../helpers/sandbox.js';
+import { killAllSwarmd, type Swarmd, spawnSwarmd, WARN } from '../../helpers/swarmd.js';
+import { sleep, waitUntil } from '../../helpers/wait.js';
+import { wireHeartbeat, wireNodeInfo } from '../../helpers/wire.js';
 
 const sandboxes: Sandbox[] = [];
 
 /** A uid nobody on a test machine runs as: the "other user" of the data dir tests. */
 const OTHER_UID = 54_321;
-
-async function waitFor(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await sleep(50);
-  }
-}
 
 async function sandbox(): Promise<Sandbox> {
   const box = await createSandbox();
@@ -50,32 +36,19 @@ async function sandbox(): Promise<Sandbox> {
   return box;
 }
 
-beforeAll(() => ensureBuilt(), 120_000);
-
 afterEach(async () => {
-  await killAll();
+  await killAllSwarmd();
   await Promise.all(sandboxes.splice(0).map((box) => box.remove()));
 });
 
-/** Start a loopback daemon and wait until it is ready. */
-async function startDaemon(box: Sandbox, extra: string[] = []): Promise<SwarmdProcess> {
-  const daemon = new SwarmdProcess([...loopbackFlags(box), ...extra], box.env);
-  await daemon.ready();
-  return daemon;
-}
-
-function socketOf(box: Sandbox): string {
-  return join(box.dataDir, 'control.sock');
-}
-
 async function status(box: Sandbox): Promise<StatusJson> {
-  const result = await swarmctl(socketOf(box), ['status', '--json']);
+  const result = await box.swarmctl(['status', '--json']);
   expect(result.code, result.stderr).toBe(0);
   return JSON.parse(result.stdout) as StatusJson;
 }
 
 /** A fatal start-up error: exit 2 within a few seconds, the code on stderr, no stack trace. */
-async function expectFatal(daemon: SwarmdProcess, code: string): Promise<string> {
+async function expectFatal(daemon: Swarmd, code: string): Promise<string> {
   const exit = await daemon.exit();
   expect(exit.code, daemon.stderr).toBe(2);
   expect(exit.ms).toBeLessThan(5_000);
@@ -107,6 +80,19 @@ async function member(box: Sandbox, token: string): Promise<Credentials> {
   return joinSwarm(dir, await loadOrCreateNodeId(dir), token);
 }
 
+/**
+ * A daemon in a new swarm (started with `flags`), and another member of that swarm with an
+ * mTLS client of its peer port, so calls get past mTLS to the checks under test.
+ */
+async function daemonAndMember(flags: string[] = []) {
+  const box = await sandbox();
+  const { id: serverId, token } = await pair(box);
+  const peer = await member(box, token);
+  const daemon = await startInBox(box, flags);
+  const { peerPort } = await status(box);
+  return { box, daemon, peer, peerPort, client: peerClient(peerPort, peer, serverId) };
+}
+
 /** A gRPC client of the peer service: mTLS as `creds` (a member), or plaintext (a stranger). */
 function peerClient(port: number, creds: Credentials | null, serverId?: string): grpc.Client {
   const Client = coordinationClient();
@@ -124,21 +110,14 @@ function registerNode(client: grpc.Client, request: unknown): Promise<grpc.Servi
 
 /** A NodeInfo that is valid in every field, speaking protocol `major.minor`. */
 function nodeInfo(id: string, major: number, minor: number) {
-  return {
+  return wireNodeInfo({
     id,
     name: 'from-the-future',
     endpoints: ['127.0.0.1:1'],
     protocol: { major, minor },
     incarnation: Date.now(),
-    activity: 'ACTIVITY_ACTIVE',
-    gpus: [],
-    backends: [],
-    system: null,
     softwareVersion: '9.0.0',
-    inflight: 0,
-    generation: 1,
-    activityReason: '',
-  };
+  });
 }
 
 /** A TCP port on loopback that nothing listens on (bound once by us, then closed). */
@@ -203,14 +182,16 @@ describe('a malformed config stops swarmd with exit 2 and names the option', () 
     const file = join(box.dir, 'config.yaml');
     await writeFile(file, yaml);
     // No --port flag here: a flag would override the file's peer.port.
-    const daemon = new SwarmdProcess(['--config', file, ...loopbackFlags(box, { port: false })], box.env);
+    const daemon = await spawnSwarmd(['--config', file, ...loopbackFlags(box, { port: false })], {
+      env: box.env,
+    });
     const stderr = await expectFatal(daemon, code);
     expect(stderr).toContain(names ?? file);
   });
 
   it('names the flag when the bad value comes from a flag', async () => {
     const box = await sandbox();
-    const daemon = new SwarmdProcess([...loopbackFlags(box), '--port', '70000'], box.env);
+    const daemon = await spawnSwarmd([...loopbackFlags(box), '--port', '70000'], { env: box.env });
     const stderr = await expectFatal(daemon, 'SWARM_ERR_CONFIG_INVALID');
     expect(stderr).toContain('peer.port');
     expect(stderr).toContain('--port');
@@ -223,7 +204,7 @@ describe('the data dir', () => {
     await mkdir(box.dataDir, { recursive: true });
     const idFile = join(box.dataDir, 'node-id');
     await writeFile(idFile, 'this is not a node id\n');
-    const daemon = new SwarmdProcess(loopbackFlags(box), box.env);
+    const daemon = await spawnSwarmd(loopbackFlags(box), { env: box.env });
     await expectFatal(daemon, 'SWARM_ERR_NODE_ID_CORRUPT');
     expect(await readFile(idFile, 'utf8')).toBe('this is not a node id\n');
   });
@@ -232,23 +213,23 @@ describe('the data dir', () => {
     const box = await sandbox();
     await mkdir(box.dataDir, { recursive: true, mode: 0o700 });
     await chown(box.dataDir, OTHER_UID, OTHER_UID);
-    const planted = new SwarmdProcess(loopbackFlags(box), box.env);
+    const planted = await spawnSwarmd(loopbackFlags(box), { env: box.env });
     const stderr = await expectFatal(planted, 'SWARM_ERR_SECURITY_DATA_DIR_UNSAFE');
     expect(stderr).toContain(`belongs to uid ${OTHER_UID}`);
     expect(existsSync(join(box.dataDir, 'node-id'))).toBe(false);
 
     await chown(box.dataDir, process.getuid!(), process.getgid!());
     await chmod(box.dataDir, 0o777);
-    const open = new SwarmdProcess(loopbackFlags(box), box.env);
+    const open = await spawnSwarmd(loopbackFlags(box), { env: box.env });
     expect(await expectFatal(open, 'SWARM_ERR_SECURITY_DATA_DIR_UNSAFE')).toMatch(/writable by other users/);
   });
 
   it('a credentials file swapped in by another user is refused by the running daemon, which keeps its swarm', async () => {
     const box = await sandbox();
     await initSwarm(box.dataDir, await loadOrCreateNodeId(box.dataDir));
-    const daemon = await startDaemon(box);
+    const daemon = await startInBox(box);
     const swarmOf = async () =>
-      (JSON.parse((await swarmctl(socketOf(box), ['nodes', '--json'])).stdout) as NodesJson).swarm;
+      (JSON.parse((await box.swarmctl(['nodes', '--json'])).stdout) as NodesJson).swarm;
     const before = await swarmOf();
     expect(before).toBeTruthy();
     // Another swarm's credentials, owned by another uid, renamed over ours (what an attacker
@@ -259,21 +240,26 @@ describe('the data dir', () => {
     const foreign = join(other.dataDir, 'swarm', 'credentials.json');
     await chown(foreign, OTHER_UID, OTHER_UID);
     await rename(foreign, join(box.dataDir, 'swarm', 'credentials.json'));
-    await waitFor(() => daemon.logs().some((line) => /refuses to use it/.test(String(line['err'] ?? ''))));
+    await waitUntil(
+      () => daemon.logs().some((line) => /refuses to use it/.test(String(line['err'] ?? ''))),
+      'the daemon to refuse the swapped credentials',
+      10_000,
+      50,
+    );
     expect(await swarmOf()).toBe(before);
     expect(daemon.running).toBe(true);
   });
 
   it('a second daemon on the same data dir exits with SWARM_ERR_CONTROL_SOCKET_BUSY; the first keeps serving', async () => {
     const box = await sandbox();
-    const first = await startDaemon(box);
+    const first = await startInBox(box);
     const before = await status(box);
 
-    const second = new SwarmdProcess(loopbackFlags(box), box.env);
+    const second = await spawnSwarmd(loopbackFlags(box), { env: box.env });
     await expectFatal(second, 'SWARM_ERR_CONTROL_SOCKET_BUSY');
 
     expect(first.running).toBe(true);
-    expect(existsSync(socketOf(box))).toBe(true);
+    expect(existsSync(box.socket)).toBe(true);
     const after = await status(box);
     expect(after.node.id).toBe(before.node.id);
     expect(after.peerPort).toBe(before.peerPort);
@@ -285,7 +271,7 @@ describe('an unreachable static peer', () => {
     const box = await sandbox();
     await pair(box);
     const endpoint = `127.0.0.1:${await closedPort()}`;
-    const daemon = await startDaemon(box, ['--peer', endpoint]);
+    const daemon = await startInBox(box, ['--peer', endpoint]);
     // Dials back off 0.5 s, 1 s, 2 s: about three attempts in this window.
     await sleep(3_500);
     expect(daemon.running).toBe(true);
@@ -294,7 +280,7 @@ describe('an unreachable static peer', () => {
       .filter((line) => line.level === WARN && JSON.stringify(line).includes(endpoint));
     expect(warnings).toHaveLength(1);
 
-    const result = await swarmctl(socketOf(box), ['doctor', '--json']);
+    const result = await box.swarmctl(['doctor', '--json']);
     expect(result.code).toBe(1);
     const report = JSON.parse(result.stdout) as DoctorJson;
     const check = report.checks.find((c) => c.name === 'static peers');
@@ -305,13 +291,8 @@ describe('an unreachable static peer', () => {
 
 describe('the peer port', () => {
   it('refuses a peer on protocol 2.0 with FAILED_PRECONDITION, warns once, and lists it as incompatible', async () => {
-    const box = await sandbox();
-    const { id: serverId, token } = await pair(box);
-    const peer = await member(box, token);
-    const daemon = await startDaemon(box);
-    const { peerPort } = await status(box);
     // A member of the swarm (its certificate names the id it claims) on a newer protocol.
-    const client = peerClient(peerPort, peer, serverId);
+    const { box, daemon, peer, client } = await daemonAndMember();
     const id = peer.nodeId;
     try {
       for (let i = 0; i < 5; i++) {
@@ -328,7 +309,7 @@ describe('the peer port', () => {
       .filter((line) => line.level === WARN && JSON.stringify(line).includes('2.0'));
     expect(warnings).toHaveLength(1);
 
-    const result = await swarmctl(socketOf(box), ['nodes', '--json']);
+    const result = await box.swarmctl(['nodes', '--json']);
     expect(result.code).toBe(0);
     const view = JSON.parse(result.stdout) as NodesJson;
     const stranger = view.nodes.find((node) => node.id === id);
@@ -340,7 +321,7 @@ describe('the peer port', () => {
   it('logs refused handshakes from 2,000 source addresses in a bounded number of lines', async () => {
     const box = await sandbox();
     await pair(box);
-    const daemon = await startDaemon(box);
+    const daemon = await startInBox(box);
     const { peerPort } = await status(box);
     // Every 127.x.y.z is this machine's loopback: 2,000 distinct strangers, 100 at a time.
     const sources = Array.from({ length: 2_000 }, (_, i) => `127.1.${Math.floor(i / 250)}.${(i % 250) + 1}`);
@@ -359,11 +340,7 @@ describe('the peer port', () => {
   });
 
   it('survives raw garbage and HTTP/1.1, and refuses RegisterNode without a node with INVALID_ARGUMENT', async () => {
-    const box = await sandbox();
-    const { id: serverId, token } = await pair(box);
-    const peer = await member(box, token);
-    const daemon = await startDaemon(box);
-    const { peerPort } = await status(box);
+    const { box, daemon, peerPort, client } = await daemonAndMember();
 
     await rawExchange(peerPort, randomBytes(64 * 1024));
     // Something that looks like the HTTP/2 preface, then garbage frames.
@@ -386,7 +363,6 @@ describe('the peer port', () => {
     const warns = () => daemon.logs().filter((line) => line.level === WARN).length;
     const warnsBefore = warns();
     // Malformed messages from a member (authenticated: so they reach validation).
-    const client = peerClient(peerPort, peer, serverId);
     try {
       for (let i = 0; i < 3; i++) {
         const error = await registerNode(client, { node: null });
@@ -407,7 +383,7 @@ describe('the peer port', () => {
     expect(daemon.running).toBe(true);
     const after = await status(box);
     expect(after.peerPort).toBe(peerPort);
-    const nodes = JSON.parse((await swarmctl(socketOf(box), ['nodes', '--json'])).stdout) as NodesJson;
+    const nodes = JSON.parse((await box.swarmctl(['nodes', '--json'])).stdout) as NodesJson;
     expect(nodes.nodes).toHaveLength(1);
   });
 });
@@ -419,7 +395,7 @@ describe('shell metacharacters in facts.nvidiaSmi', () => {
   ])('%s is never run by a shell', async (_what, binary) => {
     const box = await sandbox();
     const canary = join(box.dir, 'canary');
-    const daemon = await startDaemon(box, [
+    const daemon = await startInBox(box, [
       '--facts.nvidiaSmi',
       binary(box.dir),
       '--facts.refreshInterval',
@@ -443,12 +419,7 @@ function heartbeat(client: grpc.Client, request: unknown): Promise<grpc.ServiceE
 
 describe('hostile input from an authenticated member', () => {
   it('refuses a message over peer.maxMessageBytes with RESOURCE_EXHAUSTED and keeps serving', async () => {
-    const box = await sandbox();
-    const { id: serverId, token } = await pair(box);
-    const peer = await member(box, token);
-    const daemon = await startDaemon(box, ['--peer.maxMessageBytes', '65536']);
-    const { peerPort } = await status(box);
-    const client = peerClient(peerPort, peer, serverId);
+    const { daemon, peer, client } = await daemonAndMember(['--peer.maxMessageBytes', '65536']);
     try {
       const huge = nodeInfo(peer.nodeId, 1, 0);
       const models = Array.from({ length: 2000 }, (_, i) => ({
@@ -481,7 +452,7 @@ describe('hostile input from an authenticated member', () => {
     const box = await sandbox();
     const { id: serverId, token } = await pair(box);
     const peer = await member(box, token);
-    const daemon = await startDaemon(box);
+    const daemon = await startInBox(box);
     const { peerPort } = await status(box);
     const client = peerClient(peerPort, peer, serverId);
     try {
@@ -505,12 +476,7 @@ describe('hostile input from an authenticated member', () => {
   });
 
   it('answers malformed protobuf with an error status and keeps serving', async () => {
-    const box = await sandbox();
-    const { id: serverId, token } = await pair(box);
-    const peer = await member(box, token);
-    const daemon = await startDaemon(box);
-    const { peerPort } = await status(box);
-    const client = peerClient(peerPort, peer, serverId);
+    const { daemon, peer, client } = await daemonAndMember();
     try {
       // A field header promising more bytes than follow: not a valid protobuf message.
       const garbage = Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01, 0x02]);
@@ -534,23 +500,11 @@ describe('hostile input from an authenticated member', () => {
   });
 
   it('ignores a replayed heartbeat: it does not count as a sign of life', async () => {
-    const box = await sandbox();
-    const { id: serverId, token } = await pair(box);
-    const peer = await member(box, token);
-    await startDaemon(box);
-    const { peerPort } = await status(box);
-    const client = peerClient(peerPort, peer, serverId);
+    const { box, peer, client } = await daemonAndMember();
     const info = nodeInfo(peer.nodeId, 1, 0);
-    const beat = (seq: number) => ({
-      nodeId: peer.nodeId,
-      incarnation: info.incarnation,
-      seq,
-      activity: 'ACTIVITY_ACTIVE',
-      generation: 1,
-      protocol: { major: 1, minor: 0 },
-    });
+    const beat = (seq: number) => wireHeartbeat({ nodeId: peer.nodeId, incarnation: info.incarnation, seq });
     const age = async () => {
-      const view = JSON.parse((await swarmctl(socketOf(box), ['nodes', '--json'])).stdout) as NodesJson;
+      const view = JSON.parse((await box.swarmctl(['nodes', '--json'])).stdout) as NodesJson;
       return view.nodes.find((node) => node.id === peer.nodeId)?.lastHeartbeatAgeMs ?? null;
     };
     try {

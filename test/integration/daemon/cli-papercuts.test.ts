@@ -11,17 +11,12 @@ import type { DoctorJson, NodesJson, StatusJson } from '../../../src/cli/json.js
 import { ControlServer } from '../../../src/control/server.js';
 import { startingMarkerPath } from '../../../src/control/starting.js';
 import { createLogger } from '../../../src/util/logger.js';
-import {
-  createSandbox,
-  ensureBuilt,
-  killAll,
-  loopbackFlags,
-  ROOT,
-  type Sandbox,
-  SWARMCTL,
-  SwarmdProcess,
-  swarmctl,
-} from './swarmd-process.js';
+import { ensureBuilt, ROOT, SWARMCTL } from '../../helpers/build.js';
+import { startInBox } from '../../helpers/loopback-swarm.js';
+import { createSandbox, loopbackFlags, type Sandbox } from '../../helpers/sandbox.js';
+import { swarmctl } from '../../helpers/swarmctl.js';
+import { killAllSwarmd, spawnSwarmd } from '../../helpers/swarmd.js';
+import { sleep } from '../../helpers/wait.js';
 
 const sandboxes: Sandbox[] = [];
 
@@ -29,10 +24,6 @@ async function sandbox(): Promise<Sandbox> {
   const box = await createSandbox();
   sandboxes.push(box);
   return box;
-}
-
-function socketOf(box: Sandbox): string {
-  return join(box.dataDir, 'control.sock');
 }
 
 const idle: ChildProcess[] = [];
@@ -47,7 +38,7 @@ function idleProcess(): ChildProcess {
 beforeAll(() => ensureBuilt(), 120_000);
 
 afterEach(async () => {
-  await killAll();
+  await killAllSwarmd();
   for (const child of idle.splice(0)) child.kill('SIGKILL');
   await Promise.all(sandboxes.splice(0).map((box) => box.remove()));
 });
@@ -55,17 +46,17 @@ afterEach(async () => {
 describe('swarmctl right after swarmd starts', () => {
   it('waits for a daemon that is starting, says so on stderr, then answers', async () => {
     const box = await sandbox();
-    const socket = socketOf(box);
+    const socket = box.socket;
     // Catch the daemon between its starting marker and its control socket, and hold it there
     // (SIGSTOP to swarmd itself) while swarmctl asks: no race with either one's start-up time.
-    const daemon = new SwarmdProcess(loopbackFlags(box), box.env);
+    const daemon = await spawnSwarmd(loopbackFlags(box), { env: box.env });
     const marker = startingMarkerPath(socket);
     const deadline = Date.now() + 10_000;
-    while (!existsSync(marker) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    while (!existsSync(marker) && Date.now() < deadline) await sleep(5);
     daemon.signal('SIGSTOP');
     expect(existsSync(marker), 'swarmd wrote no starting marker').toBe(true);
-    const asked = swarmctl(socket, ['nodes', '--json']);
-    await new Promise((r) => setTimeout(r, 1_000));
+    const asked = box.swarmctl(['nodes', '--json']);
+    await sleep(1_000);
     daemon.signal('SIGCONT');
     const result = await asked;
     expect(result.code, result.stderr).toBe(0);
@@ -77,8 +68,8 @@ describe('swarmctl right after swarmd starts', () => {
 
   it('fails at once, without waiting, when no daemon is starting (none, or one that died starting)', async () => {
     const box = await sandbox();
-    const socket = socketOf(box);
-    const none = await swarmctl(socket, ['nodes']);
+    const socket = box.socket;
+    const none = await box.swarmctl(['nodes']);
     expect(none.code).toBe(3);
     expect(none.stderr).toContain(`no control socket at ${socket}`);
     expect(none.stderr).not.toContain('waiting');
@@ -87,17 +78,17 @@ describe('swarmctl right after swarmd starts', () => {
     const gone = spawnSync(process.execPath, ['-e', '0']).pid;
     await mkdir(box.dataDir, { recursive: true, mode: 0o700 });
     await writeFile(startingMarkerPath(socket), `${gone}\n`);
-    const stale = await swarmctl(socket, ['status']);
+    const stale = await box.swarmctl(['status']);
     expect(stale.code).toBe(3);
     expect(stale.stderr).not.toContain('waiting');
   });
 
   it('gives up on a daemon that never opens its socket, naming what to look at', async () => {
     const box = await sandbox();
-    const socket = socketOf(box);
+    const socket = box.socket;
     await mkdir(box.dataDir, { recursive: true, mode: 0o700 });
     await writeFile(startingMarkerPath(socket), `${idleProcess().pid}\n`);
-    const result = await swarmctl(socket, ['status', '--json']);
+    const result = await box.swarmctl(['status', '--json']);
     expect(result.code).toBe(3);
     expect(result.stderr).toContain(`waiting for swarmd to start (${socket})…`);
     const error = JSON.parse(result.stdout) as { error: { code: string; message: string } };
@@ -109,18 +100,17 @@ describe('swarmctl right after swarmd starts', () => {
   it('never waits in init, join or token, which need no daemon', async () => {
     const box = await sandbox();
     await mkdir(box.dataDir, { recursive: true, mode: 0o700 });
-    await writeFile(startingMarkerPath(socketOf(box)), `${idleProcess().pid}\n`);
-    const init = await swarmctl(socketOf(box), ['--data-dir', box.dataDir, 'init']);
+    await writeFile(startingMarkerPath(box.socket), `${idleProcess().pid}\n`);
+    const init = await box.swarmctl(['init']);
     expect(init.code, init.stderr).toBe(0);
     expect(init.stderr).not.toContain('waiting');
-    const token = await swarmctl(socketOf(box), ['--data-dir', box.dataDir, 'token']);
+    const token = await box.swarmctl(['token']);
     expect(token).toMatchObject({ code: 0, stdout: init.stdout, stderr: '' });
-    const joined = await swarmctl(socketOf(box), [
-      '--data-dir',
-      join(box.dir, 'second'),
-      'join',
-      init.stdout.trim(),
-    ]);
+    // Another data dir, but the same socket, whose starting marker names a live process.
+    const joined = await swarmctl(
+      ['--socket', box.socket, '--data-dir', join(box.dir, 'second'), 'join', init.stdout.trim()],
+      { env: box.env },
+    );
     expect(joined.code, joined.stderr).toBe(0);
     expect(joined.stderr).toBe('');
   });
@@ -139,10 +129,9 @@ describe('swarmd on a peer port already in use', () => {
   it("prints only swarmd's own error, naming the port and what to do, and exits non-zero", async () => {
     const box = await sandbox();
     const port = (taken.address() as { port: number }).port;
-    const daemon = new SwarmdProcess(
-      [...loopbackFlags(box, { port: false }), '--port', String(port)],
-      box.env,
-    );
+    const daemon = await spawnSwarmd([...loopbackFlags(box, { port: false }), '--port', String(port)], {
+      env: box.env,
+    });
     const exit = await daemon.exit();
     expect(exit.code, daemon.stderr).toBe(2);
     // One line, swarmd's: the code, the address, and the flag that picks another port.
@@ -207,8 +196,7 @@ describe('swarmctl piped into a reader that stops early', () => {
 
   it('ends quietly for commands that print little, when the reader is already gone', async () => {
     const box = await sandbox();
-    const daemon = new SwarmdProcess(loopbackFlags(box), box.env);
-    await daemon.ready();
+    await startInBox(box);
     for (const args of [
       ['status'],
       ['nodes', '--json'],
@@ -216,7 +204,7 @@ describe('swarmctl piped into a reader that stops early', () => {
       ['--help'],
       ['--data-dir', box.dataDir, 'init', '--json'],
     ]) {
-      const result = await pipeIntoHead(['--socket', socketOf(box), ...args], 0);
+      const result = await pipeIntoHead(['--socket', box.socket, ...args], 0);
       expect({ args, stderr: result.stderr, code: result.code }).toEqual({ args, stderr: '', code: 0 });
     }
   }, 60_000);
@@ -225,22 +213,21 @@ describe('swarmctl piped into a reader that stops early', () => {
 describe('what swarmctl says about a fresh node', () => {
   it('names the swarm the same way in init and nodes, and prints whole ms in --json', async () => {
     const box = await sandbox();
-    const init = await swarmctl(socketOf(box), ['--data-dir', box.dataDir, 'init']);
+    const init = await box.swarmctl(['init']);
     expect(init.code, init.stderr).toBe(0);
-    const daemon = new SwarmdProcess(loopbackFlags(box), box.env);
-    await daemon.ready();
-    const nodes = await swarmctl(socketOf(box), ['nodes']);
-    const data = JSON.parse((await swarmctl(socketOf(box), ['nodes', '--json'])).stdout) as NodesJson;
+    await startInBox(box);
+    const nodes = await box.swarmctl(['nodes']);
+    const data = JSON.parse((await box.swarmctl(['nodes', '--json'])).stdout) as NodesJson;
     // init: "swarm <id> (epoch 1, fingerprint …) created in …"; nodes: "swarm <id> (epoch 1)".
     expect(init.stderr).toMatch(
       new RegExp(`^swarm ${data.swarm} \\(epoch 1, fingerprint [0-9a-f]{8}\\) created in `, 'm'),
     );
     expect(nodes.stdout.split('\n')[0]).toBe(`swarm ${data.swarm} (epoch 1)`);
-    const doctor = JSON.parse((await swarmctl(socketOf(box), ['doctor', '--json'])).stdout) as DoctorJson;
+    const doctor = JSON.parse((await box.swarmctl(['doctor', '--json'])).stdout) as DoctorJson;
     expect(doctor.checks.find((check) => check.name === 'swarm membership')?.detail).toMatch(
       new RegExp(`^member of swarm ${data.swarm} \\(epoch 1, fingerprint [0-9a-f]{8}\\)$`),
     );
-    const status = JSON.parse((await swarmctl(socketOf(box), ['status', '--json'])).stdout) as StatusJson;
+    const status = JSON.parse((await box.swarmctl(['status', '--json'])).stdout) as StatusJson;
     expect(Number.isInteger(status.uptimeMs)).toBe(true);
     expect(status.uptimeMs).toBeGreaterThan(0);
   }, 30_000);
@@ -248,9 +235,8 @@ describe('what swarmctl says about a fresh node', () => {
   it('doctor does not blame the default ports when auto-detection is off', async () => {
     const box = await sandbox();
     // loopbackFlags turn backends.autoDetect off.
-    const daemon = new SwarmdProcess(loopbackFlags(box), box.env);
-    await daemon.ready();
-    const doctor = JSON.parse((await swarmctl(socketOf(box), ['doctor', '--json'])).stdout) as DoctorJson;
+    await startInBox(box);
+    const doctor = JSON.parse((await box.swarmctl(['doctor', '--json'])).stdout) as DoctorJson;
     const servers = doctor.checks.find((check) => check.name === 'model servers');
     expect(servers?.status).toBe('warn');
     expect(servers?.detail).not.toContain('default ports');

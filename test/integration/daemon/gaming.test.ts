@@ -7,46 +7,25 @@ import { randomBytes } from 'node:crypto';
 import { chmod, copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { controlSocket, waitUntil, writeConfig } from './swarm-fixture.js';
-import {
-  createSandbox,
-  ensureBuilt,
-  killAll,
-  loopbackFlags,
-  type Sandbox,
-  SwarmdProcess,
-  swarmctl,
-} from './swarmd-process.js';
+import { nodeSeenBy, startInBox } from '../../helpers/loopback-swarm.js';
+import { createSandbox, type Sandbox, writeConfig } from '../../helpers/sandbox.js';
+import { killAllSwarmd } from '../../helpers/swarmd.js';
+import { sleep, waitUntil } from '../../helpers/wait.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
-  await killAll();
+  await killAllSwarmd();
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-interface SelfRow {
-  name: string;
-  self: boolean;
-  activity: string;
-  activityReason: string | null;
-}
-
-async function self(sandbox: Sandbox): Promise<SelfRow | undefined> {
-  const out = await swarmctl(controlSocket(sandbox), ['nodes', '--json']);
-  if (out.code !== 0) return undefined;
-  return (JSON.parse(out.stdout) as { nodes: SelfRow[] }).nodes.find((node) => node.self);
-}
+/** This node as its own daemon lists it. */
+const self = (sandbox: Sandbox) => nodeSeenBy(sandbox, (node) => node.self);
 
 async function startNode(autoPause: Record<string, unknown>, extraFlags: string[] = []) {
-  ensureBuilt();
   const sandbox = await createSandbox();
   cleanups.push(() => sandbox.remove());
   const config = await writeConfig(sandbox, { version: 1, gaming: { autoPause } });
-  const node = new SwarmdProcess(
-    [...loopbackFlags(sandbox), '--config', config, '--name', 'gamer', ...extraFlags],
-    sandbox.env,
-  );
-  await node.ready();
+  const node = await startInBox(sandbox, ['--config', config, '--name', 'gamer', ...extraFlags]);
   return { sandbox, node };
 }
 
@@ -76,7 +55,7 @@ describe('gaming.autoPause', () => {
       100,
     );
     expect((await self(sandbox))?.activityReason).toBe(`gaming: ${game}`);
-    expect((await swarmctl(controlSocket(sandbox), ['nodes'])).stdout).toContain(`paused (gaming: ${game})`);
+    expect((await sandbox.swarmctl(['nodes'])).stdout).toContain(`paused (gaming: ${game})`);
 
     dummy.kill('SIGKILL');
     const killedAt = Date.now();
@@ -93,24 +72,23 @@ describe('gaming.autoPause', () => {
   it('never ends a manual pause, and resume leaves a running game paused', async () => {
     const game = `swgame-${randomBytes(2).toString('hex')}`;
     const { sandbox } = await startNode({ processes: [game], quietPeriod: '300ms', checkInterval: '100ms' });
-    expect((await swarmctl(controlSocket(sandbox), ['pause'])).code).toBe(0);
+    expect((await sandbox.swarmctl(['pause'])).code).toBe(0);
     const dummy = await startDummy(sandbox.dir, game);
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    await sleep(600);
     expect((await self(sandbox))?.activityReason).toBe('manual');
     dummy.kill('SIGKILL');
-    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    await sleep(1_200);
     expect((await self(sandbox))?.activity).toBe('paused');
     expect((await self(sandbox))?.activityReason).toBe('manual');
 
     await startDummy(sandbox.dir, game);
-    await new Promise((resolve) => setTimeout(resolve, 600));
-    const resumed = await swarmctl(controlSocket(sandbox), ['resume', '--json']);
+    await sleep(600);
+    const resumed = await sandbox.swarmctl(['resume', '--json']);
     expect(JSON.parse(resumed.stdout)).toMatchObject({ activity: 'paused', reason: `gaming: ${game}` });
-    expect((await swarmctl(controlSocket(sandbox), ['resume'])).stdout).toContain('still paused');
+    expect((await sandbox.swarmctl(['resume'])).stdout).toContain('still paused');
   });
 
   it('pauses while nvidia-smi -q -x shows a game holding more VRAM than the threshold', async () => {
-    ensureBuilt();
     const smiSandbox = await createSandbox();
     cleanups.push(() => smiSandbox.remove());
     const dir = smiSandbox.dir;

@@ -14,21 +14,14 @@
 // Every daemon starts once, in beforeAll; each test uses its own models or fakes.
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadOrCreateNodeId } from '../../../src/node/identity.js';
-import { initSwarm, joinSwarm } from '../../../src/security/store.js';
 import type { FakeServer } from '../../fakes/fake-server.js';
 import { FakeOllama } from '../../fakes/ollama.js';
 import { FakeOpenAi } from '../../fakes/openai.js';
-import { gatewayUrl, peerPort, runBounded, waitForPeer, waitUntil, writeConfig } from './swarm-fixture.js';
-import {
-  createSandbox,
-  ensureBuilt,
-  killAll,
-  loopbackFlags,
-  type Sandbox,
-  SwarmdProcess,
-  sleep,
-} from './swarmd-process.js';
+import { rejected } from '../../helpers/expect-error.js';
+import { pairBoxes, startInBox, waitForPeer } from '../../helpers/loopback-swarm.js';
+import { createSandbox, type Sandbox, writeConfig } from '../../helpers/sandbox.js';
+import { killAllSwarmd, type Swarmd } from '../../helpers/swarmd.js';
+import { sleep, waitUntil } from '../../helpers/wait.js';
 
 const CLOUD_KEY_ENV = 'TESTCLOUD_KEY';
 const CLOUD_KEY = 'testcloud-key-0123456789';
@@ -70,8 +63,8 @@ let alpha: OpenAI;
 let charlie: OpenAI;
 let delta: OpenAI;
 
-function client(daemon: SwarmdProcess): OpenAI {
-  return new OpenAI({ baseURL: gatewayUrl(daemon), apiKey: 'unused', maxRetries: 0, timeout: 20_000 });
+function client(daemon: Swarmd): OpenAI {
+  return new OpenAI({ baseURL: daemon.gatewayUrl(), apiKey: 'unused', maxRetries: 0, timeout: 20_000 });
 }
 
 function cloudProvider(cloud: FakeOpenAi, prices: Record<string, unknown> = {}) {
@@ -95,20 +88,29 @@ function chatRequests(server: FakeServer<object>): number {
   return server.requestsTo('/v1/chat/completions').length;
 }
 
-/** The thrown value of a call expected to fail, checked to be the openai client's APIError. */
-async function apiError(call: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
-  const error = await call.then(
-    () => {
-      throw new Error('the request succeeded; an error was expected');
-    },
-    (err: unknown) => err,
-  );
-  expect(error).toBeInstanceOf(OpenAI.APIError);
-  return error as InstanceType<typeof OpenAI.APIError>;
+/** Run `count` jobs with at most `parallel` at once; settles every job (bounded load). */
+async function runBounded<T>(
+  count: number,
+  parallel: number,
+  job: (index: number) => Promise<T>,
+): Promise<PromiseSettledResult<T>[]> {
+  const results: PromiseSettledResult<T>[] = new Array(count);
+  let next = 0;
+  const lane = async () => {
+    while (next < count) {
+      const index = next++;
+      try {
+        results[index] = { status: 'fulfilled', value: await job(index) };
+      } catch (reason) {
+        results[index] = { status: 'rejected', reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, count) }, lane));
+  return results;
 }
 
 beforeAll(async () => {
-  ensureBuilt();
   await Promise.all(fakes.map((server) => server.start()));
   aFailing.behave({ failWith: 'server-error' });
   bMain.behave({ reply: 'hello from bravo' });
@@ -121,8 +123,7 @@ beforeAll(async () => {
   dCloud.behave({ reply: 'hello from the cloud' });
 
   const [a, b, c, d] = [await sandbox(), await sandbox(), await sandbox(), await sandbox()];
-  const { token } = await initSwarm(a.dataDir, await loadOrCreateNodeId(a.dataDir));
-  await joinSwarm(b.dataDir, await loadOrCreateNodeId(b.dataDir), token);
+  await pairBoxes(a, b);
 
   const configA = await writeConfig(a, {
     backends: {
@@ -163,13 +164,13 @@ beforeAll(async () => {
   });
 
   const start = (box: Sandbox, config: string, name: string, extra: string[] = []) =>
-    new SwarmdProcess(['--config', config, ...loopbackFlags(box), '--name', name, ...extra], box.env);
-  const nodeA = start(a, configA, 'alpha');
-  const nodeC = start(c, configC, 'charlie');
-  const nodeD = start(d, configD, 'delta');
-  await Promise.all([nodeA.ready(), nodeC.ready(), nodeD.ready()]);
-  const nodeB = start(b, configB, 'bravo', ['--peer', `127.0.0.1:${peerPort(nodeA)}`]);
-  await nodeB.ready();
+    startInBox(box, ['--config', config, '--name', name, ...extra]);
+  const [nodeA, nodeC, nodeD] = await Promise.all([
+    start(a, configA, 'alpha'),
+    start(c, configC, 'charlie'),
+    start(d, configD, 'delta'),
+  ]);
+  await start(b, configB, 'bravo', ['--peer', `127.0.0.1:${nodeA.peerPort()}`]);
   alpha = client(nodeA);
   charlie = client(nodeC);
   delta = client(nodeD);
@@ -179,7 +180,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await killAll();
+  await killAllSwarmd();
   await Promise.all(fakes.map((server) => server.stop()));
   await Promise.all(boxes.map((box) => box.remove()));
 });
@@ -279,7 +280,7 @@ describe('gateway acceptance through the openai client', () => {
 
     it.each(SECRETS)('refuses a prompt with %s when only the cloud has the model', async (_what, content) => {
       const before = chatRequests(dCloud);
-      const error = await apiError(ask(delta, content, 'cloud'));
+      const error = await rejected(ask(delta, content, 'cloud'), OpenAI.APIError);
       // delta has no local holder of cloud-model and no fallback: nothing may serve it at lan.
       expect(error.status).toBe(503);
       expect(error.code).toBe('no_capacity');
@@ -294,7 +295,7 @@ describe('gateway acceptance through the openai client', () => {
       const local = await ask(charlie, 'what is the capital of France?', null);
       expect(local.response.headers.get('x-swarm-model')).toBe('c-local:1b');
       expect(local.response.headers.get('x-swarm-privacy')).toBe('lan');
-      const error = await apiError(ask(delta, 'what is the capital of France?', null));
+      const error = await rejected(ask(delta, 'what is the capital of France?', null), OpenAI.APIError);
       expect(error.status).toBe(503);
       expect(error.headers?.get('x-swarm-privacy')).toBe('lan');
       expect([chatRequests(cCloud), chatRequests(dCloud)]).toEqual([beforeC, beforeD]);
@@ -316,7 +317,7 @@ describe('gateway acceptance through the openai client', () => {
     expect(chatRequests(dCloud)).toBe(1);
     // That request cost more than the $0.001 daily stop: the cloud is skipped from now on.
     for (let i = 0; i < 2; i++) {
-      const error = await apiError(ask());
+      const error = await rejected(ask(), OpenAI.APIError);
       expect(error.status).toBe(503);
       expect(error.message).toMatch(/budget/i);
     }
@@ -387,9 +388,9 @@ describe('gateway acceptance through the openai client', () => {
         .withResponse();
     const holding = ask();
     await waitUntil(() => dSlow.inflight === 1, 'the first request to take the only slot', 5000, 20);
-    const queued = apiError(ask());
+    const queued = rejected(ask(), OpenAI.APIError);
     await sleep(300); // let it reach the queue
-    const full = await apiError(ask());
+    const full = await rejected(ask(), OpenAI.APIError);
     expect(full.status).toBe(429);
     expect(full.code).toBe('rate_limit_exceeded');
     expect(Number(full.headers?.get('retry-after'))).toBeGreaterThanOrEqual(1);

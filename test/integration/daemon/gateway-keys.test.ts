@@ -2,18 +2,11 @@
 // unless their header says otherwise; without a key, or with a wrong one, the gateway refuses.
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadOrCreateNodeId } from '../../../src/node/identity.js';
-import { initSwarm } from '../../../src/security/store.js';
 import { FakeOllama } from '../../fakes/ollama.js';
-import { gatewayUrl, writeConfig } from './swarm-fixture.js';
-import {
-  createSandbox,
-  ensureBuilt,
-  killAll,
-  loopbackFlags,
-  type Sandbox,
-  SwarmdProcess,
-} from './swarmd-process.js';
+import { rejected } from '../../helpers/expect-error.js';
+import { pairBoxes, startInBox } from '../../helpers/loopback-swarm.js';
+import { createSandbox, type Sandbox, writeConfig } from '../../helpers/sandbox.js';
+import { killAllSwarmd } from '../../helpers/swarmd.js';
 
 const PLAIN = 'sk-plain-0123456789abcdef';
 const LOCAL = 'sk-local-0123456789abcdef';
@@ -22,25 +15,20 @@ let fake: FakeOllama;
 let url = '';
 
 beforeAll(async () => {
-  ensureBuilt();
   box = await createSandbox();
-  await initSwarm(box.dataDir, await loadOrCreateNodeId(box.dataDir));
+  await pairBoxes(box);
   fake = new FakeOllama({ models: [{ name: 'm:1b' }], loaded: [{ name: 'm:1b' }] });
   const backend = (await fake.start()).url;
   const config = await writeConfig(box, {
     version: 1,
     gateway: { apiKeys: [PLAIN, { key: LOCAL, privacy: 'local' }] },
   });
-  const daemon = new SwarmdProcess(
-    [...loopbackFlags(box), '--config', config, '--backend', backend],
-    box.env,
-  );
-  await daemon.ready();
-  url = gatewayUrl(daemon);
+  const daemon = await startInBox(box, ['--config', config, '--backend', backend]);
+  url = daemon.gatewayUrl();
 }, 60_000);
 
 afterAll(async () => {
-  await killAll();
+  await killAllSwarmd();
   await fake?.stop();
   await box?.remove();
 });
@@ -68,7 +56,6 @@ describe('gateway API keys', () => {
   });
 
   it('refuses a wrong key with 401 invalid_api_key', async () => {
-    const error = await ask('sk-wrong-0123456789abcdef').catch((err: unknown) => err);
-    expect(error).toBeInstanceOf(OpenAI.AuthenticationError);
+    await rejected(ask('sk-wrong-0123456789abcdef'), OpenAI.AuthenticationError);
   });
 });

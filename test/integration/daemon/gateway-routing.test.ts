@@ -3,7 +3,8 @@
 // over the peer task transport; A's own model is served locally; unknown names are 404s.
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gatewayUrl, startTwoNodeSwarm, type TwoNodeSwarm } from './swarm-fixture.js';
+import { rejected } from '../../helpers/expect-error.js';
+import { startTwoNodeSwarm, type TwoNodeSwarm } from '../../helpers/loopback-swarm.js';
 
 let swarm: TwoNodeSwarm;
 let clientA: OpenAI;
@@ -11,7 +12,7 @@ const nameB = 'bravo';
 
 beforeAll(async () => {
   swarm = await startTwoNodeSwarm();
-  clientA = new OpenAI({ baseURL: gatewayUrl(swarm.nodeA), apiKey: 'unused', maxRetries: 0 });
+  clientA = new OpenAI({ baseURL: swarm.nodeA.gatewayUrl(), apiKey: 'unused', maxRetries: 0 });
 }, 60_000);
 
 afterAll(async () => {
@@ -56,10 +57,13 @@ describe('the OpenAI-compatible gateway across two nodes', () => {
   });
 
   it('answers an unknown model with OpenAI’s 404 model_not_found', async () => {
-    const error = await clientA.chat.completions
-      .create({ model: 'no-such-model', messages: [{ role: 'user', content: 'hi' }] })
-      .catch((err: unknown) => err);
-    expect(error).toBeInstanceOf(OpenAI.NotFoundError);
-    expect((error as InstanceType<typeof OpenAI.NotFoundError>).code).toBe('model_not_found');
+    const error = await rejected(
+      clientA.chat.completions.create({
+        model: 'no-such-model',
+        messages: [{ role: 'user', content: 'hi' }],
+      }),
+      OpenAI.NotFoundError,
+    );
+    expect(error.code).toBe('model_not_found');
   });
 });

@@ -6,49 +6,33 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOrCreateNodeId } from '../../../src/node/identity.js';
-import { initSwarm, joinSwarm } from '../../../src/security/store.js';
+import { joinSwarm } from '../../../src/security/store.js';
 import { FakeOllama } from '../../fakes/ollama.js';
 import { FakeVllm } from '../../fakes/vllm.js';
-import { controlSocket, gatewayUrl, peerPort, waitForPeer, waitUntil } from './swarm-fixture.js';
 import {
-  createSandbox,
-  ensureBuilt,
-  killAll,
-  loopbackFlags,
-  type Sandbox,
-  SwarmdProcess,
-  swarmctl,
-} from './swarmd-process.js';
+  nodeSeenBy,
+  pairBoxes,
+  startInBox,
+  type TwoNodeSwarm,
+  waitForPeer,
+} from '../../helpers/loopback-swarm.js';
+import { createSandbox, type Sandbox } from '../../helpers/sandbox.js';
+import { killAllSwarmd } from '../../helpers/swarmd.js';
+import { waitUntil } from '../../helpers/wait.js';
 
 const MODEL = 'shared:8b';
 
-interface NodeRow {
-  name: string;
-  state: string;
-  activity: string;
-  activityReason: string | null;
-}
-
-interface Pair {
-  a: Sandbox;
-  b: Sandbox;
-  nodeA: SwarmdProcess;
-  nodeB: SwarmdProcess;
-  fakeA: FakeOllama;
-  fakeB: FakeOllama;
+interface Pair extends TwoNodeSwarm {
   vllmB: FakeVllm;
   idA: string;
   client: OpenAI;
-  stop(): Promise<void>;
 }
 
 /** alpha (shared:8b installed, not loaded) and bravo (shared:8b loaded, plus a vLLM), paired. */
 async function startPair(alphaFlags: string[] = []): Promise<Pair> {
-  ensureBuilt();
   const [a, b] = [await createSandbox(), await createSandbox()];
+  await pairBoxes(a, b);
   const idA = await loadOrCreateNodeId(a.dataDir);
-  const { token } = await initSwarm(a.dataDir, idA);
-  await joinSwarm(b.dataDir, await loadOrCreateNodeId(b.dataDir), token);
   const fakeA = new FakeOllama({ models: [{ name: MODEL }], loaded: [] });
   const fakeB = new FakeOllama({ models: [{ name: MODEL }], loaded: [{ name: MODEL }] });
   const vllmB = new FakeVllm({ models: [{ id: 'vllm-only' }] });
@@ -60,33 +44,24 @@ async function startPair(alphaFlags: string[] = []): Promise<Pair> {
   fakeA.behave({ reply: 'hello from A' });
   fakeB.behave({ reply: 'hello from B' });
   const stop = async () => {
-    await killAll();
+    await killAllSwarmd();
     await Promise.all([fakeA.stop(), fakeB.stop(), vllmB.stop()]);
     await Promise.all([a.remove(), b.remove()]);
   };
   try {
-    const nodeA = new SwarmdProcess(
-      [...loopbackFlags(a), '--name', 'alpha', '--backend', urlA, ...alphaFlags],
-      a.env,
-    );
-    await nodeA.ready();
-    const nodeB = new SwarmdProcess(
-      [
-        ...loopbackFlags(b),
-        '--name',
-        'bravo',
-        '--backend',
-        `${urlB},${urlV}`,
-        '--peer',
-        `127.0.0.1:${peerPort(nodeA)}`,
-      ],
-      b.env,
-    );
-    await nodeB.ready();
+    const nodeA = await startInBox(a, ['--name', 'alpha', '--backend', urlA, ...alphaFlags]);
+    const nodeB = await startInBox(b, [
+      '--name',
+      'bravo',
+      '--backend',
+      `${urlB},${urlV}`,
+      '--peer',
+      `127.0.0.1:${nodeA.peerPort()}`,
+    ]);
     await waitForPeer(a, 'bravo', [MODEL]);
     await waitForPeer(b, 'alpha', [MODEL]);
     const client = new OpenAI({
-      baseURL: gatewayUrl(nodeA),
+      baseURL: nodeA.gatewayUrl(),
       apiKey: 'unused',
       maxRetries: 0,
       timeout: 60_000,
@@ -96,13 +71,6 @@ async function startPair(alphaFlags: string[] = []): Promise<Pair> {
     await stop();
     throw err;
   }
-}
-
-/** How `sandbox`'s daemon sees the node called `name`. */
-async function nodeAsSeenBy(sandbox: Sandbox, name: string): Promise<NodeRow | undefined> {
-  const out = await swarmctl(controlSocket(sandbox), ['nodes', '--json']);
-  if (out.code !== 0) return undefined;
-  return (JSON.parse(out.stdout) as { nodes: NodeRow[] }).nodes.find((node) => node.name === name);
 }
 
 function ask(client: OpenAI) {
@@ -135,20 +103,20 @@ describe('pause, resume and drain between two daemons', () => {
     const running = ask(client);
     await waitUntil(() => fakeB.inflight === 1, 'the slow request to reach bravo', 10_000, 20);
 
-    const paused = await swarmctl(controlSocket(b), ['pause', '--json']);
+    const paused = await b.swarmctl(['pause', '--json']);
     expect(paused.code).toBe(0);
     const report = JSON.parse(paused.stdout) as { activity: string; reason: string; inflight: number };
     expect(report).toMatchObject({ activity: 'paused', reason: 'manual', inflight: 1 });
     const pausedAt = Date.now();
     await waitUntil(
-      async () => (await nodeAsSeenBy(a, 'bravo'))?.activity === 'paused',
+      async () => (await nodeSeenBy(a, 'bravo'))?.activity === 'paused',
       'alpha to see bravo paused',
       3_000,
       50,
     );
     expect(Date.now() - pausedAt).toBeLessThan(3_000);
-    expect((await nodeAsSeenBy(a, 'bravo'))?.activityReason).toBe('manual');
-    expect((await swarmctl(controlSocket(a), ['nodes'])).stdout).toContain('paused (manual)');
+    expect((await nodeSeenBy(a, 'bravo'))?.activityReason).toBe('manual');
+    expect((await a.swarmctl(['nodes'])).stdout).toContain('paused (manual)');
 
     for (let i = 0; i < 3; i++) {
       const { data, response } = await ask(client);
@@ -164,11 +132,11 @@ describe('pause, resume and drain between two daemons', () => {
   it('resume: bravo gets work again', async () => {
     const { a, b, fakeB, client } = pair;
     fakeB.behave({ reply: 'hello from B', firstTokenDelayMs: 0 });
-    const resumed = await swarmctl(controlSocket(b), ['resume', '--json']);
+    const resumed = await b.swarmctl(['resume', '--json']);
     expect(resumed.code).toBe(0);
     expect(JSON.parse(resumed.stdout)).toMatchObject({ activity: 'active', reason: null });
     await waitUntil(
-      async () => (await nodeAsSeenBy(a, 'bravo'))?.activity === 'active',
+      async () => (await nodeSeenBy(a, 'bravo'))?.activity === 'active',
       'bravo active',
       3_000,
       50,
@@ -183,7 +151,7 @@ describe('pause, resume and drain between two daemons', () => {
     const running = ask(client);
     await waitUntil(() => fakeB.inflight === 1, 'the slow request to reach bravo', 10_000, 20);
     const startedAt = Date.now();
-    const paused = await swarmctl(controlSocket(b), ['pause', '--grace', '1s', '--wait', '--json']);
+    const paused = await b.swarmctl(['pause', '--grace', '1s', '--wait', '--json']);
     expect(paused.code).toBe(0);
     expect(JSON.parse(paused.stdout)).toMatchObject({ activity: 'paused', drained: true, handedBack: 1 });
     const { data, response } = await running;
@@ -201,7 +169,7 @@ describe('pause, resume and drain between two daemons', () => {
 
   it('pause --unload frees VRAM where it can and says which backend cannot', async () => {
     const { b, fakeB } = pair;
-    const paused = await swarmctl(controlSocket(b), ['pause', '--unload', '--grace', '1s', '--json']);
+    const paused = await b.swarmctl(['pause', '--unload', '--grace', '1s', '--json']);
     expect(paused.code).toBe(0);
     const report = JSON.parse(paused.stdout) as {
       unload: Array<{ kind: string; outcome: string; models: string[]; detail: string | null }>;
@@ -218,22 +186,22 @@ describe('pause, resume and drain between two daemons', () => {
       .map((r) => JSON.parse(r.body) as unknown);
     expect(unloads).toEqual([{ model: MODEL, keep_alive: 0 }]);
     expect(fakeB.state.loaded).toEqual([]);
-    const human = await swarmctl(controlSocket(b), ['pause', '--unload', '--grace', '0s']);
+    const human = await b.swarmctl(['pause', '--unload', '--grace', '0s']);
     expect(human.stdout).toMatch(/vllm@.*cannot unload/);
   });
 
   it('drain: bravo exits 0 and alpha marks it left, never dead', async () => {
     const { a, b, nodeB } = pair;
-    await swarmctl(controlSocket(b), ['resume']);
+    await b.swarmctl(['resume']);
     const seen = new Set<string>();
-    const drained = await swarmctl(controlSocket(b), ['drain', '--grace', '5s', '--json']);
+    const drained = await b.swarmctl(['drain', '--grace', '5s', '--json']);
     expect(drained.code).toBe(0);
     expect(JSON.parse(drained.stdout)).toMatchObject({ activity: 'draining', drained: true });
     const exit = await nodeB.exit(15_000);
     expect(exit.code).toBe(0);
     await waitUntil(
       async () => {
-        const row = await nodeAsSeenBy(a, 'bravo');
+        const row = await nodeSeenBy(a, 'bravo');
         if (row) seen.add(row.state);
         return row?.state === 'left';
       },
@@ -264,7 +232,7 @@ describe('SIGTERM (systemctl --user stop)', () => {
     await waitUntil(() => fakeB.inflight === 1, 'the slow request to reach bravo', 10_000, 20);
     nodeB.signal('SIGTERM');
     await waitUntil(
-      async () => (await nodeAsSeenBy(a, 'bravo'))?.activity === 'draining',
+      async () => (await nodeSeenBy(a, 'bravo'))?.activity === 'draining',
       'alpha to see bravo draining',
       3_000,
       50,
@@ -274,7 +242,7 @@ describe('SIGTERM (systemctl --user stop)', () => {
     expect(response.headers.get('x-swarm-node')).toBe('bravo');
     const exit = await nodeB.exit(30_000);
     expect(exit.code).toBe(0);
-    await waitUntil(async () => (await nodeAsSeenBy(a, 'bravo'))?.state === 'left', 'bravo left', 5_000, 50);
+    await waitUntil(async () => (await nodeSeenBy(a, 'bravo'))?.state === 'left', 'bravo left', 5_000, 50);
   });
 
   it('an idle node leaves at once', async () => {
@@ -282,24 +250,19 @@ describe('SIGTERM (systemctl --user stop)', () => {
     const c = await createSandbox();
     try {
       await joinSwarm(c.dataDir, await loadOrCreateNodeId(c.dataDir), await tokenOf(a));
-      const nodeC = new SwarmdProcess(
-        [
-          ...loopbackFlags(c),
-          '--name',
-          'charlie',
-          '--backend',
-          fakeB.url,
-          '--peer',
-          `127.0.0.1:${peerPort(pair.nodeA)}`,
-        ],
-        c.env,
-      );
-      await nodeC.ready();
+      const nodeC = await startInBox(c, [
+        '--name',
+        'charlie',
+        '--backend',
+        fakeB.url,
+        '--peer',
+        `127.0.0.1:${pair.nodeA.peerPort()}`,
+      ]);
       await waitForPeer(a, 'charlie', [MODEL]);
       const stoppedAt = Date.now();
       nodeC.signal('SIGTERM');
       await waitUntil(
-        async () => (await nodeAsSeenBy(a, 'charlie'))?.state === 'left',
+        async () => (await nodeSeenBy(a, 'charlie'))?.state === 'left',
         'charlie left',
         5_000,
         50,
@@ -314,7 +277,7 @@ describe('SIGTERM (systemctl --user stop)', () => {
 });
 
 async function tokenOf(sandbox: Sandbox): Promise<string> {
-  const out = await swarmctl(controlSocket(sandbox), ['--data-dir', sandbox.dataDir, 'token', '--json']);
+  const out = await sandbox.swarmctl(['token', '--json']);
   if (out.code !== 0) throw new Error(`swarmctl token failed: ${out.stderr}`);
   return (JSON.parse(out.stdout) as { token: string }).token;
 }

@@ -2,32 +2,13 @@
 // loopback (paired, static peers, mDNS off, gateways on free ports), each with a fake Ollama.
 // chat goes through the daemon's own gateway over HTTP; usage reads the ledgers over the control
 // socket and, with --swarm, over the members' authenticated UsageSummary RPC.
-import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTwoNodeSwarm, type TwoNodeSwarm } from './swarm-fixture.js';
-import { ROOT, type Sandbox, SWARMCTL } from './swarmd-process.js';
+import { startTwoNodeSwarm, type TwoNodeSwarm } from '../../helpers/loopback-swarm.js';
+import type { Sandbox } from '../../helpers/sandbox.js';
 
 let swarm: TwoNodeSwarm;
 let a: Sandbox;
 let b: Sandbox;
-
-/** swarmctl for one box: its own HOME, config and data dir; never throws. */
-function swarmctl(
-  box: Sandbox,
-  args: string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [SWARMCTL, '--data-dir', box.dataDir, ...args],
-      { cwd: ROOT, env: box.env, timeout: 20_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
 
 beforeAll(async () => {
   swarm = await startTwoNodeSwarm();
@@ -40,13 +21,13 @@ afterAll(async () => {
 
 describe('swarmctl chat and usage against real daemons', () => {
   it('status --json says where the gateway listens', async () => {
-    const out = await swarmctl(a, ['status', '--json']);
+    const out = await a.swarmctl(['status', '--json']);
     expect(out.code).toBe(0);
     expect(JSON.parse(out.stdout).gatewayUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
   });
 
   it('chat streams the reply of a local model and names this node in the footer', async () => {
-    const out = await swarmctl(a, ['chat', 'hi', '--model', 'local-only:1b']);
+    const out = await a.swarmctl(['chat', 'hi', '--model', 'local-only:1b']);
     expect(out.stderr).not.toMatch(/swarmctl:/);
     expect(out.code).toBe(0);
     expect(out.stdout).toBe('hello from A\n');
@@ -56,14 +37,14 @@ describe('swarmctl chat and usage against real daemons', () => {
   });
 
   it('chat --no-stream gets a model only the peer has, served by the peer', async () => {
-    const out = await swarmctl(a, ['chat', 'hi', '--model', 'peer-only:8b', '--no-stream']);
+    const out = await a.swarmctl(['chat', 'hi', '--model', 'peer-only:8b', '--no-stream']);
     expect(out.code).toBe(0);
     expect(out.stdout).toBe('hello from B\n');
     expect(out.stderr).toMatch(/^served by bravo \(peer-only:8b\) · 1 attempt · /);
   });
 
   it('usage --json counts both requests, grouped by model', async () => {
-    const out = await swarmctl(a, ['usage', '--json', '--by', 'model']);
+    const out = await a.swarmctl(['usage', '--json', '--by', 'model']);
     expect(out.code).toBe(0);
     const json = JSON.parse(out.stdout);
     expect(json.by).toBe('model');
@@ -79,7 +60,7 @@ describe('swarmctl chat and usage against real daemons', () => {
   });
 
   it('usage prints the human summary with the group table', async () => {
-    const out = await swarmctl(a, ['usage', '--by', 'node', '--since', '1h']);
+    const out = await a.swarmctl(['usage', '--by', 'node', '--since', '1h']);
     expect(out.code).toBe(0);
     expect(out.stdout).toMatch(/^requests\s+2 \(0 failed\)$/m);
     expect(out.stdout).toMatch(/^NODE\s+REQUESTS/m);
@@ -88,7 +69,7 @@ describe('swarmctl chat and usage against real daemons', () => {
   });
 
   it('usage --jsonl prints one parsable row per request', async () => {
-    const out = await swarmctl(a, ['usage', '--jsonl']);
+    const out = await a.swarmctl(['usage', '--jsonl']);
     expect(out.code).toBe(0);
     const lines = out.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(2);
@@ -99,14 +80,14 @@ describe('swarmctl chat and usage against real daemons', () => {
   });
 
   it('usage --swarm adds up both ledgers and lists each node', async () => {
-    const viaB = await swarmctl(b, ['chat', 'hello', '--model', 'peer-only:8b']);
+    const viaB = await b.swarmctl(['chat', 'hello', '--model', 'peer-only:8b']);
     expect(viaB.code).toBe(0);
     expect(viaB.stdout).toBe('hello from B\n');
 
-    const own = JSON.parse((await swarmctl(b, ['usage', '--json'])).stdout);
+    const own = JSON.parse((await b.swarmctl(['usage', '--json'])).stdout);
     expect(own.totals.requests).toBe(1);
 
-    const out = await swarmctl(a, ['usage', '--swarm', '--json', '--by', 'node']);
+    const out = await a.swarmctl(['usage', '--swarm', '--json', '--by', 'node']);
     expect(out.code).toBe(0);
     const json = JSON.parse(out.stdout);
     expect(json.totals.requests).toBe(3);
@@ -124,12 +105,12 @@ describe('swarmctl chat and usage against real daemons', () => {
       ['bravo', true, 1],
     ]);
 
-    const human = await swarmctl(a, ['usage', '--swarm']);
+    const human = await a.swarmctl(['usage', '--swarm']);
     expect(human.stdout).toMatch(/^bravo\s+1\s.*counted$/m);
   });
 
   it('chat --json prints the completion with who served it', async () => {
-    const out = await swarmctl(a, ['chat', 'hi', '--model', 'local-only:1b', '--json']);
+    const out = await a.swarmctl(['chat', 'hi', '--model', 'local-only:1b', '--json']);
     expect(out.code).toBe(0);
     const json = JSON.parse(out.stdout);
     expect(json.object).toBe('chat.completion');
@@ -138,7 +119,7 @@ describe('swarmctl chat and usage against real daemons', () => {
   });
 
   it('chat reports a gateway refusal with its message and swarm code, exit 1', async () => {
-    const out = await swarmctl(a, ['chat', 'hi', '--model', 'no-such-model']);
+    const out = await a.swarmctl(['chat', 'hi', '--model', 'no-such-model']);
     expect(out.code).toBe(1);
     expect(out.stdout).toBe('');
     expect(out.stderr).toMatch(

@@ -8,15 +8,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeOllama } from '../../fakes/ollama.js';
-import { gatewayUrl, waitUntil, writeConfig } from './swarm-fixture.js';
-import {
-  createSandbox,
-  ensureBuilt,
-  killAll,
-  loopbackFlags,
-  type Sandbox,
-  SwarmdProcess,
-} from './swarmd-process.js';
+import { startInBox } from '../../helpers/loopback-swarm.js';
+import { createSandbox, type Sandbox, writeConfig } from '../../helpers/sandbox.js';
+import { killAllSwarmd } from '../../helpers/swarmd.js';
+import { waitUntil } from '../../helpers/wait.js';
 
 const MODEL = 'qwen3:8b';
 const KEY_A = 'sk-alice-0123456789abcdef';
@@ -24,7 +19,7 @@ const KEY_B = 'sk-bob-0123456789abcdef00';
 const KEY_C = 'sk-carol-0123456789abcdef';
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
-  await killAll();
+  await killAllSwarmd();
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
@@ -38,7 +33,6 @@ interface ErrorBody {
 }
 
 async function setup() {
-  ensureBuilt();
   const sandbox = await createSandbox();
   const fake = new FakeOllama({ models: [{ name: MODEL }], loaded: [{ name: MODEL }] });
   const { url: fakeUrl } = await fake.start();
@@ -51,12 +45,8 @@ async function setup() {
 
 async function startNode(sandbox: Sandbox, fakeUrl: string, apiKeys: string[]): Promise<string> {
   const config = await writeConfig(sandbox, { version: 1, gateway: { apiKeys } });
-  const daemon = new SwarmdProcess(
-    [...loopbackFlags(sandbox), '--config', config, '--name', 'solo', '--backend', fakeUrl],
-    sandbox.env,
-  );
-  await daemon.ready();
-  return gatewayUrl(daemon);
+  const daemon = await startInBox(sandbox, ['--config', config, '--name', 'solo', '--backend', fakeUrl]);
+  return daemon.gatewayUrl();
 }
 
 /** One HTTP call to the gateway as the holder of `key` (none: no Authorization header). */
@@ -153,7 +143,7 @@ describe('async tasks belong to the API key that created them', () => {
     fake.behave({ reply: 'kept' });
     const mine = await submit(url, KEY_A, 'across a restart');
     await waitUntil(async () => (await task(url, KEY_A, mine.id)).status === 'completed', 'the task');
-    await killAll();
+    await killAllSwarmd();
 
     // Key A is now the third key, at the index key B had: the task follows the key, not the index.
     url = await startNode(sandbox, fakeUrl, [KEY_C, KEY_A, KEY_B]);
@@ -192,7 +182,7 @@ describe('async tasks belong to the API key that created them', () => {
     expect(ids.size).toBe(6);
     // 128 random bits, not a UUIDv4 (122: its 13th hex digit is always 4).
     expect([...ids].every((id) => id[4 + 12] === '4')).toBe(false);
-    await killAll();
+    await killAllSwarmd();
 
     // Once keys are set, a task made without them belongs to no key.
     url = await startNode(sandbox, fakeUrl, [KEY_A]);

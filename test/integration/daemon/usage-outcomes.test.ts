@@ -8,17 +8,10 @@ import { loadOrCreateNodeId } from '../../../src/node/identity.js';
 import { initSwarm } from '../../../src/security/store.js';
 import { FakeOllama } from '../../fakes/ollama.js';
 import { FakeOpenAi } from '../../fakes/openai.js';
-import { controlSocket, gatewayUrl, waitUntil, writeConfig } from './swarm-fixture.js';
-import {
-  createSandbox,
-  ensureBuilt,
-  killAll,
-  loopbackFlags,
-  type Sandbox,
-  SwarmdProcess,
-  sleep,
-  swarmctl,
-} from './swarmd-process.js';
+import { startInBox } from '../../helpers/loopback-swarm.js';
+import { createSandbox, type Sandbox, writeConfig } from '../../helpers/sandbox.js';
+import { killAllSwarmd } from '../../helpers/swarmd.js';
+import { sleep, waitUntil } from '../../helpers/wait.js';
 
 let box: Sandbox;
 let url = '';
@@ -35,7 +28,6 @@ async function ollama(model: string, script: Parameters<FakeOllama['behave']>[0]
 let slow: FakeOllama;
 
 beforeAll(async () => {
-  ensureBuilt();
   box = await createSandbox();
   await initSwarm(box.dataDir, await loadOrCreateNodeId(box.dataDir));
   const ok = await ollama('ok:1b', { reply: 'fine' });
@@ -63,17 +55,16 @@ beforeAll(async () => {
     cloud: { providers: [{ name: 'fakecloud', baseUrl: `${cloudUrl}/v1`, models: ['cloud-model'] }] },
     usage: { budgets: { daily: { stopUsd: 0 } } },
   });
-  const daemon = new SwarmdProcess([...loopbackFlags(box), '--config', config], box.env);
-  await daemon.ready();
-  url = gatewayUrl(daemon);
+  const daemon = await startInBox(box, ['--config', config]);
+  url = daemon.gatewayUrl();
   await waitUntil(async () => {
-    const out = await swarmctl(controlSocket(box), ['models', '--json']);
+    const out = await box.swarmctl(['models', '--json']);
     return ['ok:1b', 'broken:1b', 'empty:1b', 'slow:1b'].every((model) => out.stdout.includes(model));
   }, 'every backend to list its model');
 }, 60_000);
 
 afterAll(async () => {
-  await killAll();
+  await killAllSwarmd();
   for (const fake of fakes) await fake.stop();
   await box?.remove();
 });
@@ -111,7 +102,7 @@ interface Row {
 }
 
 async function rows(): Promise<Row[]> {
-  const out = await swarmctl(controlSocket(box), ['usage', '--jsonl']);
+  const out = await box.swarmctl(['usage', '--jsonl']);
   expect(out.code).toBe(0);
   return out.stdout
     .trimEnd()
@@ -256,12 +247,10 @@ describe('one usage row per request, whatever ended it', () => {
       if (want.attempts !== undefined) expect(row.attempts, row.requestId).toBe(want.attempts);
     }
 
-    const json = JSON.parse((await swarmctl(controlSocket(box), ['usage', '--json'])).stdout);
+    const json = JSON.parse((await box.swarmctl(['usage', '--json'])).stdout);
     expect(json.totals).toMatchObject({ requests: 11, errors: 7, cancelled: 2 });
 
-    const byError = JSON.parse(
-      (await swarmctl(controlSocket(box), ['usage', '--json', '--by', 'error'])).stdout,
-    );
+    const byError = JSON.parse((await box.swarmctl(['usage', '--json', '--by', 'error'])).stdout);
     const counts = Object.fromEntries(
       byError.groups.map((g: { label: string; requests: number }) => [g.label, g.requests]),
     );
@@ -275,12 +264,12 @@ describe('one usage row per request, whatever ended it', () => {
       SWARM_ERR_QUEUE_FULL: 1,
     });
 
-    const byModel = await swarmctl(controlSocket(box), ['usage', '--by', 'model']);
+    const byModel = await box.swarmctl(['usage', '--by', 'model']);
     expect(byModel.stdout).toMatch(/^requests\s+11 \(7 failed, 2 cancelled\)$/m);
     expect(byModel.stdout).toMatch(/^broken:1b\s+2\s+2\s+0\s/m);
     expect(byModel.stdout).toMatch(/^slow:1b\s+2\s+1\s+1\s/m);
 
-    const swarm = JSON.parse((await swarmctl(controlSocket(box), ['usage', '--swarm', '--json'])).stdout);
+    const swarm = JSON.parse((await box.swarmctl(['usage', '--swarm', '--json'])).stdout);
     expect(swarm.totals).toMatchObject({ requests: 11, errors: 7, cancelled: 2 });
   });
 });

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   chatBody,
   chatChunk,
@@ -10,9 +10,6 @@ import {
 } from './helpers.js';
 
 let h: Harness;
-afterEach(async () => {
-  await h?.gateway.stop();
-});
 
 const messages = [{ role: 'user' as const, content: 'say hello' }];
 

@@ -1,24 +1,13 @@
 import OpenAI from 'openai';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCodes, SwarmError } from '../../../src/errors.js';
-import { aborted, chatChunk, type Harness, outcome, servedBy, sleep, startGateway } from './helpers.js';
+import { rejected } from '../../helpers/expect-error.js';
+import { sleep, waitUntil } from '../../helpers/wait.js';
+import { aborted, chatChunk, type Harness, outcome, servedBy, startGateway } from './helpers.js';
 
 let h: Harness;
-afterEach(async () => {
-  await h?.gateway.stop();
-});
 
 const messages = [{ role: 'user' as const, content: 'hi' }];
-
-async function failure(promise: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof OpenAI.APIError) return err;
-    throw err;
-  }
-  throw new Error('expected the call to fail');
-}
 
 function failWith(err: unknown): (typeof h.dispatcher)['script'] {
   return async () => {
@@ -30,7 +19,10 @@ describe('gateway errors (openai client)', () => {
   it('MODEL_NOT_FOUND → NotFoundError model_not_found, naming the model', async () => {
     h = await startGateway();
     h.dispatcher.script = failWith(new SwarmError(ErrorCodes.MODEL_NOT_FOUND, 'no node serves it'));
-    const err = await failure(h.client.chat.completions.create({ model: 'nope', messages }));
+    const err = await rejected(
+      h.client.chat.completions.create({ model: 'nope', messages }),
+      OpenAI.APIError,
+    );
     expect(err).toBeInstanceOf(OpenAI.NotFoundError);
     expect(err.status).toBe(404);
     expect(err.code).toBe('model_not_found');
@@ -46,7 +38,10 @@ describe('gateway errors (openai client)', () => {
     h.dispatcher.script = failWith(
       Object.assign(new SwarmError(ErrorCodes.QUEUE_FULL, 'every queue is full'), { retryAfterMs: 1500 }),
     );
-    const err = await failure(h.client.chat.completions.create({ model: 'coder', messages }));
+    const err = await rejected(
+      h.client.chat.completions.create({ model: 'coder', messages }),
+      OpenAI.APIError,
+    );
     expect(err).toBeInstanceOf(OpenAI.RateLimitError);
     expect(err.code).toBe('rate_limit_exceeded');
     expect(err.headers?.get('retry-after')).toBe('2');
@@ -63,7 +58,10 @@ describe('gateway errors (openai client)', () => {
   ])('%s → %o %i', async (code, errorClass, status, openaiCode) => {
     h = await startGateway();
     h.dispatcher.script = failWith(new SwarmError(code, 'it failed'));
-    const err = await failure(h.client.chat.completions.create({ model: 'coder', messages }));
+    const err = await rejected(
+      h.client.chat.completions.create({ model: 'coder', messages }),
+      OpenAI.APIError,
+    );
     expect(err).toBeInstanceOf(errorClass);
     expect(err.status).toBe(status);
     expect(err.code).toBe(openaiCode);
@@ -74,7 +72,10 @@ describe('gateway errors (openai client)', () => {
   it('an unexpected exception → 500 server_error that hides its message', async () => {
     h = await startGateway();
     h.dispatcher.script = failWith(new TypeError('cannot read /secret/path'));
-    const err = await failure(h.client.chat.completions.create({ model: 'coder', messages }));
+    const err = await rejected(
+      h.client.chat.completions.create({ model: 'coder', messages }),
+      OpenAI.APIError,
+    );
     expect(err).toBeInstanceOf(OpenAI.InternalServerError);
     expect(err.type).toBe('server_error');
     expect(err.message).not.toContain('secret');
@@ -83,7 +84,10 @@ describe('gateway errors (openai client)', () => {
   it('a streaming request that fails before any chunk gets a normal JSON error', async () => {
     h = await startGateway();
     h.dispatcher.script = failWith(new SwarmError(ErrorCodes.MODEL_NOT_FOUND, 'no'));
-    const err = await failure(h.client.chat.completions.create({ model: 'nope', messages, stream: true }));
+    const err = await rejected(
+      h.client.chat.completions.create({ model: 'nope', messages, stream: true }),
+      OpenAI.APIError,
+    );
     expect(err).toBeInstanceOf(OpenAI.NotFoundError);
     expect(err.code).toBe('model_not_found');
   });
@@ -98,10 +102,11 @@ describe('gateway errors (openai client)', () => {
     };
     const stream = await h.client.chat.completions.create({ model: 'coder', messages, stream: true });
     const texts: string[] = [];
-    const err = await failure(
+    const err = await rejected(
       (async () => {
         for await (const chunk of stream) texts.push(chunk.choices[0]?.delta.content ?? '');
       })(),
+      OpenAI.APIError,
     );
     expect(texts).toEqual(['par']);
     expect(err.code).toBe('server_error');
@@ -110,19 +115,21 @@ describe('gateway errors (openai client)', () => {
 
   it('invalid requests → BadRequestError naming the param', async () => {
     h = await startGateway();
-    const err = await failure(
+    const err = await rejected(
       h.client.chat.completions.create({
         model: 'coder',
       } as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming),
+      OpenAI.APIError,
     );
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
     expect(err.param).toBe('messages');
     expect(err.code).toBe('missing_required_parameter');
-    const bad = await failure(
+    const bad = await rejected(
       h.client.chat.completions.create(
         { model: 'coder', messages },
         { headers: { 'x-swarm-privacy': 'public' } },
       ),
+      OpenAI.APIError,
     );
     expect(bad.code).toBe('invalid_privacy');
     expect(h.dispatcher.requests).toHaveLength(0);
@@ -138,12 +145,13 @@ describe('gateway errors (openai client)', () => {
       [{ max_completion_tokens: 2.5 }, 'max_completion_tokens', /whole number/],
     ];
     for (const [extra, param, bound] of cases) {
-      const err = await failure(
+      const err = await rejected(
         h.client.chat.completions.create({
           model: 'coder',
           messages,
           ...extra,
         } as OpenAI.ChatCompletionCreateParamsNonStreaming),
+        OpenAI.APIError,
       );
       expect(err, param).toBeInstanceOf(OpenAI.BadRequestError);
       expect(err.param).toBe(param);
@@ -184,11 +192,11 @@ describe('gateway errors (openai client)', () => {
       { model: 'coder', messages },
       { signal: controller.signal },
     );
-    await until(() => h.dispatcher.signals.length === 1);
+    await waitUntil(() => h.dispatcher.signals.length === 1, 'the dispatcher to be called', 3000, 5);
     const abortAt = Date.now();
     controller.abort();
     await expect(call).rejects.toBeInstanceOf(OpenAI.APIUserAbortError);
-    await until(() => abortedAt !== 0);
+    await waitUntil(() => abortedAt !== 0, "the dispatcher's signal to abort", 3000, 5);
     expect(abortedAt - abortAt).toBeLessThan(500);
   });
 
@@ -218,15 +226,7 @@ describe('gateway errors (openai client)', () => {
       }
     })().catch((err: unknown) => expect(err).toBeInstanceOf(OpenAI.APIUserAbortError));
     expect(received).toBe(1);
-    await until(() => abortedAt !== 0);
+    await waitUntil(() => abortedAt !== 0, "the dispatcher's signal to abort", 3000, 5);
     expect(abortedAt - abortAt).toBeLessThan(500);
   });
 });
-
-async function until(check: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(5);
-  }
-}

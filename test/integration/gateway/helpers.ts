@@ -1,6 +1,7 @@
 // A GatewayServer on 127.0.0.1:0 with a scripted Dispatcher, for the gateway integration tests.
 import { request as httpRequest } from 'node:http';
 import OpenAI from 'openai';
+import { onTestFinished } from 'vitest';
 import { GatewayServer } from '../../../src/gateway/server.js';
 import type { GatewayInit, ModelListEntry, PrivacyDecider } from '../../../src/gateway/types.js';
 import type {
@@ -13,6 +14,7 @@ import type {
   Usage,
 } from '../../../src/inference/types.js';
 import { silentLogger } from '../../../src/util/logger.js';
+import { sleep } from '../../helpers/wait.js';
 
 /** What the fake dispatcher does with a request. */
 export type Script = (request: InferenceRequest, hooks: RunHooks) => Promise<InferenceOutcome>;
@@ -95,8 +97,6 @@ export function streamScript(pieces: string[], pauseMs = 2): Script {
   };
 }
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** Resolves when the signal aborts. */
 export function aborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -121,7 +121,7 @@ export interface Harness {
   client: OpenAI;
 }
 
-/** Start a gateway on an ephemeral loopback port. */
+/** Start a gateway on an ephemeral loopback port, from within a test; it stops when the test ends. */
 export async function startGateway(
   options: Partial<GatewayInit> & { decidePrivacy?: PrivacyDecider; apiKey?: string } = {},
 ): Promise<Harness> {
@@ -131,6 +131,7 @@ export async function startGateway(
     { logger: silentLogger, dispatcher, catalogue: () => CATALOGUE, decidePrivacy },
     { host: '127.0.0.1', port: 0, apiKeys: [], nodeName: 'box-a', nodeId: 'node-a-id', ...init },
   );
+  onTestFinished(() => gateway.stop());
   const port = await gateway.start();
   const baseURL = `http://127.0.0.1:${port}/v1`;
   const client = new OpenAI({ baseURL, apiKey: apiKey ?? 'x', maxRetries: 0 });

@@ -1,9 +1,11 @@
 import { createServer } from 'node:net';
-import OpenAI, { type APIError } from 'openai';
-import { afterEach, describe, expect, it } from 'vitest';
+import OpenAI from 'openai';
+import { describe, expect, it } from 'vitest';
 import { ErrorCodes, SwarmError } from '../../../src/errors.js';
 import { GatewayServer } from '../../../src/gateway/server.js';
 import { silentLogger } from '../../../src/util/logger.js';
+import { rejected } from '../../helpers/expect-error.js';
+import { waitUntil } from '../../helpers/wait.js';
 import {
   aborted,
   CATALOGUE,
@@ -16,9 +18,6 @@ import {
 } from './helpers.js';
 
 let h: Harness;
-afterEach(async () => {
-  await h?.gateway.stop();
-});
 
 describe('gateway routes', () => {
   it('lists the catalogue in OpenAI shape with a swarm field per entry', async () => {
@@ -41,9 +40,8 @@ describe('gateway routes', () => {
   it('retrieves one model and answers model_not_found for others', async () => {
     h = await startGateway();
     expect((await h.client.models.retrieve('qwen2.5-coder:7b')).id).toBe('qwen2.5-coder:7b');
-    const err = await h.client.models.retrieve('missing').catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(OpenAI.NotFoundError);
-    expect((err as APIError).code).toBe('model_not_found');
+    const err = await rejected(h.client.models.retrieve('missing'), OpenAI.NotFoundError);
+    expect(err.code).toBe('model_not_found');
   });
 
   it('serves embeddings and completions through the dispatcher', async () => {
@@ -131,10 +129,9 @@ describe('gateway routes', () => {
         { logger: silentLogger, dispatcher: new ScriptedDispatcher(), catalogue: () => [] },
         { host: '127.0.0.1', port, apiKeys: [], nodeName: 'a', nodeId: 'a' },
       );
-      const err = await gateway.start().catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(SwarmError);
-      expect((err as SwarmError).code).toBe(ErrorCodes.PORT_IN_USE);
-      expect((err as SwarmError).message).toContain('gateway.port');
+      const err = await rejected(gateway.start(), SwarmError);
+      expect(err.code).toBe(ErrorCodes.PORT_IN_USE);
+      expect(err.message).toContain('gateway.port');
       await gateway.stop();
     } finally {
       await new Promise<void>((resolve) => blocker.close(() => resolve()));
@@ -148,10 +145,10 @@ describe('gateway routes', () => {
       throw new SwarmError(ErrorCodes.BACKEND_ERROR, 'aborted');
     };
     const call = h.client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] });
-    const settled = call.catch((e: unknown) => e);
-    while (h.dispatcher.signals.length === 0) await new Promise((r) => setTimeout(r, 5));
+    const settled = rejected(call, OpenAI.APIError);
+    await waitUntil(() => h.dispatcher.signals.length > 0, 'the dispatcher to be called', 5_000, 5);
     await Promise.all([h.gateway.stop(), h.gateway.stop()]);
     expect(h.dispatcher.signals[0]?.aborted).toBe(true);
-    expect(await settled).toBeInstanceOf(OpenAI.APIError);
+    await settled;
   });
 });

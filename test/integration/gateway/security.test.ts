@@ -1,12 +1,10 @@
-import OpenAI, { type APIError } from 'openai';
-import { afterEach, describe, expect, it } from 'vitest';
+import OpenAI from 'openai';
+import { describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../../src/errors.js';
+import { rejected } from '../../helpers/expect-error.js';
 import { type Harness, rawRequest, startGateway } from './helpers.js';
 
 let h: Harness;
-afterEach(async () => {
-  await h?.gateway.stop();
-});
 
 const messages = [{ role: 'user' as const, content: 'hi' }];
 const KEY = 'sk-swarm-0123456789abcdef';
@@ -15,11 +13,12 @@ const chatJson = JSON.stringify({ model: 'coder', messages });
 describe('gateway security', () => {
   it('requires a configured API key (401 invalid_api_key otherwise) and labels the client by key', async () => {
     h = await startGateway({ apiKeys: ['another-key-0000000', KEY], apiKey: 'wrong-key' });
-    const err = await h.client.chat.completions.create({ model: 'coder', messages }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(OpenAI.AuthenticationError);
-    expect((err as APIError).code).toBe('invalid_api_key');
-    const models = await h.client.models.list().catch((e: unknown) => e);
-    expect(models).toBeInstanceOf(OpenAI.AuthenticationError);
+    const err = await rejected(
+      h.client.chat.completions.create({ model: 'coder', messages }),
+      OpenAI.AuthenticationError,
+    );
+    expect(err.code).toBe('invalid_api_key');
+    await rejected(h.client.models.list(), OpenAI.AuthenticationError);
     expect(h.dispatcher.requests).toHaveLength(0);
 
     const good = new OpenAI({ baseURL: h.baseURL, apiKey: KEY, maxRetries: 0 });
@@ -89,12 +88,12 @@ describe('gateway security', () => {
   it('answers 413 to a body over the limit, by Content-Length and by streaming upload', async () => {
     h = await startGateway({ maxBodyBytes: 64 * 1024 });
     const huge = 'x'.repeat(200 * 1024);
-    const err = await h.client.chat.completions
-      .create({ model: 'coder', messages: [{ role: 'user', content: huge }] })
-      .catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(OpenAI.APIError);
-    expect((err as APIError).status).toBe(413);
-    expect((err as APIError).code).toBe('request_too_large');
+    const err = await rejected(
+      h.client.chat.completions.create({ model: 'coder', messages: [{ role: 'user', content: huge }] }),
+      OpenAI.APIError,
+    );
+    expect(err.status).toBe(413);
+    expect(err.code).toBe('request_too_large');
 
     const chunked = await rawRequest(h.port, {
       method: 'POST',
@@ -109,10 +108,11 @@ describe('gateway security', () => {
   it('answers 413 to a body over the default 32 MiB limit', async () => {
     h = await startGateway();
     const content = 'y'.repeat(33 * 1024 * 1024);
-    const err = await h.client.chat.completions
-      .create({ model: 'coder', messages: [{ role: 'user', content }] })
-      .catch((e: unknown) => e);
-    expect((err as APIError).status).toBe(413);
+    const err = await rejected(
+      h.client.chat.completions.create({ model: 'coder', messages: [{ role: 'user', content }] }),
+      OpenAI.APIError,
+    );
+    expect(err.status).toBe(413);
   });
 
   it('refuses invalid JSON with 400 invalid_request_error', async () => {

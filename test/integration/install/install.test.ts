@@ -13,18 +13,15 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.js';
 import { loadOrCreateNodeId } from '../../../src/node/identity.js';
 import { loadCredentials } from '../../../src/security/store.js';
+import { ensureBuilt, ROOT, SWARMD } from '../../helpers/build.js';
+import { swarmctl } from '../../helpers/swarmctl.js';
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const installSh = join(repo, 'install.sh');
-const entry = join(repo, 'dist', 'src', 'bin', 'swarmd.js');
-const defaultFileModule = join(repo, 'dist', 'src', 'config', 'default-file.js');
-const swarmctlEntry = join(repo, 'dist', 'src', 'bin', 'swarmctl.js');
+const installSh = join(ROOT, 'install.sh');
 
 let root: string;
 let home: string;
@@ -84,29 +81,8 @@ async function swarmIdOf(dir: string): Promise<string | undefined> {
 }
 const unitFile = () => join(configHome, 'systemd', 'user', 'swarmd.service');
 
-/** Every .ts file under dir (relative to the repo). */
-function sources(dir: string): string[] {
-  return readdirSync(join(repo, dir), { recursive: true, encoding: 'utf8' })
-    .filter((file) => file.endsWith('.ts'))
-    .map((file) => join(dir, file));
-}
-
-/** True when a source install.sh runs (swarmd, swarmctl and what they import) is newer than its build. */
-function distStale(): boolean {
-  return sources('src').some((file) => {
-    const built = join(repo, 'dist', file.replace(/\.ts$/, '.js'));
-    return !existsSync(built) || statSync(built).mtimeMs < statSync(join(repo, file)).mtimeMs;
-  });
-}
-
-beforeAll(() => {
-  if (!distStale()) return;
-  // Others may be mid-edit: tsc still emits when some file has type errors.
-  spawnSync('npx', ['tsc', '-p', '.'], { cwd: repo, stdio: 'ignore', timeout: 300_000 });
-  for (const built of [defaultFileModule, entry, swarmctlEntry]) {
-    expect(existsSync(built), `${relative(repo, built)} after npx tsc -p .`).toBe(true);
-  }
-}, 320_000);
+// install.sh runs the built swarmd and swarmctl (and what they import).
+beforeAll(() => ensureBuilt(), 320_000);
 
 beforeEach(() => {
   root = mkdtempSync(join(tmpdir(), 'swarmd-install-'));
@@ -139,7 +115,7 @@ describe('install.sh', () => {
     const [node, script] = [...execStart.matchAll(/"([^"]+)"/g)].map((m) => m[1]!);
     expect(node).toMatch(/^\/.*node$/);
     expect(existsSync(node!)).toBe(true);
-    expect(script).toBe(entry);
+    expect(script).toBe(SWARMD);
     expect(unit).toContain(`SWARMD_CONFIG=${configFile()}`);
     expect(unit).toMatch(/^Restart=on-failure$/m);
     expect(unit).toMatch(/^TimeoutStopSec=45$/m);
@@ -243,7 +219,7 @@ describe('install.sh', () => {
     const run = install('--skip-build');
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/foreground/);
-    expect(run.stdout).toContain(`node ${entry}`);
+    expect(run.stdout).toContain(`node ${SWARMD}`);
     expect(existsSync(configFile())).toBe(true);
     expect(existsSync(unitFile())).toBe(false);
     expect(calls().filter((line) => !line.includes('show-environment'))).toEqual([]);
@@ -284,10 +260,8 @@ describe('install.sh --init / --join', () => {
     expect(run.stdout).toContain('./install.sh --join <token>');
     expect(run.stdout).not.toContain('not in a swarm yet');
     // The token is the one swarmctl token prints, and the identity exists before the restart.
-    const swarmctl = spawnSync(process.execPath, [swarmctlEntry, '--data-dir', dataDir(), 'token'], {
-      encoding: 'utf8',
-    });
-    expect(swarmctl.stdout.trim()).toBe(token);
+    const printed = await swarmctl(['--data-dir', dataDir(), 'token']);
+    expect(printed.stdout.trim()).toBe(token);
     expect(run.stdout.indexOf('Join token')).toBeLessThan(run.stdout.indexOf('Starting swarmd'));
     expect(calls()).toContain('systemctl --user restart swarmd.service');
   });

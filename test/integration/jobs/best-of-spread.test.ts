@@ -3,23 +3,13 @@
 // model, hot on alpha and cold on bravo, so the score alone would send both proposals to
 // alpha. A best-of-2 job on alpha asks both at once; each call prefers nodes the other did
 // not get, so one lands on each fake (seen in each fake's recorded generations).
-import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadOrCreateNodeId } from '../../../src/node/identity.js';
-import { initSwarm, joinSwarm } from '../../../src/security/store.js';
 import { FakeOllama } from '../../fakes/ollama.js';
 import { lastUserText } from '../../fakes/scripted-replies.js';
-import { peerPort, waitForPeer, waitUntil, writeConfig } from '../daemon/swarm-fixture.js';
-import {
-  createSandbox,
-  ensureBuilt,
-  killAll,
-  loopbackFlags,
-  ROOT,
-  type Sandbox,
-  SWARMCTL,
-  SwarmdProcess,
-} from '../daemon/swarmd-process.js';
+import { pairBoxes, startInBox, waitForPeer } from '../../helpers/loopback-swarm.js';
+import { createSandbox, type Sandbox, writeConfig } from '../../helpers/sandbox.js';
+import { killAllSwarmd } from '../../helpers/swarmd.js';
+import { waitUntil } from '../../helpers/wait.js';
 import { FIXED_DATE, makeRepo, type TinyRepo, wholeReply } from './tiny-repo.js';
 
 const FAST = 'small:1b';
@@ -30,25 +20,9 @@ let fakeA: FakeOllama;
 let fakeB: FakeOllama;
 const repos: TinyRepo[] = [];
 
-function swarmctl(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [SWARMCTL, '--data-dir', a.dataDir, ...args],
-      { cwd: ROOT, env: a.env, timeout: 120_000, maxBuffer: 20_000_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
 beforeAll(async () => {
-  ensureBuilt();
   [a, b] = [await createSandbox(), await createSandbox()];
-  const { token } = await initSwarm(a.dataDir, await loadOrCreateNodeId(a.dataDir));
-  await joinSwarm(b.dataDir, await loadOrCreateNodeId(b.dataDir), token);
+  await pairBoxes(a, b);
   fakeA = new FakeOllama({ models: [{ name: FAST }], loaded: [{ name: FAST }] });
   // Bravo's copy is cold: on score alone alpha's hot one (with a free slot) wins both calls.
   fakeB = new FakeOllama({ models: [{ name: FAST }], loaded: [] });
@@ -56,35 +30,26 @@ beforeAll(async () => {
   const routing = { tiers: { fast: [FAST], deep: [FAST] }, fallback: [], defaultPrivacy: 'lan' };
   const configA = await writeConfig(a, { routing, jobs: { sandbox: 'off', stepTimeout: '60s' } });
   const configB = await writeConfig(b, { routing });
-  const alpha = new SwarmdProcess(
-    ['--config', configA, ...loopbackFlags(a), '--name', 'alpha', '--backend', urlA],
-    a.env,
-  );
-  await alpha.ready();
-  const bravo = new SwarmdProcess(
-    [
-      '--config',
-      configB,
-      ...loopbackFlags(b),
-      '--name',
-      'bravo',
-      '--backend',
-      urlB,
-      '--peer',
-      `127.0.0.1:${peerPort(alpha)}`,
-    ],
-    b.env,
-  );
-  await bravo.ready();
+  const alpha = await startInBox(a, ['--config', configA, '--name', 'alpha', '--backend', urlA]);
+  await startInBox(b, [
+    '--config',
+    configB,
+    '--name',
+    'bravo',
+    '--backend',
+    urlB,
+    '--peer',
+    `127.0.0.1:${alpha.peerPort()}`,
+  ]);
   await waitForPeer(a, 'bravo', [FAST], 30_000);
   await waitUntil(
-    async () => (await swarmctl(['models', '--json'])).stdout.includes(FAST),
+    async () => (await a.swarmctl(['models', '--json'])).stdout.includes(FAST),
     'alpha to list its own model',
   );
 }, 90_000);
 
 afterAll(async () => {
-  await killAll();
+  await killAllSwarmd();
   await Promise.all([fakeA?.stop(), fakeB?.stop()]);
   for (const r of repos) r.remove();
   await Promise.all([a?.remove(), b?.remove()]);
@@ -97,15 +62,10 @@ describe('best-of on a swarm of two', () => {
     for (const fake of [fakeA, fakeB])
       fake.behave({ firstTokenDelayMs: 300, respond: () => wholeReply({ 'src/date.js': FIXED_DATE }) });
     const [fromA, fromB] = [fakeA.generations.length, fakeB.generations.length];
-    const out = await swarmctl([
-      'run',
-      'make the failing date test pass',
-      '--repo',
-      r.dir,
-      '--best-of',
-      '2',
-      '--json',
-    ]);
+    const out = await a.swarmctl(
+      ['run', 'make the failing date test pass', '--repo', r.dir, '--best-of', '2', '--json'],
+      { timeoutMs: 120_000 },
+    );
     expect(out.stdout, out.stderr).toMatch(/^\{/);
     const report = JSON.parse(out.stdout);
     expect(report.state).toBe('passed');

@@ -3,24 +3,16 @@
 // user's repository never held a worktree of it); a SIGTERMed daemon ends its
 // running job `interrupted` too (not `cancelled`). Real swarmd on loopback (mDNS off), a
 // scripted fake Ollama, a real git repository whose verification is slow only for the fix.
-import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeOllama } from '../../fakes/ollama.js';
 import { repliesByModel } from '../../fakes/scripted-replies.js';
-import { waitUntil, writeConfig } from '../daemon/swarm-fixture.js';
-import {
-  createSandbox,
-  ensureBuilt,
-  killAll,
-  loopbackFlags,
-  ROOT,
-  type Sandbox,
-  SWARMCTL,
-  SwarmdProcess,
-} from '../daemon/swarmd-process.js';
+import { startInBox } from '../../helpers/loopback-swarm.js';
+import { createSandbox, type Sandbox, writeConfig } from '../../helpers/sandbox.js';
+import { killAllSwarmd, type Swarmd } from '../../helpers/swarmd.js';
+import { waitUntil } from '../../helpers/wait.js';
 import { FIXED_DATE, makeRepo, type TinyRepo, wholeReply } from './tiny-repo.js';
 
 const FAST = 'small:1b';
@@ -33,30 +25,18 @@ const repos: TinyRepo[] = [];
 /** Verification processes the tests made (recorded by their own pid files), killed at the end. */
 const pidFiles: string[] = [];
 
-function startDaemon(): SwarmdProcess {
-  return new SwarmdProcess(
-    ['--config', config, ...loopbackFlags(box), '--name', 'owner', '--backend', url],
-    box.env,
+/** Start the daemon and wait until it routes to the fast model. */
+async function startDaemon(): Promise<Swarmd> {
+  const daemon = await startInBox(box, ['--config', config, '--name', 'owner', '--backend', url]);
+  await modelListed();
+  return daemon;
+}
+
+async function modelListed(): Promise<void> {
+  await waitUntil(
+    async () => (await box.swarmctl(['models', '--json'])).stdout.includes(FAST),
+    'the fast model',
   );
-}
-
-function swarmctl(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [SWARMCTL, '--data-dir', box.dataDir, ...args],
-      { cwd: ROOT, env: box.env, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
-async function ready(daemon: SwarmdProcess): Promise<void> {
-  await daemon.ready();
-  await waitUntil(async () => (await swarmctl(['models', '--json'])).stdout.includes(FAST), 'the fast model');
 }
 
 /**
@@ -84,9 +64,12 @@ setTimeout(() => process.exit(0), 60_000);
 /** Start a job (swarmctl run in the background) and wait until its attempt is verifying. */
 async function jobVerifying(r: TinyRepo, started: string, task: string): Promise<string> {
   fake.behave({ respond: repliesByModel({ [FAST]: [wholeReply({ 'src/date.js': FIXED_DATE })] }) });
-  void swarmctl(['run', task, '--repo', r.dir, '--verify', 'node verify.mjs']);
+  void box.swarmctl(['run', task, '--repo', r.dir, '--verify', 'node verify.mjs']);
   await waitUntil(() => existsSync(started), 'the attempt to be verifying', 60_000);
-  const jobs = JSON.parse((await swarmctl(['jobs', '--json'])).stdout).jobs as { id: string; task: string }[];
+  const jobs = JSON.parse((await box.swarmctl(['jobs', '--json'])).stdout).jobs as {
+    id: string;
+    task: string;
+  }[];
   return jobs.find((job) => job.task === task)!.id;
 }
 
@@ -104,7 +87,6 @@ function killVerifier(pidFile: string): void {
 }
 
 beforeAll(async () => {
-  ensureBuilt();
   box = await createSandbox();
   fake = new FakeOllama({ models: [{ name: FAST }], loaded: [{ name: FAST }] });
   url = (await fake.start()).url;
@@ -115,11 +97,11 @@ beforeAll(async () => {
 }, 60_000);
 
 afterEach(async () => {
-  await killAll();
+  await killAllSwarmd();
 });
 
 afterAll(async () => {
-  await killAll();
+  await killAllSwarmd();
   for (const file of pidFiles) killVerifier(file);
   await fake?.stop();
   for (const r of repos) r.remove();
@@ -128,8 +110,7 @@ afterAll(async () => {
 
 describe('a job whose daemon stops', () => {
   it('SIGKILL: interrupted after a restart, and its scratch dir is removed', async () => {
-    let daemon = startDaemon();
-    await ready(daemon);
+    const daemon = await startDaemon();
     const { r, started } = slowRepo();
     const id = await jobVerifying(r, started, 'killed mid-verification');
     // The attempt is a worktree of swarmd's own repository in the scratch dir, never of the user's.
@@ -138,14 +119,14 @@ describe('a job whose daemon stops', () => {
 
     await daemon.kill();
     killVerifier(started);
-    daemon = startDaemon();
-    await ready(daemon);
+    await daemon.restart();
+    await modelListed();
 
-    const report = JSON.parse((await swarmctl(['job', id, '--json'])).stdout);
+    const report = JSON.parse((await box.swarmctl(['job', id, '--json'])).stdout);
     expect(report.state).toBe('interrupted');
     expect(report.message).toMatch(/interrupted: swarmd stopped while the job ran/);
     expect(report.endedAt).toBeGreaterThan(0);
-    const human = await swarmctl(['jobs']);
+    const human = await box.swarmctl(['jobs']);
     expect(human.stdout).toMatch(new RegExp(`${id}\\s+interrupted`));
     await waitUntil(() => worktrees(r) === 1 && scratchDirs(id).length === 0, 'the leftovers to go', 15_000);
     // Nothing of the job is left in the repository: no worktree entry, no branch.
@@ -155,16 +136,13 @@ describe('a job whose daemon stops', () => {
   }, 180_000);
 
   it('SIGTERM: the running job ends interrupted, not cancelled, and leaves nothing behind', async () => {
-    const daemon = startDaemon();
-    await ready(daemon);
+    const daemon = await startDaemon();
     const { r, started } = slowRepo();
     const id = await jobVerifying(r, started, 'stopped mid-verification');
-    daemon.signal('SIGTERM');
-    await daemon.exit(60_000);
+    await daemon.stop(60_000);
     killVerifier(started);
-    const again = startDaemon();
-    await ready(again);
-    const report = JSON.parse((await swarmctl(['job', id, '--json'])).stdout);
+    const again = await startDaemon();
+    const report = JSON.parse((await box.swarmctl(['job', id, '--json'])).stdout);
     expect(report.state).toBe('interrupted');
     expect(report.message).toMatch(/^interrupted: swarmd stopped/);
     expect(worktrees(r)).toBe(1);

@@ -2,24 +2,17 @@
 // holding a fast model (small:1b) and a deep one (big:8b), and real swarmctl processes. Each
 // test makes a real git repository with a failing `npm test`, scripts the model's reply per
 // attempt, and reads what every prompt carried from the fake's log.
-import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeOllama } from '../../fakes/ollama.js';
 import { lastUserText, repliesByModel } from '../../fakes/scripted-replies.js';
-import { writeConfig } from '../daemon/swarm-fixture.js';
-import {
-  createSandbox,
-  ensureBuilt,
-  killAll,
-  loopbackFlags,
-  ROOT,
-  type Sandbox,
-  SWARMCTL,
-  SwarmdProcess,
-} from '../daemon/swarmd-process.js';
+import { startInBox } from '../../helpers/loopback-swarm.js';
+import { createSandbox, type Sandbox, writeConfig } from '../../helpers/sandbox.js';
+import { startSwarmctl } from '../../helpers/swarmctl.js';
+import { killAllSwarmd } from '../../helpers/swarmd.js';
+import { sleep, waitUntil } from '../../helpers/wait.js';
 import {
   BUGGY_DATE,
   FIXED_DATE,
@@ -36,7 +29,6 @@ const DEEP = 'big:8b';
 
 let box: Sandbox;
 let fake: FakeOllama;
-let daemon: SwarmdProcess;
 const repos: TinyRepo[] = [];
 
 function repo(...args: Parameters<typeof makeRepo>): TinyRepo {
@@ -45,23 +37,8 @@ function repo(...args: Parameters<typeof makeRepo>): TinyRepo {
   return made;
 }
 
-/** swarmctl against the test daemon; never throws. */
-function swarmctl(
-  args: string[],
-  timeout = 120_000,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [SWARMCTL, '--data-dir', box.dataDir, ...args],
-      { cwd: ROOT, env: box.env, timeout, maxBuffer: 20_000_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+/** swarmctl as the test box's user (jobs may run long); never throws. */
+const swarmctl = (args: string[]) => box.swarmctl(args, { timeoutMs: 120_000 });
 
 /** Run a job with --json and return its report. */
 async function runJob(args: string[]) {
@@ -76,7 +53,6 @@ function promptsSince(from: number): { model: string; text: string }[] {
 }
 
 beforeAll(async () => {
-  ensureBuilt();
   box = await createSandbox();
   fake = new FakeOllama({
     models: [{ name: FAST }, { name: DEEP }],
@@ -87,17 +63,12 @@ beforeAll(async () => {
     routing: { tiers: { fast: [FAST], deep: [DEEP] }, fallback: [] },
     jobs: { sandbox: 'off', stepTimeout: '60s' },
   });
-  daemon = new SwarmdProcess(
-    ['--config', config, ...loopbackFlags(box), '--name', 'owner', '--backend', url],
-    box.env,
-  );
-  await daemon.ready();
+  await startInBox(box, ['--config', config, '--name', 'owner', '--backend', url]);
   // The backend is probed once before the fake's models are routable.
-  for (let i = 0; i < 100; i++) {
+  await waitUntil(async () => {
     const models = await swarmctl(['models', '--json']);
-    if (models.stdout.includes(FAST) && models.stdout.includes(DEEP)) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+    return models.stdout.includes(FAST) && models.stdout.includes(DEEP);
+  }, 'both models to be routable');
 }, 60_000);
 
 afterEach(() => {
@@ -105,7 +76,7 @@ afterEach(() => {
 });
 
 afterAll(async () => {
-  await killAll();
+  await killAllSwarmd();
   await fake?.stop();
   for (const r of repos) r.remove();
   await box?.remove();
@@ -435,14 +406,18 @@ subtasks:
     fake.behave({ firstTokenDelayMs: 30_000, respond: () => wholeReply({ 'src/date.js': FIXED_DATE }) });
     const running = swarmctl(['run', 'slow job', '--repo', r.dir]);
     let id = '';
-    for (let i = 0; i < 100 && id === ''; i++) {
-      await new Promise((done) => setTimeout(done, 200));
-      const list = JSON.parse((await swarmctl(['jobs', '--json'])).stdout) as {
-        jobs: { id: string; state: string; task: string }[];
-      };
-      id = list.jobs.find((job) => job.task === 'slow job' && job.state === 'running')?.id ?? '';
-    }
-    expect(id).not.toBe('');
+    await waitUntil(
+      async () => {
+        const list = JSON.parse((await swarmctl(['jobs', '--json'])).stdout) as {
+          jobs: { id: string; state: string; task: string }[];
+        };
+        id = list.jobs.find((job) => job.task === 'slow job' && job.state === 'running')?.id ?? '';
+        return id !== '';
+      },
+      'the job to run',
+      60_000,
+      200,
+    );
     const cancelled = await swarmctl(['cancel', id, '--json']);
     expect(cancelled.code).toBe(0);
     expect(JSON.parse(cancelled.stdout).state).toBe('cancelled');
@@ -522,36 +497,25 @@ describe('swarmctl run: Ctrl-C', () => {
   it('the first Ctrl-C cancels the job; swarmctl says so and exits non-zero', async () => {
     const r = repo();
     fake.behave({ firstTokenDelayMs: 30_000, respond: () => wholeReply({ 'src/date.js': FIXED_DATE }) });
-    const child = spawn(
-      process.execPath,
-      [SWARMCTL, '--data-dir', box.dataDir, 'run', 'ctrl-c job', '--repo', r.dir],
-      {
-        cwd: ROOT,
-        env: box.env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
+    const run = await startSwarmctl(['--data-dir', box.dataDir, 'run', 'ctrl-c job', '--repo', r.dir], {
+      env: box.env,
+      timeoutMs: 120_000,
     });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const { child } = run;
     try {
-      // Wait until the model call is under way (the job is past its baseline).
-      for (let i = 0; i < 300 && !/answered|attempt 1/.test(stdout); i++)
-        await new Promise((done) => setTimeout(done, 100));
-      const id = /job (\w+) started/.exec(stdout)?.[1];
-      expect(id, stdout + stderr).toBeDefined();
+      // Wait (up to 30 s) until the model call is under way (the job is past its baseline).
+      await waitUntil(() => /answered|attempt 1/.test(run.stdout), 'the model call', 30_000, 100).catch(
+        () => undefined, // a Ctrl-C before it must cancel the job all the same
+      );
+      const id = /job (\w+) started/.exec(run.stdout)?.[1];
+      expect(id, run.stdout + run.stderr).toBeDefined();
       child.kill('SIGINT');
       const code = await Promise.race([
-        exited,
-        new Promise<'timeout'>((done) => setTimeout(() => done('timeout'), 60_000)),
+        run.done.then((end) => end.code),
+        sleep(60_000).then(() => 'timeout'),
       ]);
       expect(code).toBe(1);
+      const { stdout, stderr } = run;
       expect(stderr).toContain(`cancelling job ${id}`);
       expect(stdout).toMatch(new RegExp(`job ${id} cancelled`));
       const job = await swarmctl(['job', id!, '--json']);

@@ -6,16 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadServices } from '../../../src/rpc/proto.js';
-import { Slots } from '../../../src/tasks/slots.js';
-import { TaskWorker } from '../../../src/tasks/worker.js';
-import { silentLogger } from '../../../src/util/logger.js';
 import {
-  QWEN_BACKEND as backend,
   type PeerNode,
+  QWEN_BACKEND,
   startPeerNode,
+  startWorkerNode,
   stateOf,
-  waitFor,
 } from '../../helpers/peer-node.js';
+import { waitUntil } from '../../helpers/wait.js';
 
 const nodes: PeerNode[] = [];
 const dirs: string[] = [];
@@ -36,28 +34,13 @@ describe('a peer cannot start a job', () => {
     dirs.push(scratch);
     const canary = join(scratch, 'canary');
     let ran = 0;
-    let worker: TaskWorker | undefined;
-    const w = await startPeerNode({
-      backends: [backend],
-      handlers: ({ self, membership, pool }) => {
-        worker = new TaskWorker({
-          logger: silentLogger,
-          self,
-          membership,
-          pool,
-          slots: new Slots(),
-          backends: () => [{ status: backend, apiKey: undefined }],
-          run: async () => {
-            ran++;
-            throw new Error('must not run');
-          },
-        });
-        return { requestTask: (request) => worker!.handleRequestTask(request) };
-      },
+    const { node: w } = await startWorkerNode(async () => {
+      ran++;
+      throw new Error('must not run');
     });
     const c = await startPeerNode({ staticPeers: [w.endpoint] });
     nodes.push(w, c);
-    await waitFor(() => stateOf(c, w.id) === 'alive' && stateOf(w, c.id) === 'alive', 5000, 'paired');
+    await waitUntil(() => stateOf(c, w.id) === 'alive' && stateOf(w, c.id) === 'alive', 'paired', 5000);
     const spec = { task: `touch ${canary}`, repo: scratch, verify: [`touch ${canary}`] };
     for (const kind of ['job', 'run', 'RunJob']) {
       const reply = await c.pool.requestTask(
@@ -69,7 +52,7 @@ describe('a peer cannot start a job', () => {
           kind,
           body: Buffer.from(JSON.stringify(spec)),
           stream: false,
-          backendId: backend.id,
+          backendId: QWEN_BACKEND.id,
           model: 'qwen3:8b',
           leaseMs: 2000,
           coordinatorIncarnation: 1,

@@ -2,13 +2,10 @@ import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PeerClientPool } from '../../../src/rpc/peer-client.js';
 import { silentLogger } from '../../../src/util/logger.js';
-import {
-  type PeerNode,
-  type PeerNodeOptions,
-  startPeerNode,
-  stateOf,
-  waitFor,
-} from '../../helpers/peer-node.js';
+import { rejected } from '../../helpers/expect-error.js';
+import { type PeerNode, type PeerNodeOptions, startPeerNode, stateOf } from '../../helpers/peer-node.js';
+import { sleep, waitUntil } from '../../helpers/wait.js';
+import { wireHeartbeat } from '../../helpers/wire.js';
 
 const nodes: PeerNode[] = [];
 async function node(options: PeerNodeOptions = {}): Promise<PeerNode> {
@@ -36,14 +33,14 @@ describe('membership over real gRPC on loopback', () => {
   it('two nodes joined by a static peer see each other alive, both ways, with backends and models', async () => {
     const a = await node({ backends: [ollama] });
     const b = await node({ staticPeers: [a.endpoint] });
-    await waitFor(() => stateOf(a, b.id) === 'alive' && stateOf(b, a.id) === 'alive', 5000, 'mutual alive');
-    await waitFor(
+    await waitUntil(() => stateOf(a, b.id) === 'alive' && stateOf(b, a.id) === 'alive', 'mutual alive', 5000);
+    await waitUntil(
       () => {
         const view = b.membership.views().find((v) => v.node?.id === a.id);
         return view?.inboundOk === true && view.outboundOk === true;
       },
-      5000,
       'two-way reachability',
+      5000,
     );
     const seen = b.membership.views().find((v) => v.node?.id === a.id)!;
     expect(seen.node?.backends[0]?.models[0]).toMatchObject({
@@ -65,66 +62,66 @@ describe('membership over real gRPC on loopback', () => {
       }),
     });
     const b = await node({ staticPeers: [a.endpoint] });
-    await waitFor(() => stateOf(b, a.id) === 'alive', 5000, 'alive');
+    await waitUntil(() => stateOf(b, a.id) === 'alive', 'alive', 5000);
     const modelLoad = () =>
       b.membership.views().find((v) => v.node?.id === a.id)?.node?.backends[0]?.models[0]?.inflight;
     expect(modelLoad()).toBe(0);
     running = 2; // no NodeInfo change: only heartbeats can tell
-    await waitFor(() => modelLoad() === 2, 3000, 'load seen by the peer');
+    await waitUntil(() => modelLoad() === 2, 'load seen by the peer', 3000);
     running = 0;
-    await waitFor(() => modelLoad() === 0, 3000, 'load back to zero');
+    await waitUntil(() => modelLoad() === 0, 'load back to zero', 3000);
   });
 
   it('spreads peers through RegisterNode replies (c knows only a, learns b)', async () => {
     const a = await node();
     const b = await node({ staticPeers: [a.endpoint] });
-    await waitFor(() => stateOf(a, b.id) === 'alive', 5000, 'a sees b');
+    await waitUntil(() => stateOf(a, b.id) === 'alive', 'a sees b', 5000);
     const c = await node({ staticPeers: [a.endpoint] });
-    await waitFor(() => stateOf(c, b.id) === 'alive' && stateOf(b, c.id) === 'alive', 5000, 'c and b meet');
+    await waitUntil(() => stateOf(c, b.id) === 'alive' && stateOf(b, c.id) === 'alive', 'c and b meet', 5000);
   });
 
   it('marks a crashed peer suspect then dead, and alive again after it restarts', async () => {
     const a = await node();
     const b = await node({ staticPeers: [a.endpoint] });
-    await waitFor(() => stateOf(a, b.id) === 'alive', 5000, 'alive');
+    await waitUntil(() => stateOf(a, b.id) === 'alive', 'alive', 5000);
     await b.crash();
-    await waitFor(() => stateOf(a, b.id) === 'suspect', 3000, 'suspect');
-    await waitFor(() => stateOf(a, b.id) === 'dead', 5000, 'dead');
+    await waitUntil(() => stateOf(a, b.id) === 'suspect', 'suspect', 3000);
+    await waitUntil(() => stateOf(a, b.id) === 'dead', 'dead', 5000);
     const deadView = a.membership.views().find((v) => v.node?.id === b.id)!;
     expect(deadView.stateSinceMs).toBeGreaterThan(Date.now() - 5000);
     expect(a.membership.workers().map((w) => w.id)).not.toContain(b.id);
     // Restart with the same id (a new process is a new incarnation).
     const again = await node({ id: b.id, staticPeers: [a.endpoint] });
-    await waitFor(() => stateOf(a, b.id) === 'alive', 5000, 'alive again');
+    await waitUntil(() => stateOf(a, b.id) === 'alive', 'alive again', 5000);
     expect(a.membership.peer(b.id)?.live.incarnation).toBe(again.self.incarnation);
   });
 
   it('marks a peer that leaves cleanly as left at once, without waiting for the dead timeout', async () => {
     const a = await node({ deadAfterMs: 10_000, suspectAfterMs: 5_000 });
     const b = await node({ staticPeers: [a.endpoint] });
-    await waitFor(() => stateOf(a, b.id) === 'alive', 5000, 'alive');
+    await waitUntil(() => stateOf(a, b.id) === 'alive', 'alive', 5000);
     const start = Date.now();
     await b.stop();
-    await waitFor(() => stateOf(a, b.id) === 'left', 2000, 'left');
+    await waitUntil(() => stateOf(a, b.id) === 'left', 'left', 2000);
     expect(Date.now() - start).toBeLessThan(5000);
   });
 
   it('accepts a peer one minor version ahead, and shows a different major as incompatible', async () => {
     const a = await node();
     const ahead = await node({ staticPeers: [a.endpoint], protocol: { major: 1, minor: 1 } });
-    await waitFor(
+    await waitUntil(
       () => stateOf(a, ahead.id) === 'alive' && stateOf(ahead, a.id) === 'alive',
-      5000,
       'mixed minor works',
+      5000,
     );
     const future = await node({ staticPeers: [a.endpoint], protocol: { major: 2, minor: 0 } });
-    await waitFor(
+    await waitUntil(
       () => {
         const view = a.membership.views().find((v) => v.node?.id === future.id);
         return view !== undefined && !view.compatible;
       },
-      5000,
       'incompatible peer shown',
+      5000,
     );
     const view = a.membership.views().find((v) => v.node?.id === future.id)!;
     expect(view.problem).toContain('2.0');
@@ -136,18 +133,18 @@ describe('membership over real gRPC on loopback', () => {
   it('reports two processes claiming one id (cloned disk) instead of merging them', async () => {
     const a = await node();
     const original = await node({ staticPeers: [a.endpoint] });
-    await waitFor(() => stateOf(a, original.id) === 'alive', 5000, 'original alive');
+    await waitUntil(() => stateOf(a, original.id) === 'alive', 'original alive', 5000);
     // The clone started earlier in time? No: it starts now, so it has the higher incarnation;
     // the original keeps heartbeating with the lower one, which a restart can never produce.
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await sleep(5);
     await node({ id: original.id, staticPeers: [a.endpoint] });
-    await waitFor(
+    await waitUntil(
       () => {
         const view = a.membership.views().find((v) => v.node?.id === original.id);
         return view?.problem.includes('claim') === true;
       },
-      5000,
       'conflict reported',
+      5000,
     );
   });
 
@@ -155,32 +152,16 @@ describe('membership over real gRPC on loopback', () => {
     const a = await node();
     const pool = new PeerClientPool({ logger: silentLogger }, { maxMessageBytes: 1024 * 1024 });
     try {
-      const bad = await pool
-        .register(a.endpoint, { node: null }, 1000)
-        .catch((err: grpc.ServiceError) => err);
-      expect((bad as grpc.ServiceError).code).toBe(grpc.status.INVALID_ARGUMENT);
-      const forged = await pool
-        .heartbeat(
-          a.endpoint,
-          {
-            nodeId: a.id, // claims to be a itself
-            incarnation: 42,
-            seq: 1,
-            activity: 'ACTIVITY_ACTIVE',
-            inflight: 0,
-            generation: 1,
-            gpus: [],
-            activityReason: '',
-            protocol: { major: 1, minor: 0 },
-            modelInflight: {},
-          },
-          1000,
-        )
-        .catch((err: grpc.ServiceError) => err);
-      expect((forged as grpc.ServiceError).code).toBe(grpc.status.ALREADY_EXISTS);
+      const bad = (await rejected(pool.register(a.endpoint, { node: null }, 1000))) as grpc.ServiceError;
+      expect(bad.code).toBe(grpc.status.INVALID_ARGUMENT);
+      // Claims to be a itself.
+      const forged = (await rejected(
+        pool.heartbeat(a.endpoint, wireHeartbeat({ nodeId: a.id, incarnation: 42 }), 1000),
+      )) as grpc.ServiceError;
+      expect(forged.code).toBe(grpc.status.ALREADY_EXISTS);
       // Still serving: a well-formed peer joins fine afterwards.
       const b = await node({ staticPeers: [a.endpoint] });
-      await waitFor(() => stateOf(a, b.id) === 'alive', 5000, 'b joins after garbage');
+      await waitUntil(() => stateOf(a, b.id) === 'alive', 'b joins after garbage', 5000);
     } finally {
       pool.closeAll();
     }
@@ -188,9 +169,9 @@ describe('membership over real gRPC on loopback', () => {
 
   it('keeps retrying an unreachable static peer without failing', async () => {
     const a = await node({ staticPeers: ['127.0.0.1:1'] });
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    await sleep(600);
     expect(a.membership.unreachableStatics()).toEqual(['127.0.0.1:1']);
     const b = await node({ staticPeers: [a.endpoint] });
-    await waitFor(() => stateOf(a, b.id) === 'alive', 5000, 'a still works');
+    await waitUntil(() => stateOf(a, b.id) === 'alive', 'a still works', 5000);
   });
 });

@@ -9,18 +9,18 @@ import type { JsonObject } from '../../../src/inference/types.js';
 import type { PeerHandlers } from '../../../src/rpc/peer-server.js';
 import type { TaskChannelRequest, TaskChannelResponse } from '../../../src/rpc/wire.js';
 import { RemoteTasks } from '../../../src/tasks/remote.js';
-import { Slots } from '../../../src/tasks/slots.js';
-import type { TaskError } from '../../../src/tasks/task-error.js';
-import { type BackendRunResult, type RunOnBackend, TaskWorker } from '../../../src/tasks/worker.js';
-import { serveTaskChannel } from '../../../src/tasks/worker-channel.js';
+import { TaskError } from '../../../src/tasks/task-error.js';
+import type { BackendRunResult, RunOnBackend } from '../../../src/tasks/worker.js';
 import { silentLogger } from '../../../src/util/logger.js';
+import { rejected } from '../../helpers/expect-error.js';
 import {
   QWEN_BACKEND as backend,
   type PeerNode,
   startPeerNode,
+  startWorkerNode,
   stateOf,
-  waitFor,
 } from '../../helpers/peer-node.js';
+import { sleep, waitUntil } from '../../helpers/wait.js';
 
 const nodes: PeerNode[] = [];
 afterEach(async () => {
@@ -29,54 +29,43 @@ afterEach(async () => {
 
 type Transport = 'task channel' | 'RequestTask';
 
-/** A coordinator and a worker that know each other both ways. */
-async function pair(transport: Transport, run: RunOnBackend, leaseMs = 2000) {
-  let worker: TaskWorker | undefined;
+/** A coordinator of tasks (RemoteTasks) whose static peer is `worker`. */
+async function startCoordinator(
+  worker: PeerNode,
+  options: { leaseMs: number; suspectAfterMs?: number; deadAfterMs?: number },
+) {
   let remote: RemoteTasks | undefined;
-  const slots = new Slots();
-  const w = await startPeerNode({
-    backends: [backend],
-    handlers: ({ self, membership, pool }) => {
-      worker = new TaskWorker({
-        logger: silentLogger,
-        self,
-        membership,
-        pool,
-        slots,
-        backends: () => [{ status: backend, apiKey: undefined }],
-        run,
-      });
-      const handlers: Partial<PeerHandlers> = {
-        requestTask: (request) => worker!.handleRequestTask(request),
-      };
-      if (transport === 'task channel')
-        handlers.taskChannel = (call) =>
-          serveTaskChannel(call, { logger: silentLogger, worker: worker!, authorize: () => undefined });
-      return handlers;
-    },
-  });
   const c = await startPeerNode({
-    staticPeers: [w.endpoint],
+    staticPeers: [worker.endpoint],
+    ...(options.suspectAfterMs !== undefined && { suspectAfterMs: options.suspectAfterMs }),
+    ...(options.deadAfterMs !== undefined && { deadAfterMs: options.deadAfterMs }),
     handlers: ({ self, membership, pool }) => {
       remote = new RemoteTasks(
         { logger: silentLogger, pool, membership, self },
-        { leaseMs, requestTimeoutMs: 1000 },
+        { leaseMs: options.leaseMs, requestTimeoutMs: 1000 },
       );
       return {
         submitResult: (call, callback) => remote!.handleSubmitResult(call, callback, () => undefined),
       };
     },
   });
-  nodes.push(w, c);
-  await waitFor(
+  nodes.push(worker, c);
+  return { c, remote: remote! };
+}
+
+/** A coordinator and a worker that know each other both ways. */
+async function pair(transport: Transport, run: RunOnBackend, leaseMs = 2000) {
+  const { node: w, worker } = await startWorkerNode(run, { taskChannel: transport === 'task channel' });
+  const { c, remote } = await startCoordinator(w, { leaseMs });
+  await waitUntil(
     () =>
       stateOf(c, w.id) === 'alive' &&
       stateOf(w, c.id) === 'alive' &&
       c.membership.workers().some((r) => r.id === w.id),
-    5000,
     'worker usable from coordinator',
+    5000,
   );
-  return { worker: worker!, remote: remote!, slots, w, c };
+  return { worker, remote, w, c };
 }
 
 /**
@@ -103,24 +92,9 @@ async function silentWorker(
       }),
     }),
   });
-  let remote: RemoteTasks | undefined;
-  const c = await startPeerNode({
-    staticPeers: [w.endpoint],
-    ...(options.suspectAfterMs !== undefined && { suspectAfterMs: options.suspectAfterMs }),
-    ...(options.deadAfterMs !== undefined && { deadAfterMs: options.deadAfterMs }),
-    handlers: ({ self, membership, pool }) => {
-      remote = new RemoteTasks(
-        { logger: silentLogger, pool, membership, self },
-        { leaseMs: options.leaseMs, requestTimeoutMs: 1000 },
-      );
-      return {
-        submitResult: (call, callback) => remote!.handleSubmitResult(call, callback, () => undefined),
-      };
-    },
-  });
-  nodes.push(w, c);
-  await waitFor(() => stateOf(c, w.id) === 'alive', 5000, 'worker alive');
-  return { w, c, remote: remote! };
+  const { c, remote } = await startCoordinator(w, options);
+  await waitUntil(() => stateOf(c, w.id) === 'alive', 'worker alive', 5000);
+  return { w, c, remote };
 }
 
 type ServerDuplex = Parameters<NonNullable<PeerHandlers['taskChannel']>>[0] & {
@@ -173,12 +147,13 @@ describe.each<Transport>(['task channel', 'RequestTask'])('peer tasks over gRPC 
     );
     const target = { nodeId: w.id, backendId: backend.id, model: 'qwen3:8b' };
     const first = remote.run(target, task(), { signal: new AbortController().signal });
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const second = await remote
-      .run(target, task(), { signal: new AbortController().signal })
-      .catch((err: TaskError) => err);
-    expect((second as TaskError).code).toBe(ErrorCodes.TASK_REFUSED);
-    expect((second as TaskError).retryable).toBe(true);
+    await sleep(200);
+    const second = await rejected(
+      remote.run(target, task(), { signal: new AbortController().signal }),
+      TaskError,
+    );
+    expect(second.code).toBe(ErrorCodes.TASK_REFUSED);
+    expect(second.retryable).toBe(true);
     release();
     await first;
   });
@@ -202,7 +177,7 @@ describe.each<Transport>(['task channel', 'RequestTask'])('peer tasks over gRPC 
       onChunk: () => controller.abort(),
     });
     await expect(running).rejects.toMatchObject({ name: 'AbortError' });
-    await waitFor(() => workerAborted, 3000, 'the worker to stop generating');
+    await waitUntil(() => workerAborted, 'the worker to stop generating', 3000);
   });
 
   it('fails the attempt as retryable when the worker dies before sending anything', async () => {
@@ -210,9 +185,9 @@ describe.each<Transport>(['task channel', 'RequestTask'])('peer tasks over gRPC 
     const running = remote.run({ nodeId: w.id, backendId: backend.id, model: 'qwen3:8b' }, task(), {
       signal: new AbortController().signal,
     });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
     await w.crash();
-    const error = (await running.catch((err: TaskError) => err)) as TaskError;
+    const error = await rejected(running, TaskError);
     expect(error.code).toBe(ErrorCodes.WORKER_LOST);
     expect(error.retryable).toBe(true);
   });
@@ -221,11 +196,12 @@ describe.each<Transport>(['task channel', 'RequestTask'])('peer tasks over gRPC 
     // A worker that admits and then never reports (a frozen laptop): only the lease can tell.
     const { w, c, remote } = await silentWorker(transport, { leaseMs: 700 });
     const started = Date.now();
-    const error = (await remote
-      .run({ nodeId: w.id, backendId: backend.id, model: 'qwen3:8b' }, task(), {
+    const error = await rejected(
+      remote.run({ nodeId: w.id, backendId: backend.id, model: 'qwen3:8b' }, task(), {
         signal: new AbortController().signal,
-      })
-      .catch((err: TaskError) => err)) as TaskError;
+      }),
+      TaskError,
+    );
     expect(error.code).toBe(ErrorCodes.WORKER_LOST);
     expect(error.retryable).toBe(true);
     expect(Date.now() - started).toBeGreaterThanOrEqual(650);
@@ -239,17 +215,18 @@ describe.each<Transport>(['task channel', 'RequestTask'])('peer tasks over gRPC 
       suspectAfterMs: 20_000,
       deadAfterMs: 30_000,
     });
-    const running = remote
-      .run({ nodeId: w.id, backendId: backend.id, model: 'qwen3:8b' }, task(), {
+    const running = rejected(
+      remote.run({ nodeId: w.id, backendId: backend.id, model: 'qwen3:8b' }, task(), {
         signal: new AbortController().signal,
-      })
-      .catch((err: TaskError) => err);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+      }),
+      TaskError,
+    );
+    await sleep(200);
     await w.crash();
-    await new Promise((resolve) => setTimeout(resolve, 20)); // a later incarnation (ms clock)
+    await sleep(20); // a later incarnation (ms clock)
     const started = Date.now();
     nodes.push(await startPeerNode({ id: w.id, backends: [backend], staticPeers: [c.endpoint] }));
-    const error = (await running) as TaskError;
+    const error = await running;
     expect(error.code).toBe(ErrorCodes.WORKER_LOST);
     expect(error.retryable).toBe(true);
     expect(Date.now() - started).toBeLessThan(5000);

@@ -8,6 +8,7 @@ import { ledgerPath, ROWS_PAGE_SIZE, UsageLedger, WRITE_DELAY_MS } from '../../.
 import { LEDGER_SCHEMA_VERSION, MIGRATIONS, SCHEMA_VERSION_SQL } from '../../../src/usage/migrations.js';
 import type { UsageRow } from '../../../src/usage/row.js';
 import { summarize, type UsageCounts } from '../../../src/usage/summary.js';
+import { thrown } from '../../helpers/expect-error.js';
 import { cloudRow, usageRow } from '../../unit/usage/fixtures.js';
 
 const T0 = Date.UTC(2025, 0, 15, 12);
@@ -32,15 +33,7 @@ function openLedger(options: Parameters<typeof UsageLedger.open>[1] = {}): Usage
   return ledger;
 }
 
-function openError(file: string): SwarmError {
-  try {
-    open.push(UsageLedger.open(file));
-  } catch (err) {
-    expect(err).toBeInstanceOf(SwarmError);
-    return err as SwarmError;
-  }
-  throw new Error('expected UsageLedger.open to throw');
-}
+const openError = (file: string) => thrown(() => open.push(UsageLedger.open(file)), SwarmError);
 
 const sample: UsageRow[] = [
   usageRow({ ts: T0 - 2 * HOUR, nodeId: 'n1', nodeName: 'gamer', model: 'qwen2.5-coder:7b', tier: 'fast' }),

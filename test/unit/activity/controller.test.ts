@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ActivityController } from '../../../src/activity/controller.js';
 import type { WireActivity } from '../../../src/rpc/wire.js';
 import { createLogger } from '../../../src/util/logger.js';
+import { sleep } from '../../helpers/wait.js';
 
 /** A controller over fake work: `running` requests that end when handed back. */
 function setup(running = 0) {
@@ -82,7 +83,7 @@ describe('ActivityController', () => {
     await controller.pause({ source: 'manual', reason: 'manual', graceMs: 150 });
     await controller.resume();
     expect(self.activity).toBe('ACTIVITY_ACTIVE');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
     expect(state.handBacks).toBe(0);
   });
 
@@ -122,7 +123,7 @@ describe('ActivityController', () => {
     const { controller, state } = setup(1);
     const report = await controller.drain(100);
     expect(report).toMatchObject({ activity: 'ACTIVITY_DRAINING', handedBack: 1 });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
     expect(state.exits).toBe(1);
   });
 });

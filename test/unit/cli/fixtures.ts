@@ -12,6 +12,7 @@ import type {
   WirePeerView,
   WireVisibleNode,
 } from '../../../src/rpc/wire.js';
+import { wireNodeInfo } from '../../helpers/wire.js';
 
 /** Wall-clock instant the fixtures pretend it is. */
 export const NOW = 1_760_000_000_000;
@@ -30,20 +31,7 @@ function gpu(fields: Partial<WireGpu> & Pick<WireGpu, 'index' | 'name'>): WireGp
 }
 
 function node(fields: Partial<WireNodeInfo> & Pick<WireNodeInfo, 'id' | 'name'>): WireNodeInfo {
-  return {
-    endpoints: [],
-    protocol: { major: 1, minor: 0 },
-    incarnation: NOW - 3_600_000,
-    activity: 'ACTIVITY_ACTIVE',
-    gpus: [],
-    backends: [],
-    system: null,
-    softwareVersion: '0.1.0',
-    inflight: 0,
-    generation: 1,
-    activityReason: '',
-    ...fields,
-  };
+  return wireNodeInfo({ incarnation: NOW - 3_600_000, ...fields });
 }
 
 function peer(info: WireNodeInfo, fields: Partial<WirePeerView> = {}): WirePeerView {

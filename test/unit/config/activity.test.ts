@@ -1,31 +1,14 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config/load.js';
+import { describe, expect, it } from 'vitest';
 import { SYSTEMD_STOP_TIMEOUT_MS } from '../../../src/config/schema.js';
 import { ErrorCodes, SwarmError } from '../../../src/errors.js';
+import { thrown } from '../../helpers/expect-error.js';
+import { useConfigHome } from './config-home.js';
 
-let home: string;
-beforeEach(() => {
-  home = mkdtempSync(join(tmpdir(), 'swarmd-activity-config-'));
-});
-afterEach(() => {
-  rmSync(home, { recursive: true, force: true });
-});
-
-const load = (env: Record<string, string> = {}, argv: string[] = []) =>
-  loadConfig({ env: { HOME: home, ...env }, argv });
-
-function loadError(env: Record<string, string>, argv: string[] = []): SwarmError {
-  try {
-    load(env, argv);
-  } catch (err) {
-    expect(err).toBeInstanceOf(SwarmError);
-    return err as SwarmError;
-  }
-  throw new Error('expected loadConfig to throw');
-}
+const { load } = useConfigHome('swarmd-activity-config-');
+const loadError = (env: Record<string, string>, argv: string[] = []) =>
+  thrown(() => load(env, argv), SwarmError);
 
 describe('shutdown and gaming config', () => {
   it('defaults: a 20 s drain grace, gaming mode off, 2 min quiet period, 5 s checks', () => {

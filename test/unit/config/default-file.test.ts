@@ -1,26 +1,15 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { defaultConfigYaml } from '../../../src/config/default-file.js';
-import { loadConfig } from '../../../src/config/load.js';
 import { envNameFor, OPTION_TYPES } from '../../../src/config/options.js';
+import { useConfigHome } from './config-home.js';
 
-let home: string;
-
-beforeEach(() => {
-  home = mkdtempSync(join(tmpdir(), 'swarmd-default-file-'));
-});
-afterEach(() => {
-  rmSync(home, { recursive: true, force: true });
-});
+const configHome = useConfigHome('swarmd-default-file-');
 
 function loadFile(text: string) {
-  const path = join(home, 'config.yaml');
-  writeFileSync(path, text);
-  const { configPath, ...config } = loadConfig({ env: { HOME: home }, argv: ['--config', path] });
-  expect(configPath).toBe(path);
+  const { configPath, ...config } = configHome.loadFile(text);
+  expect(configPath).toBe(join(configHome.home, 'config.yaml'));
   return config;
 }
 
@@ -44,7 +33,7 @@ describe('defaultConfigYaml', () => {
 
   it('loads to exactly the config used when there is no file', () => {
     const fromFile = loadFile(defaultConfigYaml());
-    const { configPath, ...withoutFile } = loadConfig({ env: { HOME: home }, argv: [] });
+    const { configPath, ...withoutFile } = configHome.load();
     expect(configPath).toBeNull();
     expect(fromFile).toEqual(withoutFile);
   });

@@ -1,43 +1,26 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig, type SwarmConfig } from '../../../src/config/load.js';
+import { describe, expect, it } from 'vitest';
 import { envNameFor } from '../../../src/config/options.js';
 import { DEFAULT_SANDBOX_READ_ONLY } from '../../../src/config/schema.js';
 import { ErrorCodes, SwarmError } from '../../../src/errors.js';
+import { thrown } from '../../helpers/expect-error.js';
+import { useConfigHome } from './config-home.js';
 
-let home: string;
-
-beforeEach(() => {
-  home = mkdtempSync(join(tmpdir(), 'swarmd-load-'));
-});
-afterEach(() => {
-  rmSync(home, { recursive: true, force: true });
-});
+const configHome = useConfigHome('swarmd-load-');
+const { load } = configHome;
+/** The SwarmError loading throws; fails the test when nothing or something else is thrown. */
+const loadError = (env: Record<string, string> = {}, argv: string[] = []) =>
+  thrown(() => load(env, argv), SwarmError);
 
 /** Write the config file where loadConfig looks by default ($HOME/.config/swarmd/config.yaml). */
 function writeDefaultFile(text: string): string {
-  const dir = join(home, '.config', 'swarmd');
+  const dir = join(configHome.home, '.config', 'swarmd');
   mkdirSync(dir, { recursive: true });
   const path = join(dir, 'config.yaml');
   writeFileSync(path, text);
   return path;
-}
-
-function load(env: Record<string, string> = {}, argv: string[] = []): SwarmConfig {
-  return loadConfig({ env: { HOME: home, ...env }, argv });
-}
-
-/** The SwarmError loading throws; fails the test when nothing or something else is thrown. */
-function loadError(env: Record<string, string> = {}, argv: string[] = []): SwarmError {
-  try {
-    load(env, argv);
-  } catch (err) {
-    expect(err).toBeInstanceOf(SwarmError);
-    return err as SwarmError;
-  }
-  throw new Error('expected loadConfig to throw');
 }
 
 describe('loadConfig defaults', () => {
@@ -46,8 +29,8 @@ describe('loadConfig defaults', () => {
     expect(config.version).toBe(1);
     expect(config.configPath).toBeNull();
     expect(config.node.name).toBe(hostname());
-    expect(config.node.dataDir).toBe(join(home, '.local', 'state', 'swarmd'));
-    expect(config.control.socket).toBe(join(home, '.local', 'state', 'swarmd', 'control.sock'));
+    expect(config.node.dataDir).toBe(join(configHome.home, '.local', 'state', 'swarmd'));
+    expect(config.control.socket).toBe(join(configHome.home, '.local', 'state', 'swarmd', 'control.sock'));
     expect(config.peer).toMatchObject({ host: '0.0.0.0', port: 8766, advertise: [] });
     expect(config.gateway).toEqual({ host: '127.0.0.1', port: 8765, apiKeys: [] });
     expect(config.discovery.mdns.enabled).toBe(true);
@@ -58,7 +41,7 @@ describe('loadConfig defaults', () => {
   });
 
   it('honours XDG_STATE_HOME for the data dir and puts the socket in it', () => {
-    const state = join(home, 'state');
+    const state = join(configHome.home, 'state');
     const config = load({ XDG_STATE_HOME: state });
     expect(config.node.dataDir).toBe(join(state, 'swarmd'));
     expect(config.control.socket).toBe(join(state, 'swarmd', 'control.sock'));
@@ -91,12 +74,12 @@ describe('config sources', () => {
   });
 
   it('honours XDG_CONFIG_HOME and SWARMD_CONFIG', () => {
-    const xdg = join(home, 'xdg');
+    const xdg = join(configHome.home, 'xdg');
     mkdirSync(join(xdg, 'swarmd'), { recursive: true });
     writeFileSync(join(xdg, 'swarmd', 'config.yaml'), 'gateway:\n  port: 9011\n');
     expect(load({ XDG_CONFIG_HOME: xdg }).gateway.port).toBe(9011);
 
-    const other = join(home, 'other.yaml');
+    const other = join(configHome.home, 'other.yaml');
     writeFileSync(other, 'gateway:\n  port: 9012\n');
     expect(load({ SWARMD_CONFIG: other }).gateway.port).toBe(9012);
     expect(load({ SWARMD_CONFIG: other }).configPath).toBe(other);
@@ -113,7 +96,7 @@ describe('config sources', () => {
   });
 
   it('reads --config from the flags before anything else', () => {
-    const path = join(home, 'elsewhere.yaml');
+    const path = join(configHome.home, 'elsewhere.yaml');
     writeFileSync(path, 'peer:\n  port: 7000\n');
     expect(load({}, ['--config', path]).peer.port).toBe(7000);
     expect(load({}, [`--config=${path}`]).peer.port).toBe(7000);
@@ -314,7 +297,7 @@ describe('bad values', () => {
   });
 
   it('fails when an explicitly named config file is missing', () => {
-    const missing = join(home, 'nope.yaml');
+    const missing = join(configHome.home, 'nope.yaml');
     const fromFlag = loadError({}, ['--config', missing]);
     expect(fromFlag.code).toBe(ErrorCodes.CONFIG_UNREADABLE);
     expect(fromFlag.message).toContain(missing);
@@ -373,7 +356,7 @@ describe('jobs.sandbox', () => {
       mode: 'off',
       readOnly: ['/opt/sdk'],
     });
-    rmSync(join(home, '.config'), { recursive: true });
+    rmSync(join(configHome.home, '.config'), { recursive: true });
     expect(load({}, ['--jobs.sandbox', 'off']).jobs.sandbox.mode).toBe('off');
     expect(load({ SWARMD_JOBS__SANDBOX: 'off' }).jobs.sandbox.mode).toBe('off');
     expect(load({ SWARMD_JOBS__SANDBOX__MODE: 'off' }).jobs.sandbox.mode).toBe('off');

@@ -1,40 +1,18 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig, type SwarmConfig } from '../../../src/config/load.js';
+import { describe, expect, it } from 'vitest';
 import { convertOption } from '../../../src/config/options.js';
 import { DEFAULT_ACTIONS } from '../../../src/config/schema.js';
 import { ErrorCodes, SwarmError } from '../../../src/errors.js';
+import { thrown } from '../../helpers/expect-error.js';
+import { useConfigHome } from './config-home.js';
 
-let home: string;
-
-beforeEach(() => {
-  home = mkdtempSync(join(tmpdir(), 'swarmd-routing-config-'));
-});
-afterEach(() => {
-  rmSync(home, { recursive: true, force: true });
-});
-
-function loadFile(text: string, env: Record<string, string> = {}, argv: string[] = []): SwarmConfig {
-  const path = join(home, 'config.yaml');
-  writeFileSync(path, text);
-  return loadConfig({ env: { HOME: home, ...env }, argv: ['--config', path, ...argv] });
-}
-
-function loadError(text: string, env: Record<string, string> = {}, argv: string[] = []): SwarmError {
-  try {
-    loadFile(text, env, argv);
-  } catch (err) {
-    expect(err).toBeInstanceOf(SwarmError);
-    return err as SwarmError;
-  }
-  throw new Error('expected loadConfig to throw');
-}
+const configHome = useConfigHome('swarmd-routing-config-');
+const { loadFile } = configHome;
+const loadError = (text: string, env: Record<string, string> = {}, argv: string[] = []) =>
+  thrown(() => loadFile(text, env, argv), SwarmError);
 
 describe('routing config', () => {
   it('defaults to lan privacy, empty tiers, fast → deep → cloud, 3 attempts, 30 s cooldown and every check on', () => {
-    const { routing } = loadConfig({ env: { HOME: home }, argv: [] });
+    const { routing } = configHome.load();
     expect(routing).toMatchObject({
       defaultPrivacy: 'lan',
       aliases: {},
@@ -117,7 +95,7 @@ describe('routing config', () => {
 
 describe('cloud config', () => {
   it('has no provider and no reference by default: fully offline', () => {
-    expect(loadConfig({ env: { HOME: home }, argv: [] }).cloud).toEqual({ providers: [], reference: null });
+    expect(configHome.load().cloud).toEqual({ providers: [], reference: null });
   });
 
   it('fills base URL and key variable of a provider known by name', () => {

@@ -1,39 +1,17 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig, type SwarmConfig } from '../../../src/config/load.js';
+import { describe, expect, it } from 'vitest';
 import { envNameFor } from '../../../src/config/options.js';
 import { ErrorCodes, SwarmError } from '../../../src/errors.js';
+import { thrown } from '../../helpers/expect-error.js';
+import { useConfigHome } from './config-home.js';
 
-let home: string;
-
-beforeEach(() => {
-  home = mkdtempSync(join(tmpdir(), 'swarmd-usage-config-'));
-});
-afterEach(() => {
-  rmSync(home, { recursive: true, force: true });
-});
-
-function loadFile(text: string, env: Record<string, string> = {}, argv: string[] = []): SwarmConfig {
-  const path = join(home, 'config.yaml');
-  writeFileSync(path, text);
-  return loadConfig({ env: { HOME: home, ...env }, argv: ['--config', path, ...argv] });
-}
-
-function loadError(text: string, env: Record<string, string> = {}): SwarmError {
-  try {
-    loadFile(text, env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(SwarmError);
-    return err as SwarmError;
-  }
-  throw new Error('expected loadConfig to throw');
-}
+const configHome = useConfigHome('swarmd-usage-config-');
+const { loadFile } = configHome;
+const loadError = (text: string, env: Record<string, string> = {}) =>
+  thrown(() => loadFile(text, env), SwarmError);
 
 describe('usage config', () => {
   it('defaults to a ledger kept 90 days, in the data dir, with no budgets', () => {
-    const config = loadConfig({ env: { HOME: home }, argv: [] });
+    const config = configHome.load();
     expect(config.usage).toEqual({
       enabled: true,
       path: null,

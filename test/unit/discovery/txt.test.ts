@@ -9,6 +9,7 @@ import {
   txtBytes,
 } from '../../../src/discovery/txt.js';
 import { ErrorCodes, SwarmError } from '../../../src/errors.js';
+import { thrown } from '../../helpers/expect-error.js';
 
 const advert: Advert = {
   id: '0123456789abcdef',
@@ -30,15 +31,11 @@ function wireStrings(txt: Record<string, string>): Buffer[] {
   return record?.data as Buffer[];
 }
 
+/** The TXT_INVALID error decoding `input` throws. */
 function txtError(input: unknown): SwarmError {
-  try {
-    decodeTxt(input);
-  } catch (err) {
-    expect(err).toBeInstanceOf(SwarmError);
-    expect((err as SwarmError).code).toBe(ErrorCodes.TXT_INVALID);
-    return err as SwarmError;
-  }
-  throw new Error(`decodeTxt accepted ${JSON.stringify(input)}`);
+  const err = thrown(() => decodeTxt(input), SwarmError);
+  expect(err.code).toBe(ErrorCodes.TXT_INVALID);
+  return err;
 }
 
 describe('encodeTxt / decodeTxt', () => {

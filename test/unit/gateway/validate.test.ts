@@ -4,16 +4,10 @@ import { parseJsonObject } from '../../../src/gateway/body.js';
 import { RequestError } from '../../../src/gateway/request-error.js';
 import { validateRequest } from '../../../src/gateway/validate.js';
 import type { InferenceKind, JsonObject } from '../../../src/inference/types.js';
+import { thrown } from '../../helpers/expect-error.js';
 
-function refusal(kind: InferenceKind, body: JsonObject): RequestError {
-  try {
-    validateRequest(kind, body);
-  } catch (err) {
-    if (err instanceof RequestError) return err;
-    throw err;
-  }
-  throw new Error('expected a RequestError');
-}
+const refusal = (kind: InferenceKind, body: JsonObject) =>
+  thrown(() => validateRequest(kind, body), RequestError);
 
 const messages = [{ role: 'user', content: 'hi' }];
 

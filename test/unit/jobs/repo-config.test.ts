@@ -1,8 +1,10 @@
 // The per-repository file (.swarmd.yaml, section jobs:): checked with zod, errors name the
 // file, the key, the value and what is allowed; limits only tighten the daemon's.
 import { describe, expect, it } from 'vitest';
+import { SwarmError } from '../../../src/errors.js';
 import { parseRepoConfig, settingsWithRepo } from '../../../src/jobs/repo-config.js';
 import type { JobSettings } from '../../../src/jobs/settings.js';
+import { thrown } from '../../helpers/expect-error.js';
 
 const FILE = '/repo/.swarmd.yaml';
 
@@ -22,14 +24,7 @@ const daemon: JobSettings = {
   maxConcurrent: 2,
 };
 
-function refusal(text: string): { code: string; message: string } {
-  try {
-    parseRepoConfig(text, FILE);
-  } catch (err) {
-    return err as { code: string; message: string };
-  }
-  throw new Error('expected a refusal');
-}
+const refusal = (text: string) => thrown(() => parseRepoConfig(text, FILE), SwarmError);
 
 describe('.swarmd.yaml', () => {
   it('reads verify steps (argv, no shell), files, limits and edit formats', () => {

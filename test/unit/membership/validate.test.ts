@@ -1,35 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCodes } from '../../../src/errors.js';
+import { ErrorCodes, SwarmError } from '../../../src/errors.js';
 import { validateHeartbeat, validateNodeInfo } from '../../../src/membership/validate.js';
-import type { HeartbeatRequest, WireNodeInfo } from '../../../src/rpc/wire.js';
+import type { WireNodeInfo } from '../../../src/rpc/wire.js';
+import { thrown } from '../../helpers/expect-error.js';
+import { wireHeartbeat, wireNodeInfo } from '../../helpers/wire.js';
 
-function info(overrides: Partial<WireNodeInfo> = {}): WireNodeInfo {
-  return {
-    id: '0123456789abcdef',
-    name: 'box',
-    endpoints: ['10.0.0.2:8766', '[fd00::2]:8766'],
-    protocol: { major: 1, minor: 0 },
-    incarnation: 1_700_000_000_000,
-    activity: 'ACTIVITY_ACTIVE',
-    gpus: [],
-    backends: [],
-    system: null,
-    softwareVersion: '0.1.0',
-    inflight: 0,
-    generation: 1,
-    activityReason: '',
-    ...overrides,
-  };
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
-  return undefined;
-}
+const info = (overrides: Partial<WireNodeInfo> = {}) =>
+  wireNodeInfo({ endpoints: ['10.0.0.2:8766', '[fd00::2]:8766'], ...overrides });
 
 describe('validateNodeInfo', () => {
   it('accepts a well-formed NodeInfo', () => {
@@ -48,27 +25,22 @@ describe('validateNodeInfo', () => {
     ['too many endpoints', info({ endpoints: Array.from({ length: 40 }, (_, i) => `10.0.0.${i}:1`) })],
     ['zero incarnation', info({ incarnation: 0 })],
   ])('refuses %s with PEER_INVALID', (_name, value) => {
-    expect(codeOf(() => validateNodeInfo(value as WireNodeInfo))).toBe(ErrorCodes.PEER_INVALID);
+    expect(thrown(() => validateNodeInfo(value as WireNodeInfo), SwarmError).code).toBe(
+      ErrorCodes.PEER_INVALID,
+    );
   });
 });
 
 describe('validateHeartbeat', () => {
-  const base: HeartbeatRequest = {
-    nodeId: '0123456789abcdef',
-    incarnation: 5,
-    seq: 1,
-    activity: 'ACTIVITY_ACTIVE',
-    inflight: 0,
-    generation: 1,
-    gpus: [],
-    activityReason: '',
-    protocol: { major: 1, minor: 0 },
-    modelInflight: {},
-  };
+  const base = wireHeartbeat({ incarnation: 5 });
 
   it('accepts a normal heartbeat and refuses a forged id or zero incarnation', () => {
     expect(validateHeartbeat(base).nodeId).toBe(base.nodeId);
-    expect(codeOf(() => validateHeartbeat({ ...base, nodeId: 'not-an-id' }))).toBe(ErrorCodes.PEER_INVALID);
-    expect(codeOf(() => validateHeartbeat({ ...base, incarnation: 0 }))).toBe(ErrorCodes.PEER_INVALID);
+    expect(thrown(() => validateHeartbeat({ ...base, nodeId: 'not-an-id' }), SwarmError).code).toBe(
+      ErrorCodes.PEER_INVALID,
+    );
+    expect(thrown(() => validateHeartbeat({ ...base, incarnation: 0 }), SwarmError).code).toBe(
+      ErrorCodes.PEER_INVALID,
+    );
   });
 });

@@ -1,22 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { factsChanged } from '../../../src/node/facts-change.js';
 import type { GpuInfo, NodeFacts } from '../../../src/node/types.js';
+import { RTX_4090 } from './helpers.js';
 
 const GIB = 1024 ** 3;
 
-const gpu: GpuInfo = {
-  index: 0,
-  vendor: 'nvidia',
-  name: 'NVIDIA GeForce RTX 4090',
-  uuid: 'GPU-5b9c2f7e-1a2b-3c4d-5e6f-0123456789ab',
-  memoryTotalMiB: 24564,
-  memoryUsedMiB: 1234,
-  memoryFreeMiB: 22910,
-  utilizationPct: 17,
-  temperatureC: 45,
-  powerW: 61.25,
-  unifiedMemory: false,
-};
+const gpu = RTX_4090;
 
 const base: NodeFacts = {
   gpus: [gpu],

@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { NodeFactsService } from '../../../src/node/facts-service.js';
 import type { NodeFacts } from '../../../src/node/types.js';
 import { createLogger, silentLogger } from '../../../src/util/logger.js';
-import { fixturePath, makeTempDir, readFixture, sh, waitFor, writeFakeNvidiaSmi } from './helpers.js';
+import { sleep, waitUntil } from '../../helpers/wait.js';
+import { fixturePath, readFixture, sh, useTempDir, writeFakeNvidiaSmi } from './helpers.js';
 
 // The fake nvidia-smi appends a line to `runs` on every call, so tests can count refreshes.
 async function countRuns(dir: string): Promise<number> {
@@ -25,15 +26,10 @@ function captureLogs(): { lines: Array<Record<string, unknown>>; logger: ReturnT
 }
 
 describe('NodeFactsService', () => {
-  let dir: string;
-  let cleanup: () => Promise<void>;
+  const temp = useTempDir();
   const services: NodeFactsService[] = [];
-  beforeEach(async () => {
-    ({ dir, cleanup } = await makeTempDir());
-  });
   afterEach(async () => {
     await Promise.all(services.splice(0).map((s) => s.stop()));
-    await cleanup();
   });
 
   function makeService(nvidiaSmi: string, logger = silentLogger, queryTimeoutMs = 5000): NodeFactsService {
@@ -43,11 +39,11 @@ describe('NodeFactsService', () => {
   }
 
   it('has GPUs once start() resolves and tells listeners when VRAM use changes', async () => {
-    const out = join(dir, 'out.csv');
+    const out = join(temp.dir, 'out.csv');
     const original = await readFixture('rtx4090.csv');
     await writeFile(out, original);
     const service = makeService(
-      await writeFakeNvidiaSmi(dir, `echo run >> ${sh(join(dir, 'runs'))}\ncat ${sh(out)}`),
+      await writeFakeNvidiaSmi(temp.dir, `echo run >> ${sh(join(temp.dir, 'runs'))}\ncat ${sh(out)}`),
     );
     await service.start();
     expect(nvidiaGpus(service.current()).map((g) => g.memoryUsedMiB)).toEqual([1234]);
@@ -55,15 +51,17 @@ describe('NodeFactsService', () => {
     const seen: NodeFacts[] = [];
     const unsubscribe = service.onChange((facts) => seen.push(facts));
     await writeFile(out, original.replace('1234, 22910', '20000, 4144'));
-    await waitFor('onChange with the new VRAM use', () =>
-      seen.some((f) => nvidiaGpus(f)[0]?.memoryUsedMiB === 20000),
+    await waitUntil(
+      () => seen.some((f) => nvidiaGpus(f)[0]?.memoryUsedMiB === 20000),
+      'onChange with the new VRAM use',
+      5_000,
     );
     expect(nvidiaGpus(service.current())[0]?.memoryFreeMiB).toBe(4144);
 
     unsubscribe();
     const before = seen.length;
     await writeFile(out, await readFixture('h100x2.csv'));
-    await waitFor('the H100s to be read', () => nvidiaGpus(service.current()).length === 2);
+    await waitUntil(() => nvidiaGpus(service.current()).length === 2, 'the H100s to be read', 5_000);
     expect(seen.length).toBe(before);
 
     await service.stop();
@@ -71,7 +69,7 @@ describe('NodeFactsService', () => {
   });
 
   it('fills the memory total of a GB10 from system RAM', async () => {
-    const service = makeService(await writeFakeNvidiaSmi(dir, `cat ${sh(fixturePath('gb10.csv'))}`));
+    const service = makeService(await writeFakeNvidiaSmi(temp.dir, `cat ${sh(fixturePath('gb10.csv'))}`));
     await service.start();
     const [gb10] = nvidiaGpus(service.current());
     const ramMiB = Math.floor(service.current().system.memTotalBytes / 1024 / 1024);
@@ -80,11 +78,11 @@ describe('NodeFactsService', () => {
 
   it('logs a failing nvidia-smi once, however often it fails, and its recovery once', async () => {
     const { lines, logger } = captureLogs();
-    const ok = join(dir, 'ok');
+    const ok = join(temp.dir, 'ok');
     const script = await writeFakeNvidiaSmi(
-      dir,
+      temp.dir,
       [
-        `echo run >> ${sh(join(dir, 'runs'))}`,
+        `echo run >> ${sh(join(temp.dir, 'runs'))}`,
         `if [ -f ${sh(ok)} ]; then cat ${sh(fixturePath('rtx4090.csv'))}; exit 0; fi`,
         `cat ${sh(fixturePath('driver-not-loaded.txt'))} >&2`,
         'exit 9',
@@ -92,27 +90,27 @@ describe('NodeFactsService', () => {
     );
     const service = makeService(script, logger);
     await service.start();
-    await waitFor('several failed refreshes', async () => (await countRuns(dir)) >= 5);
+    await waitUntil(async () => (await countRuns(temp.dir)) >= 5, 'several failed refreshes', 5_000);
     const fromSmi = () => lines.filter((l) => l['source'] === 'nvidia-smi');
     expect(fromSmi().filter((l) => l['level'] === 40)).toHaveLength(1);
     expect(nvidiaGpus(service.current())).toEqual([]);
 
     await writeFile(ok, '');
-    await waitFor('the GPU to appear', () => nvidiaGpus(service.current()).length === 1);
-    const runs = await countRuns(dir);
-    await waitFor('more good refreshes', async () => (await countRuns(dir)) >= runs + 3);
+    await waitUntil(() => nvidiaGpus(service.current()).length === 1, 'the GPU to appear', 5_000);
+    const runs = await countRuns(temp.dir);
+    await waitUntil(async () => (await countRuns(temp.dir)) >= runs + 3, 'more good refreshes', 5_000);
     expect(fromSmi().filter((l) => l['level'] === 30)).toHaveLength(1);
     expect(fromSmi().filter((l) => l['level'] === 40)).toHaveLength(1);
   });
 
   it('never overlaps refreshes and fires onChange at most once per refresh', async () => {
-    const lock = join(dir, 'lock');
-    const overlap = join(dir, 'overlap');
+    const lock = join(temp.dir, 'lock');
+    const overlap = join(temp.dir, 'overlap');
     const script = await writeFakeNvidiaSmi(
-      dir,
+      temp.dir,
       [
         `mkdir ${sh(lock)} 2>/dev/null || echo overlap >> ${sh(overlap)}`,
-        `echo run >> ${sh(join(dir, 'runs'))}`,
+        `echo run >> ${sh(join(temp.dir, 'runs'))}`,
         // A different VRAM reading every time, so every refresh is a change.
         `printf '0, NVIDIA L4, GPU-01234567-89ab-cdef-0123-456789abcdef, 23034, %s, 1000, 0, 29, 16.42\\n' "$$"`,
         'sleep 0.05',
@@ -123,33 +121,33 @@ describe('NodeFactsService', () => {
     let changes = 0;
     service.onChange(() => changes++);
     await service.start();
-    await waitFor('several refreshes', async () => (await countRuns(dir)) >= 6);
+    await waitUntil(async () => (await countRuns(temp.dir)) >= 6, 'several refreshes', 5_000);
     await service.stop();
     expect(existsSync(overlap)).toBe(false);
     expect(changes).toBeGreaterThanOrEqual(5);
-    expect(changes).toBeLessThanOrEqual(await countRuns(dir));
+    expect(changes).toBeLessThanOrEqual(await countRuns(temp.dir));
   });
 
   it('stops refreshing after stop(), and stop() twice is fine', async () => {
     const service = makeService(
       await writeFakeNvidiaSmi(
-        dir,
-        `echo run >> ${sh(join(dir, 'runs'))}\ncat ${sh(fixturePath('rtx4090.csv'))}`,
+        temp.dir,
+        `echo run >> ${sh(join(temp.dir, 'runs'))}\ncat ${sh(fixturePath('rtx4090.csv'))}`,
       ),
     );
     await service.start();
-    await waitFor('a few refreshes', async () => (await countRuns(dir)) >= 3);
+    await waitUntil(async () => (await countRuns(temp.dir)) >= 3, 'a few refreshes', 5_000);
     await service.stop();
     await service.stop();
-    const after = await countRuns(dir);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(await countRuns(dir)).toBe(after);
+    const after = await countRuns(temp.dir);
+    await sleep(200);
+    expect(await countRuns(temp.dir)).toBe(after);
   });
 
   it('does not let an nvidia-smi that never finishes hold up start()', async () => {
-    const done = join(dir, 'done');
+    const done = join(temp.dir, 'done');
     // The background child keeps stdout open, so the run outlives its timeout.
-    const script = await writeFakeNvidiaSmi(dir, `(sleep 4; touch ${sh(done)}) &\nexit 0`);
+    const script = await writeFakeNvidiaSmi(temp.dir, `(sleep 4; touch ${sh(done)}) &\nexit 0`);
     const service = makeService(script, silentLogger, 100);
     await service.start();
     expect(existsSync(done)).toBe(false);

@@ -3,6 +3,23 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach } from 'vitest';
+import type { GpuInfo } from '../../../src/node/types.js';
+
+/** The GPU that test/fixtures/nvidia-smi/rtx4090.csv reports. */
+export const RTX_4090: GpuInfo = {
+  index: 0,
+  vendor: 'nvidia',
+  name: 'NVIDIA GeForce RTX 4090',
+  uuid: 'GPU-5b9c2f7e-1a2b-3c4d-5e6f-0123456789ab',
+  memoryTotalMiB: 24564,
+  memoryUsedMiB: 1234,
+  memoryFreeMiB: 22910,
+  utilizationPct: 17,
+  temperatureC: 45,
+  powerW: 61.25,
+  unifiedMemory: false,
+};
 
 /** Absolute path of a sample under test/fixtures/nvidia-smi. */
 export function fixturePath(name: string): string {
@@ -14,10 +31,18 @@ export function readFixture(name: string): Promise<string> {
   return readFile(fixturePath(name), 'utf8');
 }
 
-/** A fresh temp dir and its cleanup; call cleanup from afterEach. */
-export async function makeTempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'swarmd-node-test-'));
-  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+/** A fresh temp dir for each test of the enclosing describe, removed after it; `dir` is the current one. */
+export function useTempDir(): { readonly dir: string } {
+  let dir = '';
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'swarmd-node-test-'));
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+  return {
+    get dir() {
+      return dir;
+    },
+  };
 }
 
 /** Write an executable /bin/sh script standing in for nvidia-smi; returns its path. */
@@ -30,17 +55,4 @@ export async function writeFakeNvidiaSmi(dir: string, body: string, name = 'nvid
 /** Single-quote a path for a generated shell script (temp paths hold no quotes). */
 export function sh(path: string): string {
   return `'${path}'`;
-}
-
-/** Poll until check() is true; fails the test with `what` after timeoutMs. */
-export async function waitFor(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 5000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }

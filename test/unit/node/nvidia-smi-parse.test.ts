@@ -1,24 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { parseNvidiaSmiCsv, parseNvidiaSmiOutput } from '../../../src/node/nvidia-smi.js';
-import { readFixture } from './helpers.js';
+import { RTX_4090, readFixture } from './helpers.js';
 
 describe('parseNvidiaSmiCsv', () => {
   it('reads every field of one RTX 4090 line', async () => {
-    expect(parseNvidiaSmiCsv(await readFixture('rtx4090.csv'))).toEqual([
-      {
-        index: 0,
-        vendor: 'nvidia',
-        name: 'NVIDIA GeForce RTX 4090',
-        uuid: 'GPU-5b9c2f7e-1a2b-3c4d-5e6f-0123456789ab',
-        memoryTotalMiB: 24564,
-        memoryUsedMiB: 1234,
-        memoryFreeMiB: 22910,
-        utilizationPct: 17,
-        temperatureC: 45,
-        powerW: 61.25,
-        unifiedMemory: false,
-      },
-    ]);
+    expect(parseNvidiaSmiCsv(await readFixture('rtx4090.csv'))).toEqual([RTX_4090]);
   });
 
   it('reads two H100s in index order with their own values', async () => {

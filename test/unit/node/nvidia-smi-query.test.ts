@@ -1,21 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NVIDIA_SMI_QUERY_ARGS, parseNvidiaSmiCsv, queryNvidiaGpus } from '../../../src/node/nvidia-smi.js';
-import { fixturePath, makeTempDir, readFixture, sh, writeFakeNvidiaSmi } from './helpers.js';
+import { fixturePath, readFixture, sh, useTempDir, writeFakeNvidiaSmi } from './helpers.js';
 
 describe('queryNvidiaGpus', () => {
-  let dir: string;
-  let cleanup: () => Promise<void>;
-  beforeEach(async () => {
-    ({ dir, cleanup } = await makeTempDir());
-  });
-  afterEach(() => cleanup());
+  const temp = useTempDir();
 
   it('runs the binary with the query arguments, no shell, and parses its output', async () => {
-    const argsFile = join(dir, 'args');
+    const argsFile = join(temp.dir, 'args');
     const binary = await writeFakeNvidiaSmi(
-      dir,
+      temp.dir,
       `for a in "$@"; do printf '%s\\n' "$a" >> ${sh(argsFile)}; done\ncat ${sh(fixturePath('h100x2.csv'))}`,
     );
     const result = await queryNvidiaGpus({ binary, timeoutMs: 5000 });
@@ -25,13 +20,13 @@ describe('queryNvidiaGpus', () => {
   });
 
   it('reports no GPUs and no error when nvidia-smi is not installed', async () => {
-    const result = await queryNvidiaGpus({ binary: join(dir, 'no-such-nvidia-smi'), timeoutMs: 5000 });
+    const result = await queryNvidiaGpus({ binary: join(temp.dir, 'no-such-nvidia-smi'), timeoutMs: 5000 });
     expect(result).toEqual({ gpus: [], error: null });
   });
 
   it('reports the exit code and the first stderr line when the driver is not loaded', async () => {
     const binary = await writeFakeNvidiaSmi(
-      dir,
+      temp.dir,
       `cat ${sh(fixturePath('driver-not-loaded.txt'))} >&2\nexit 9`,
     );
     const result = await queryNvidiaGpus({ binary, timeoutMs: 5000 });
@@ -43,26 +38,29 @@ describe('queryNvidiaGpus', () => {
   });
 
   it('falls back to stdout for the reason when stderr is empty', async () => {
-    const binary = await writeFakeNvidiaSmi(dir, `cat ${sh(fixturePath('driver-not-loaded.txt'))}\nexit 9`);
+    const binary = await writeFakeNvidiaSmi(
+      temp.dir,
+      `cat ${sh(fixturePath('driver-not-loaded.txt'))}\nexit 9`,
+    );
     const result = await queryNvidiaGpus({ binary, timeoutMs: 5000 });
     expect(result.gpus).toEqual([]);
     expect(result.error).toContain('NVIDIA-SMI has failed');
   });
 
   it('treats "No devices were found" as no GPUs, not an error', async () => {
-    const binary = await writeFakeNvidiaSmi(dir, `cat ${sh(fixturePath('no-devices.txt'))}\nexit 6`);
+    const binary = await writeFakeNvidiaSmi(temp.dir, `cat ${sh(fixturePath('no-devices.txt'))}\nexit 6`);
     expect(await queryNvidiaGpus({ binary, timeoutMs: 5000 })).toEqual({ gpus: [], error: null });
   });
 
   it('gives up after the timeout with an error', async () => {
-    const binary = await writeFakeNvidiaSmi(dir, 'exec sleep 5');
+    const binary = await writeFakeNvidiaSmi(temp.dir, 'exec sleep 5');
     const result = await queryNvidiaGpus({ binary, timeoutMs: 150 });
     expect(result.gpus).toEqual([]);
     expect(result.error).toContain('150ms');
   });
 
   it('stops when the signal aborts', async () => {
-    const binary = await writeFakeNvidiaSmi(dir, 'exec sleep 5');
+    const binary = await writeFakeNvidiaSmi(temp.dir, 'exec sleep 5');
     const controller = new AbortController();
     const pending = queryNvidiaGpus({ binary, timeoutMs: 5000, signal: controller.signal });
     setTimeout(() => controller.abort(), 50);
@@ -72,7 +70,7 @@ describe('queryNvidiaGpus', () => {
   });
 
   it('keeps the readable GPUs and reports the unreadable lines', async () => {
-    const binary = await writeFakeNvidiaSmi(dir, `cat ${sh(fixturePath('malformed.csv'))}`);
+    const binary = await writeFakeNvidiaSmi(temp.dir, `cat ${sh(fixturePath('malformed.csv'))}`);
     const result = await queryNvidiaGpus({ binary, timeoutMs: 5000 });
     expect(result.gpus.map((g) => g.index)).toEqual([0, 3]);
     expect(result.error).toContain('3 unreadable line(s)');

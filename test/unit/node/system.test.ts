@@ -1,10 +1,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { readSysfsGpus } from '../../../src/node/sysfs-gpus.js';
 import { gpusFromDarwinControllers, readNonNvidiaGpus, readSystemFacts } from '../../../src/node/system.js';
-import { makeTempDir } from './helpers.js';
+import { useTempDir } from './helpers.js';
 
 const MIB = 1024 * 1024;
 
@@ -18,11 +18,9 @@ async function writeTree(root: string, files: Record<string, string>): Promise<v
 }
 
 describe('readSysfsGpus', () => {
-  let dir: string;
-  let cleanup: () => Promise<void>;
+  const temp = useTempDir();
   beforeEach(async () => {
-    ({ dir, cleanup } = await makeTempDir());
-    await writeTree(dir, {
+    await writeTree(temp.dir, {
       // BMC console (ASPEED): not a GPU for models.
       'card0/device/vendor': '0x1a03\n',
       // AMD RX 7900 XTX with 24 GiB, 1 GiB used.
@@ -45,10 +43,9 @@ describe('readSysfsGpus', () => {
       'card3/device/product_name': 'Intel Arc A770\n',
     });
   });
-  afterEach(() => cleanup());
 
   it('reads AMD and Intel cards and skips NVIDIA, other vendors, connectors and render nodes', async () => {
-    const gpus = await readSysfsGpus(dir);
+    const gpus = await readSysfsGpus(temp.dir);
     expect(gpus).toEqual([
       {
         index: 1,
@@ -80,13 +77,13 @@ describe('readSysfsGpus', () => {
   });
 
   it('returns no GPUs when the DRM root does not exist', async () => {
-    expect(await readSysfsGpus(join(dir, 'missing'))).toEqual([]);
+    expect(await readSysfsGpus(join(temp.dir, 'missing'))).toEqual([]);
   });
 
   it('is what readNonNvidiaGpus uses on Linux, and other platforms without a reader get none', async () => {
-    const viaLinux = await readNonNvidiaGpus({ platform: 'linux', sysfsRoot: dir });
+    const viaLinux = await readNonNvidiaGpus({ platform: 'linux', sysfsRoot: temp.dir });
     expect(viaLinux.map((g) => g.vendor)).toEqual(['amd', 'intel']);
-    expect(await readNonNvidiaGpus({ platform: 'win32', sysfsRoot: dir })).toEqual([]);
+    expect(await readNonNvidiaGpus({ platform: 'win32', sysfsRoot: temp.dir })).toEqual([]);
   });
 });
 

@@ -8,6 +8,7 @@ import {
   type PlanInput,
   planRequest,
 } from '../../../src/scheduling/plan.js';
+import { thrown } from '../../helpers/expect-error.js';
 import { backend, model, view } from './views.js';
 
 const config = configSchema.parse({
@@ -160,11 +161,8 @@ describe('planRequest', () => {
   });
 
   it('answers MODEL_NOT_FOUND for a name nothing stands for', () => {
-    expect(() => plan({ model: 'nope', messages: [] })).toThrow(SwarmError);
-    try {
-      plan({ model: 'nope', messages: [] });
-    } catch (err) {
-      expect((err as SwarmError).code).toBe(ErrorCodes.MODEL_NOT_FOUND);
-    }
+    expect(thrown(() => plan({ model: 'nope', messages: [] }), SwarmError).code).toBe(
+      ErrorCodes.MODEL_NOT_FOUND,
+    );
   });
 });

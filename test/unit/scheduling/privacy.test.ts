@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCodes, SwarmError } from '../../../src/errors.js';
 import { effectivePrivacy, parsePrivacyHeader, privacyAllows } from '../../../src/scheduling/privacy.js';
 import { findSecrets } from '../../../src/scheduling/secrets.js';
+import { thrown } from '../../helpers/expect-error.js';
 
 const none: { kind: string }[] = [];
 
@@ -40,14 +41,12 @@ describe('effectivePrivacy', () => {
   });
 
   it('refuses an invalid header with PRIVACY_INVALID naming the value', () => {
-    try {
-      effectivePrivacy({ header: 'public', configDefault: 'lan', secretsFound: none });
-      expect.unreachable();
-    } catch (err) {
-      expect(err).toBeInstanceOf(SwarmError);
-      expect((err as SwarmError).code).toBe(ErrorCodes.PRIVACY_INVALID);
-      expect((err as SwarmError).message).toContain('"public"');
-    }
+    const err = thrown(
+      () => effectivePrivacy({ header: 'public', configDefault: 'lan', secretsFound: none }),
+      SwarmError,
+    );
+    expect(err.code).toBe(ErrorCodes.PRIVACY_INVALID);
+    expect(err.message).toContain('"public"');
   });
 
   it('keeps a secret-bearing prompt asked as cloud on the LAN, and says why', () => {

@@ -7,6 +7,7 @@ import {
   type ResolveConfig,
   resolveModelName,
 } from '../../../src/scheduling/resolve.js';
+import { thrown } from '../../helpers/expect-error.js';
 import { backend, model, view } from './views.js';
 
 const catalogue = {
@@ -105,16 +106,11 @@ describe('resolveModelName', () => {
   });
 
   it('answers MODEL_NOT_FOUND for an unknown name, listing names that exist', () => {
-    try {
-      resolveModelName('gpt-5-ultra', catalogue, config());
-      expect.unreachable();
-    } catch (err) {
-      expect(err).toBeInstanceOf(SwarmError);
-      expect((err as SwarmError).code).toBe(ErrorCodes.MODEL_NOT_FOUND);
-      expect((err as SwarmError).message).toContain('gpt-5-ultra');
-      expect((err as SwarmError).message).toContain('coder');
-      expect((err as SwarmError).message).toContain('qwen3:8b');
-    }
+    const err = thrown(() => resolveModelName('gpt-5-ultra', catalogue, config()), SwarmError);
+    expect(err.code).toBe(ErrorCodes.MODEL_NOT_FOUND);
+    expect(err.message).toContain('gpt-5-ultra');
+    expect(err.message).toContain('coder');
+    expect(err.message).toContain('qwen3:8b');
   });
 });
 

@@ -16,6 +16,7 @@ import {
 } from '../../../src/security/store.js';
 import { credentialsPath, swarmDir } from '../../../src/security/store-file.js';
 import { encodeToken } from '../../../src/security/token.js';
+import { rejected } from '../../helpers/expect-error.js';
 
 const A = 'aaaaaaaaaaaaaaaa';
 const B = 'bbbbbbbbbbbbbbbb';
@@ -25,15 +26,6 @@ async function dataDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'swarmd-store-'));
   dirs.push(dir);
   return dir;
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-  } catch (err) {
-    return err instanceof SwarmError ? err.code : 'not a SwarmError';
-  }
-  return undefined;
 }
 
 afterEach(async () => {
@@ -56,7 +48,7 @@ describe('credential store', () => {
   it('init refuses when already a member unless forced', async () => {
     const dir = await dataDir();
     const first = await initSwarm(dir, A);
-    expect(await codeOf(initSwarm(dir, A))).toBe(ErrorCodes.SECURITY_ALREADY_MEMBER);
+    expect((await rejected(initSwarm(dir, A), SwarmError)).code).toBe(ErrorCodes.SECURITY_ALREADY_MEMBER);
     const second = await initSwarm(dir, A, { force: true });
     expect(second.credentials.swarmId).not.toBe(first.credentials.swarmId);
   });
@@ -84,20 +76,26 @@ describe('credential store', () => {
     const joined = await joinSwarm(dir, B, token);
     expect(await joinSwarm(dir, B, token)).toEqual(joined);
     const other = await initSwarm(await dataDir(), A);
-    expect(await codeOf(joinSwarm(dir, B, other.token))).toBe(ErrorCodes.SECURITY_ALREADY_MEMBER);
+    expect((await rejected(joinSwarm(dir, B, other.token), SwarmError)).code).toBe(
+      ErrorCodes.SECURITY_ALREADY_MEMBER,
+    );
     expect((await joinSwarm(dir, B, other.token, { force: true })).swarmId).toBe(other.credentials.swarmId);
   });
 
   it('join refuses garbage with SECURITY_TOKEN_INVALID and writes nothing', async () => {
     const dir = await dataDir();
-    expect(await codeOf(joinSwarm(dir, B, 'swarmd1_nope'))).toBe(ErrorCodes.SECURITY_TOKEN_INVALID);
+    expect((await rejected(joinSwarm(dir, B, 'swarmd1_nope'), SwarmError)).code).toBe(
+      ErrorCodes.SECURITY_TOKEN_INVALID,
+    );
     expect(await loadCredentials(dir, B)).toBeNull();
   });
 
   it('readToken on an unpaired dir gives SECURITY_UNPAIRED; loadCredentials gives null', async () => {
     const dir = await dataDir();
-    expect(await codeOf(readToken(dir))).toBe(ErrorCodes.SECURITY_UNPAIRED);
-    expect(await codeOf(readToken(join(dir, 'does', 'not', 'exist')))).toBe(ErrorCodes.SECURITY_UNPAIRED);
+    expect((await rejected(readToken(dir), SwarmError)).code).toBe(ErrorCodes.SECURITY_UNPAIRED);
+    expect((await rejected(readToken(join(dir, 'does', 'not', 'exist')), SwarmError)).code).toBe(
+      ErrorCodes.SECURITY_UNPAIRED,
+    );
     expect(await loadCredentials(dir, A)).toBeNull();
   });
 
@@ -105,7 +103,9 @@ describe('credential store', () => {
     const dir = await dataDir();
     await initSwarm(dir, A);
     await writeFile(credentialsPath(dir), '{"format":1}');
-    expect(await codeOf(loadCredentials(dir, A))).toBe(ErrorCodes.SECURITY_CREDENTIALS_CORRUPT);
+    expect((await rejected(loadCredentials(dir, A), SwarmError)).code).toBe(
+      ErrorCodes.SECURITY_CREDENTIALS_CORRUPT,
+    );
   });
 
   it('init or join with --force replaces a damaged credentials file (the fix its error suggests)', async () => {
@@ -113,7 +113,9 @@ describe('credential store', () => {
     const { token } = await initSwarm(await dataDir(), B);
     await initSwarm(dir, A);
     await writeFile(credentialsPath(dir), '{ not json');
-    expect(await codeOf(joinSwarm(dir, A, token))).toBe(ErrorCodes.SECURITY_CREDENTIALS_CORRUPT);
+    expect((await rejected(joinSwarm(dir, A, token), SwarmError)).code).toBe(
+      ErrorCodes.SECURITY_CREDENTIALS_CORRUPT,
+    );
     const joined = await joinSwarm(dir, A, token, { force: true });
     expect((await loadCredentials(dir, A))?.swarmId).toBe(joined.swarmId);
     await writeFile(credentialsPath(dir), '{ not json');
@@ -145,11 +147,17 @@ describe('credential store', () => {
       true,
     );
     expect(await replaceCredentials(dir, A, tokenOf(rotated))).toEqual(rotated);
-    expect(await codeOf(replaceCredentials(dir, A, oldToken))).toBe(ErrorCodes.SECURITY_TOKEN_STALE);
-    expect(await codeOf(joinSwarm(dir, A, oldToken))).toBe(ErrorCodes.SECURITY_TOKEN_STALE);
+    expect((await rejected(replaceCredentials(dir, A, oldToken), SwarmError)).code).toBe(
+      ErrorCodes.SECURITY_TOKEN_STALE,
+    );
+    expect((await rejected(joinSwarm(dir, A, oldToken), SwarmError)).code).toBe(
+      ErrorCodes.SECURITY_TOKEN_STALE,
+    );
     const stranger = await initSwarm(await dataDir(), B);
-    expect(await codeOf(replaceCredentials(dir, A, stranger.token))).toBe(ErrorCodes.SECURITY_ALREADY_MEMBER);
-    expect(await codeOf(replaceCredentials(await dataDir(), A, tokenOf(rotated)))).toBe(
+    expect((await rejected(replaceCredentials(dir, A, stranger.token), SwarmError)).code).toBe(
+      ErrorCodes.SECURITY_ALREADY_MEMBER,
+    );
+    expect((await rejected(replaceCredentials(await dataDir(), A, tokenOf(rotated)), SwarmError)).code).toBe(
       ErrorCodes.SECURITY_UNPAIRED,
     );
   });

@@ -2,15 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCodes, SwarmError } from '../../../src/errors.js';
 import { createSwarmCa } from '../../../src/security/ca.js';
 import { decodeToken, encodeToken, TOKEN_PREFIX } from '../../../src/security/token.js';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof SwarmError ? err.code : 'not a SwarmError';
-  }
-  return undefined;
-}
+import { thrown } from '../../helpers/expect-error.js';
 
 describe('join token', async () => {
   const ca = await createSwarmCa('0123456789abcdef');
@@ -52,18 +44,12 @@ describe('join token', async () => {
     ['prefix only', TOKEN_PREFIX],
   ];
   it.each(cases)('rejects %s with SECURITY_TOKEN_INVALID', (_name, text) => {
-    expect(codeOf(() => decodeToken(text))).toBe(ErrorCodes.SECURITY_TOKEN_INVALID);
+    expect(thrown(() => decodeToken(text), SwarmError).code).toBe(ErrorCodes.SECURITY_TOKEN_INVALID);
   });
 
   it('never echoes the token back in the error', () => {
     const damaged = token.slice(0, token.length - 10);
-    try {
-      decodeToken(damaged);
-      expect.unreachable();
-    } catch (err) {
-      expect((err as Error).message).not.toContain(
-        damaged.slice(TOKEN_PREFIX.length, TOKEN_PREFIX.length + 20),
-      );
-    }
+    const err = thrown(() => decodeToken(damaged), SwarmError);
+    expect(err.message).not.toContain(damaged.slice(TOKEN_PREFIX.length, TOKEN_PREFIX.length + 20));
   });
 });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { initSwarm, joinSwarm, watchCredentials } from '../../../src/security/store.js';
+import { sleep } from '../../helpers/wait.js';
 
 const cleanups: Array<() => unknown> = [];
 
@@ -33,7 +34,7 @@ describe('watchCredentials', () => {
     await initSwarm(dataDir, 'aaaaaaaaaaaaaaaa');
     const onChange = vi.fn();
     cleanups.push(watchCredentials(dataDir, onChange, { debounceMs: 20, pollMs: 60_000 }));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
     expect(onChange).not.toHaveBeenCalled();
     await initSwarm(dataDir, 'aaaaaaaaaaaaaaaa', { force: true });
     await vi.waitFor(() => expect(onChange).toHaveBeenCalledTimes(1), { timeout: 3000 });
@@ -45,7 +46,7 @@ describe('watchCredentials', () => {
     const stop = watchCredentials(dataDir, onChange, { debounceMs: 10, pollMs: 50 });
     stop();
     await initSwarm(dataDir, 'aaaaaaaaaaaaaaaa');
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
     expect(onChange).not.toHaveBeenCalled();
   });
 });

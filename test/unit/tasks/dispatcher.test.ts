@@ -5,6 +5,8 @@ import { type RequestRecord, type RunAttempt, SwarmDispatcher } from '../../../s
 import { TaskError } from '../../../src/tasks/task-error.js';
 import type { BackendRunResult } from '../../../src/tasks/worker.js';
 import { silentLogger } from '../../../src/util/logger.js';
+import { rejected } from '../../helpers/expect-error.js';
+import { sleep } from '../../helpers/wait.js';
 
 const target = (name: string): Target => ({
   nodeId: name.padEnd(16, '0'),
@@ -235,12 +237,12 @@ describe('SwarmDispatcher', () => {
       {},
       { queueSize: 1, queueTimeoutMs: 300 },
     );
-    const first = d.dispatch(request(), hooks()).catch((err: TaskError) => err);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    const second = (await d.dispatch(request(), hooks()).catch((err: TaskError) => err)) as TaskError;
+    const first = rejected(d.dispatch(request(), hooks()), TaskError);
+    await sleep(20);
+    const second = await rejected(d.dispatch(request(), hooks()), TaskError);
     expect(second.code).toBe(ErrorCodes.QUEUE_FULL);
     expect(second.retryAfterMs).toBeGreaterThan(0);
-    expect(((await first) as TaskError).code).toBe(ErrorCodes.QUEUE_FULL);
+    expect((await first).code).toBe(ErrorCodes.QUEUE_FULL);
   });
 
   describe('records each request once, when its dispatch settles', () => {

@@ -16,6 +16,7 @@ import type { RequestTaskResponse, TaskChannelRequest } from '../../../src/rpc/w
 import { RemoteTasks } from '../../../src/tasks/remote.js';
 import type { TaskError } from '../../../src/tasks/task-error.js';
 import { silentLogger } from '../../../src/util/logger.js';
+import { sleep } from '../../helpers/wait.js';
 
 type Transport = 'task channel' | 'RequestTask';
 
@@ -98,7 +99,7 @@ describe.each<Transport>(['task channel', 'RequestTask'])(
   (transport) => {
     it('keeps an attempt the new process admitted', async () => {
       const { restart, answer, controller, outcome } = setup(transport);
-      await new Promise((resolve) => setTimeout(resolve, 10)); // the request is out
+      await sleep(10); // the request is out
       restart(200); // heard before the worker's answer came back
       answer({ admitted: true, reason: '', retryAfterMs: 0, workerIncarnation: 200 });
       expect(await settledSoon(outcome)).toBe('pending');
@@ -108,7 +109,7 @@ describe.each<Transport>(['task channel', 'RequestTask'])(
 
     it('fails at once an attempt the previous process admitted', async () => {
       const { restart, answer, outcome } = setup(transport);
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await sleep(10);
       restart(200);
       answer({ admitted: true, reason: '', retryAfterMs: 0, workerIncarnation: 100 });
       expect(await settledSoon(outcome)).toBe(ErrorCodes.WORKER_LOST);
@@ -116,9 +117,9 @@ describe.each<Transport>(['task channel', 'RequestTask'])(
 
     it('fails at once an admitted attempt when its process is replaced later', async () => {
       const { restart, answer, outcome } = setup(transport);
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await sleep(10);
       answer({ admitted: true, reason: '', retryAfterMs: 0, workerIncarnation: 100 });
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await sleep(10);
       expect(await settledSoon(outcome)).toBe('pending');
       restart(200);
       expect(await settledSoon(outcome)).toBe(ErrorCodes.WORKER_LOST);
@@ -134,9 +135,9 @@ describe.each<Transport>(['task channel', 'RequestTask'])(
     it('counts its attempt on the place while it runs, and says a slot is free once it ends', async () => {
       const { remote, answer, controller, outcome, slotsFreed } = setup(transport);
       expect(remote.outstandingOn('w', 'b', 'm')).toBe(1);
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await sleep(10);
       answer(admitted);
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await sleep(10);
       expect(slotsFreed()).toBe(0);
       controller.abort();
       expect(await outcome).toBe('AbortError');
@@ -146,7 +147,7 @@ describe.each<Transport>(['task channel', 'RequestTask'])(
 
     it('says nothing when the worker refused: no slot was taken, so waiters must not spin', async () => {
       const { remote, answer, outcome, slotsFreed } = setup(transport);
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await sleep(10);
       answer({ admitted: false, reason: 'busy', retryAfterMs: 250, workerIncarnation: 100 });
       expect(await outcome).toBe(ErrorCodes.TASK_REFUSED);
       expect(remote.outstandingOn('w', 'b', 'm')).toBe(0);

@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes, SwarmError } from '../../../src/errors.js';
 import { parseGroupBy, parseSince } from '../../../src/usage/args.js';
+import { thrown } from '../../helpers/expect-error.js';
 
 const now = new Date(2025, 5, 15, 12, 0).getTime();
-
-function argsError(run: () => unknown): SwarmError {
-  try {
-    run();
-  } catch (err) {
-    expect(err).toBeInstanceOf(SwarmError);
-    return err as SwarmError;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('parseSince', () => {
   it('reads a duration back from now', () => {
@@ -29,7 +20,7 @@ describe('parseSince', () => {
   });
 
   it('rejects anything else with ARGS_INVALID naming the flag and value', () => {
-    const err = argsError(() => parseSince('yesterday', now));
+    const err = thrown(() => parseSince('yesterday', now), SwarmError);
     expect(err.code).toBe(ErrorCodes.ARGS_INVALID);
     expect(err.message).toContain('--since');
     expect(err.message).toContain('"yesterday"');
@@ -43,6 +34,6 @@ describe('parseGroupBy', () => {
   });
 
   it('rejects an unknown key with ARGS_INVALID', () => {
-    expect(argsError(() => parseGroupBy('gpu')).code).toBe(ErrorCodes.ARGS_INVALID);
+    expect(thrown(() => parseGroupBy('gpu'), SwarmError).code).toBe(ErrorCodes.ARGS_INVALID);
   });
 });
