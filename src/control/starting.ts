@@ -1,7 +1,7 @@
 // "swarmd is starting": a small file beside the control socket, holding the daemon's pid, from the
 // moment swarmd knows its socket path (before its modules load) until start() ends. swarmctl reads
 // it to tell "the daemon is on its way" (wait a moment) from "no daemon" (say so at once).
-import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /** The marker of the daemon that will listen on socketPath. */
@@ -19,7 +19,10 @@ export async function markStarting(socketPath: string): Promise<() => Promise<vo
   try {
     // The first start creates the data dir (the default socket's dir) here, as the daemon would.
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-    await writeFile(path, `${pid}\n`, { mode: 0o600 });
+    // Written aside and renamed in place: a reader never sees the file without its pid.
+    const temp = `${path}.${pid}.tmp`;
+    await writeFile(temp, `${pid}\n`, { mode: 0o600 });
+    await rename(temp, path);
   } catch {
     return async () => {};
   }
