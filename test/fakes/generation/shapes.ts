@@ -24,7 +24,9 @@ export interface AnswerPlan {
   fingerprint: string | null;
   tokens: string[];
   reasoning: string;
-  finishReason: 'stop' | 'length';
+  finishReason: 'stop' | 'length' | 'tool_calls';
+  /** Chat tool calls instead of text (finishReason "tool_calls"); empty for a text answer. */
+  toolCalls: Array<{ id: string; name: string; arguments: string }>;
   promptTokens: number;
   includeUsage: boolean;
 }
@@ -115,6 +117,13 @@ function chatEvents(plan: AnswerPlan): Obj[] {
     if (reasoning) deltas.push(reasoning);
     for (const t of plan.tokens) deltas.push({ content: t });
   }
+  // Tool calls stream as OpenAI's do: id, type and name first, then the arguments.
+  plan.toolCalls.forEach((call, index) => {
+    deltas.push({
+      tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } }],
+    });
+    deltas.push({ tool_calls: [{ index, function: { arguments: call.arguments } }] });
+  });
 
   const events: Obj[] = deltas.map((d, i) => ({ ...head(i), choices: [choice(d)] }));
   const n = events.length;
@@ -183,12 +192,24 @@ export function wholeAnswer(plan: AnswerPlan): Obj {
     };
   }
   const reasoning = plan.reasoning ? { [reasoningKey(style)]: plan.reasoning } : {};
+  const toolCalls =
+    plan.toolCalls.length > 0
+      ? {
+          content: null,
+          tool_calls: plan.toolCalls.map((call) => ({
+            id: call.id,
+            type: 'function',
+            function: { name: call.name, arguments: call.arguments },
+          })),
+        }
+      : {};
   const message: Obj =
     style === 'openai'
       ? { role: 'assistant', content: text, refusal: null, annotations: [], ...reasoning }
       : style === 'vllm'
         ? { role: 'assistant', content: text, reasoning_content: plan.reasoning || null, tool_calls: [] }
         : { role: 'assistant', content: text, ...reasoning };
+  Object.assign(message, toolCalls);
   const choice: Obj = { index: 0, message, finish_reason: plan.finishReason };
   if (style === 'openai' || style === 'vllm' || style === 'lmstudio') choice.logprobs = null;
   if (style === 'vllm') choice.stop_reason = null;
@@ -207,12 +228,18 @@ export function wholeAnswer(plan: AnswerPlan): Obj {
   return body;
 }
 
-/** An embeddings answer: one small deterministic vector per input. */
-export function embeddingAnswer(model: string, input: unknown): Obj {
+/**
+ * An embeddings answer: one small deterministic vector per input. `encoding_format: "base64"`
+ * (what the `openai` client asks for by default) gets each vector as base64 of little-endian
+ * float32s, as llama-server, vLLM and OpenAI answer it.
+ */
+export function embeddingAnswer(model: string, input: unknown, encodingFormat?: unknown): Obj {
   const inputs = Array.isArray(input) ? input : [input];
   const data = inputs.map((item, index) => {
     const seed = JSON.stringify(item ?? '');
-    const embedding = Array.from({ length: 8 }, (_, i) => ((seed.charCodeAt(i % seed.length) % 17) - 8) / 8);
+    const vector = Array.from({ length: 8 }, (_, i) => ((seed.charCodeAt(i % seed.length) % 17) - 8) / 8);
+    const embedding =
+      encodingFormat === 'base64' ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector;
     return { object: 'embedding', index, embedding };
   });
   const tokens = inputs.reduce<number>(
