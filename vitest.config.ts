@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Three projects: unit (pure, fast), integration (real sockets on loopback and test
-// namespaces), e2e (real swarmd processes in a test LAN; one file at a time so the
+// Four projects: unit (pure, fast), integration (real sockets on loopback and test
+// namespaces), real (a real llama.cpp llama-server, built once by the project's global setup,
+// one file at a time), e2e (real swarmd processes in a test LAN; one file at a time so the
 // daemons don't compete for the two cores). Only test/ is searched, never dist/.
 export default defineConfig({
   test: {
@@ -13,6 +14,16 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'real',
+          include: ['test/real/**/*.test.ts'],
+          globalSetup: ['test/real/global-setup.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
         },
       },
       {
