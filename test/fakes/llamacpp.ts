@@ -4,7 +4,8 @@
 // `shape: 'legacy'` uses the ≤mid-2024 health bodies, /v1/models without meta.n_ctx, and the
 // b6097-era stream with usage on the finish chunk (never a separate usage chunk). The request's
 // `model` is ignored (single-model mode) and echoed back; a prompt longer than the slot's n_ctx
-// gets 400 exceed_context_size_error.
+// gets 400 exceed_context_size_error. /slots shows a slot busy per request in flight. The current
+// shape follows a real llama-server of 2026 (test/real/, test/fakes/NOTES.md).
 // /metrics belongs in routes() when tests need it.
 import type { ServerResponse } from 'node:http';
 import { type FakeRequest, FakeServer, type Routes, sendJson } from './fake-server.js';
@@ -209,21 +210,49 @@ export class FakeLlamaCpp extends FakeServer<FakeLlamaCppState> {
       size: 4912898304,
       ...(shape === 'current' ? { n_ctx: nCtx } : {}),
     };
+    const card = { id: modelId, object: 'model', created: 1735142223, owned_by: 'llamacpp', meta };
+    if (shape === 'legacy') return { object: 'list', data: [card] };
+    // Current builds (seen on the real server): an Ollama-style `models` list first, aliases and tags.
     return {
+      models: [
+        {
+          name: modelId,
+          model: modelId,
+          modified_at: '',
+          size: '',
+          digest: '',
+          type: 'model',
+          description: '',
+          tags: [''],
+          capabilities: ['completion'],
+          parameters: '',
+          details: {
+            parent_model: '',
+            format: 'gguf',
+            family: '',
+            families: [''],
+            parameter_size: '',
+            quantization_level: '',
+          },
+        },
+      ],
       object: 'list',
-      data: [{ id: modelId, object: 'model', created: 1735142223, owned_by: 'llamacpp', meta }],
+      data: [{ ...card, aliases: [modelId], tags: [] }],
     };
   }
 
+  // As the real server shows them: a slot never used has four fields; a busy one (one per request
+  // in flight) also its task and progress, next_token being a list.
   private slots() {
-    return Array.from({ length: this.state.totalSlots }, (_, id) => ({
-      id,
-      id_task: -1,
-      n_ctx: this.state.nCtx,
-      speculative: false,
-      is_processing: false,
-      params: {},
-      next_token: { has_next_token: true, has_new_line: false, n_remain: -1, n_decoded: 0 },
-    }));
+    return Array.from({ length: this.state.totalSlots }, (_, id) => {
+      const slot = { id, n_ctx: this.state.nCtx, speculative: false, is_processing: id < this.inflight };
+      if (!slot.is_processing) return slot;
+      return {
+        ...slot,
+        id_task: id,
+        params: { n_predict: -1, stream: true },
+        next_token: [{ has_next_token: true, has_new_line: false, n_remain: -1, n_decoded: 0 }],
+      };
+    });
   }
 }

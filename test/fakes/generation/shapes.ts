@@ -35,24 +35,27 @@ type Obj = Record<string, unknown>;
 
 /** A response id in the server's style (Ollama's are `chatcmpl-<0..998>`, not unique). */
 export function newId(style: ShapeStyle, route: GenerationRoute): string {
-  const prefix = route === 'completions' ? 'cmpl-' : 'chatcmpl-';
+  // llama-server names every answer chatcmpl-, text completions too.
+  const prefix = route === 'completions' && style !== 'llamacpp' ? 'cmpl-' : 'chatcmpl-';
   if (style === 'ollama' || style === 'ollama-legacy') return `${prefix}${randomInt(999)}`;
   return `${prefix}${randomBytes(16).toString('hex')}`;
 }
 
-/** OpenAI usage of a plan. */
+/** OpenAI usage of a plan (current llama-server adds prompt_tokens_details). */
 export function usageOf(plan: AnswerPlan): Obj {
   const completion = plan.tokens.length;
   return {
     prompt_tokens: plan.promptTokens,
     completion_tokens: completion,
     total_tokens: plan.promptTokens + completion,
+    ...(plan.style === 'llamacpp' ? { prompt_tokens_details: { cached_tokens: 0 } } : {}),
   };
 }
 
-// llama.cpp's per-request timings, on finish chunks and whole answers.
+// llama.cpp's per-request timings, on finish (or usage) chunks and whole answers.
 function timings(plan: AnswerPlan): Obj {
   return {
+    ...(plan.style === 'llamacpp' ? { cache_n: 0 } : {}),
     prompt_n: plan.promptTokens,
     prompt_ms: 12.5,
     prompt_per_token_ms: 0.5,
@@ -134,13 +137,18 @@ function chatEvents(plan: AnswerPlan): Obj[] {
     last.choices = [choice(deltas[n - 1]!, plan.finishReason)];
   } else {
     const finish: Obj = { ...head(n), choices: [choice({}, plan.finishReason)] };
-    if (style.startsWith('llamacpp')) finish.timings = timings(plan);
+    // Current llama-server puts timings on the usage chunk when there is one, else on the finish chunk.
+    if (style === 'llamacpp-legacy' || (style === 'llamacpp' && !plan.includeUsage)) {
+      finish.timings = timings(plan);
+    }
     // Builds of b6097's era put usage on the finish chunk whether asked or not.
     if (style === 'llamacpp-legacy') finish.usage = usage;
     events.push(finish);
   }
   if (plan.includeUsage && style !== 'llamacpp-legacy') {
-    events.push({ ...head(events.length), choices: [], usage });
+    const usageChunk: Obj = { ...head(events.length), choices: [], usage };
+    if (style === 'llamacpp') usageChunk.timings = timings(plan);
+    events.push(usageChunk);
   }
   return events;
 }
@@ -166,9 +174,13 @@ function completionEvents(plan: AnswerPlan): Obj[] {
   });
   const events: Obj[] = plan.tokens.map((t) => ({ ...head(), choices: [choice(t)] }));
   const finish: Obj = { ...head(), choices: [choice('', plan.finishReason)] };
-  if (plan.style === 'llamacpp-legacy') finish.usage = usageOf(plan);
+  // llama-server (old and current) puts usage on the finish chunk of a text completion, asked or
+  // not, and never sends a separate usage chunk; current builds add timings there too.
+  const llamacpp = plan.style.startsWith('llamacpp');
+  if (llamacpp) finish.usage = usageOf(plan);
+  if (plan.style === 'llamacpp') finish.timings = timings(plan);
   events.push(finish);
-  if (plan.includeUsage && plan.style !== 'llamacpp-legacy') {
+  if (plan.includeUsage && !llamacpp) {
     events.push({ ...head(), choices: [], usage: usageOf(plan) });
   }
   return events;
