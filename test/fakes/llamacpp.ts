@@ -64,7 +64,8 @@ export interface FakeLlamaCppState {
   build: string;
   /**
    * Router mode (§4.8): the models it manages and their status; null is single-model mode.
-   * Only /models, /v1/models and POST /models/unload follow it.
+   * /models, /v1/models, POST /models/unload and the generation routes follow it: an unknown
+   * model is refused, an unloaded one is loaded by its first request (as the real router does).
    */
   router: Array<{ id: string; status: 'loaded' | 'unloaded' | 'loading' | 'sleeping' }> | null;
 }
@@ -118,9 +119,10 @@ export class FakeLlamaCpp extends FakeServer<FakeLlamaCppState> {
     };
   }
 
+  // As the real router lists them (models_dir source): every status carries the child's args
+  // and the preset it was made from, loaded or not.
   private routerModels(router: NonNullable<FakeLlamaCppState['router']>) {
     return {
-      object: 'list',
       data: router.map((model) => ({
         id: model.id,
         aliases: [],
@@ -128,15 +130,33 @@ export class FakeLlamaCpp extends FakeServer<FakeLlamaCppState> {
         object: 'model',
         owned_by: 'llamacpp',
         created: 1756000000,
-        status:
-          model.status === 'loaded'
-            ? { value: 'loaded', args: ['llama-server', '-ctx', '4096'] }
-            : { value: model.status },
+        status: {
+          value: model.status,
+          args: ['llama-server', '--alias', model.id, '--model', `/models/${model.id}.gguf`],
+          preset: `[${model.id}]\nmodel = /models/${model.id}.gguf\n\n`,
+        },
+        architecture: { input_modalities: ['text'], output_modalities: ['text'] },
+        source: 'models_dir',
+        can_remove: false,
       })),
+      object: 'list',
     };
   }
 
-  // §4.8: unknown or not-loaded models are 400 invalid_request_error; a single-model server has no such route.
+  // The router refuses a model it does not have and loads (autoload) one it has on first use.
+  private routerRefusal(model: string): ErrorReply | null {
+    const router = this.state.router;
+    if (!router) return null;
+    const entry = router.find((m) => m.id === model);
+    if (!entry) return llamaCppError(400, `model '${model}' not found`);
+    if (entry.status !== 'loaded') {
+      this.setState({ router: router.map((m) => (m === entry ? { ...m, status: 'loaded' } : m)) });
+    }
+    return null;
+  }
+
+  // §4.8: unknown or not-loaded models are 400 invalid_request_error ("model is not found", "model
+  // is not running" as the real router words them); a single-model server has no such route.
   private routerUnload(req: FakeRequest, res: ServerResponse): void {
     const router = this.state.router;
     if (!router) {
@@ -146,7 +166,7 @@ export class FakeLlamaCpp extends FakeServer<FakeLlamaCppState> {
     const id = (req.json() as { model?: unknown } | undefined)?.model;
     const model = router.find((entry) => entry.id === id);
     if (model?.status !== 'loaded') {
-      const message = model ? 'model is not loaded' : 'model is not found';
+      const message = model ? 'model is not running' : 'model is not found';
       sendJson(res, 400, { error: { code: 400, message, type: 'invalid_request_error' } });
       return;
     }
@@ -161,7 +181,8 @@ export class FakeLlamaCpp extends FakeServer<FakeLlamaCppState> {
       style: this.state.shape === 'legacy' ? 'llamacpp-legacy' : 'llamacpp',
       fingerprint: this.state.build,
       refuse: (ctx) =>
-        ctx.promptTokens > this.state.nCtx ? llamaCppContextError(ctx.promptTokens, this.state.nCtx) : null,
+        this.routerRefusal(ctx.model) ??
+        (ctx.promptTokens > this.state.nCtx ? llamaCppContextError(ctx.promptTokens, this.state.nCtx) : null),
       failure: (kind, ctx) => this.failure(kind, ctx),
       midStreamError: () => LLAMACPP_STREAM_ERROR,
     };

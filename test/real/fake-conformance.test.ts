@@ -2,9 +2,9 @@
 // requests to both must give answers of the same structure — the same keys at every level that
 // swarmd or a client reads, the same events of a stream in the same order (where usage and timings
 // ride), the same error envelope. Values (text, ids, numbers) differ and are not compared.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FakeLlamaCpp } from '../fakes/llamacpp.js';
-import { LlamaServer, stopAllLlamaServers } from '../helpers/llama-server.js';
+import { LlamaServer, routerModelsDir, stopAllLlamaServers } from '../helpers/llama-server.js';
 
 type Json = Record<string, unknown>;
 
@@ -98,5 +98,69 @@ describe('the fake llama-server has the real one’s shapes', () => {
         expect(fs, path).toEqual(rs);
       }
     }
+  });
+});
+
+describe('the fake llama-server router has the real router’s shapes', () => {
+  let models: Awaited<ReturnType<typeof routerModelsDir>>;
+  let router: LlamaServer;
+  const fakeRouter = new FakeLlamaCpp({
+    router: [
+      { id: 'alpha-tiny', status: 'unloaded' },
+      { id: 'bravo-tiny', status: 'unloaded' },
+    ],
+  });
+
+  beforeAll(async () => {
+    models = await routerModelsDir(['alpha-tiny', 'bravo-tiny']);
+    router = await LlamaServer.start({ modelsDir: models.dir });
+    await fakeRouter.start();
+  });
+
+  afterAll(async () => {
+    await router?.stop();
+    await fakeRouter.stop();
+    await models?.remove();
+  });
+
+  const pair = (): Array<[string, string]> => [
+    ['real', router.url],
+    ['fake', fakeRouter.url],
+  ];
+  const statuses = async (url: string) =>
+    (
+      (await (await fetch(`${url}/models`)).json()) as {
+        data: Array<{ id: string; status: { value: string } }>;
+      }
+    ).data.map((m) => `${m.id}:${m.status.value}`);
+
+  it('lists, refuses an unknown model, loads on first request, and unloads as the real router does', async () => {
+    const [r0, f0] = await Promise.all(pair().map(([, url]) => fetch(`${url}/models`)));
+    expect(skeleton(await f0!.json())).toEqual(skeleton(await r0!.json()));
+
+    for (const [path, body] of [
+      ['/models/unload', { model: 'alpha-tiny' }], // not running yet
+      ['/models/unload', { model: 'nope' }],
+      ['/v1/chat/completions', { ...chat, model: 'nope' }],
+    ] as const) {
+      const [r, f] = await Promise.all(pair().map(([, url]) => post(url, path, body)));
+      expect(f!.status, path).toBe(r!.status);
+      expect(await f!.json(), `${path} ${body.model}`).toEqual(await r!.json());
+    }
+
+    await Promise.all(
+      pair().map(([, url]) => post(url, '/v1/chat/completions', { ...chat, model: 'alpha-tiny' })),
+    );
+    for (const [, url] of pair())
+      expect(await statuses(url)).toEqual(['alpha-tiny:loaded', 'bravo-tiny:unloaded']);
+
+    const [r1, f1] = await Promise.all(
+      pair().map(([, url]) => post(url, '/models/unload', { model: 'alpha-tiny' })),
+    );
+    expect(await f1!.json()).toEqual(await r1!.json());
+    await vi.waitFor(async () =>
+      expect(await statuses(router.url)).toEqual(['alpha-tiny:unloaded', 'bravo-tiny:unloaded']),
+    );
+    expect(await statuses(fakeRouter.url)).toEqual(['alpha-tiny:unloaded', 'bravo-tiny:unloaded']);
   });
 });
