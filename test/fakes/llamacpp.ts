@@ -109,7 +109,9 @@ export class FakeLlamaCpp extends FakeServer<FakeLlamaCppState> {
       'POST /models/unload': (req, res) => this.routerUnload(req, res),
       'GET /health': health,
       'GET /v1/health': health,
-      'GET /props': (_req, res) => sendJson(res, 200, this.props()),
+      'GET /props': (req, res) => {
+        if (!this.routerProps(req, res)) sendJson(res, 200, this.props());
+      },
       'GET /v1/models': models,
       'GET /models': models,
       'GET /slots': (_req, res) => sendJson(res, 200, this.slots()),
@@ -141,6 +143,33 @@ export class FakeLlamaCpp extends FakeServer<FakeLlamaCppState> {
       })),
       object: 'list',
     };
+  }
+
+  // Router mode: /props is the router's own; ?model= asks that model's server (nCtx and
+  // totalSlots are each model's), which only a loaded model has. False in single-model mode.
+  private routerProps(req: FakeRequest, res: ServerResponse): boolean {
+    const router = this.state.router;
+    if (!router) return false;
+    const id = new URLSearchParams(req.query).get('model');
+    if (id === null) {
+      sendJson(res, 200, {
+        role: 'router',
+        max_instances: 4,
+        models_autoload: true,
+        model_alias: 'llama-server',
+        model_path: 'none',
+        default_generation_settings: { params: null, n_ctx: 0 },
+        ui_settings: {},
+        build_info: this.state.build,
+        cors_proxy_enabled: false,
+      });
+    } else if (router.find((m) => m.id === id)?.status === 'loaded') {
+      sendJson(res, 200, { ...this.props(), model_alias: id, model_path: `/models/${id}.gguf` });
+    } else {
+      const known = router.some((m) => m.id === id);
+      sendJson(res, 400, llamaCppError(400, known ? 'model is not loaded' : `model '${id}' not found`).body);
+    }
+    return true;
   }
 
   // The router refuses a model it does not have and loads (autoload) one it has on first use.

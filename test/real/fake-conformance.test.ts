@@ -104,7 +104,10 @@ describe('the fake llama-server has the real one’s shapes', () => {
 describe('the fake llama-server router has the real router’s shapes', () => {
   let models: Awaited<ReturnType<typeof routerModelsDir>>;
   let router: LlamaServer;
+  // The real router's models get -c 512 -np 2 (the helper's defaults): 2 slots of 256 tokens.
   const fakeRouter = new FakeLlamaCpp({
+    nCtx: 256,
+    totalSlots: 2,
     router: [
       { id: 'alpha-tiny', status: 'unloaded' },
       { id: 'bravo-tiny', status: 'unloaded' },
@@ -138,6 +141,15 @@ describe('the fake llama-server router has the real router’s shapes', () => {
     const [r0, f0] = await Promise.all(pair().map(([, url]) => fetch(`${url}/models`)));
     expect(skeleton(await f0!.json())).toEqual(skeleton(await r0!.json()));
 
+    const [rp, fp] = await Promise.all(pair().map(([, url]) => fetch(`${url}/props`)));
+    expect(skeleton(await fp!.json())).toEqual(skeleton(await rp!.json()));
+    const modelProps = (url: string, model: string) => fetch(`${url}/props?model=${model}&autoload=false`);
+    for (const model of ['alpha-tiny', 'nope']) {
+      const [r, f] = await Promise.all(pair().map(([, url]) => modelProps(url, model)));
+      expect(f!.status, model).toBe(r!.status);
+      expect(await f!.json(), model).toEqual(await r!.json());
+    }
+
     for (const [path, body] of [
       ['/models/unload', { model: 'alpha-tiny' }], // not running yet
       ['/models/unload', { model: 'nope' }],
@@ -153,6 +165,12 @@ describe('the fake llama-server router has the real router’s shapes', () => {
     );
     for (const [, url] of pair())
       expect(await statuses(url)).toEqual(['alpha-tiny:loaded', 'bravo-tiny:unloaded']);
+    // A loaded model's own /props: what swarmd reads from it (slots, per-slot context) agrees.
+    const slotsOf = async (url: string) => {
+      const props = (await (await modelProps(url, 'alpha-tiny')).json()) as Json;
+      return [props.total_slots, (props.default_generation_settings as Json).n_ctx];
+    };
+    expect(await slotsOf(fakeRouter.url)).toEqual(await slotsOf(router.url));
 
     const [r1, f1] = await Promise.all(
       pair().map(([, url]) => post(url, '/models/unload', { model: 'alpha-tiny' })),

@@ -24,7 +24,8 @@ let server: LlamaServer;
 
 beforeAll(async () => {
   models = await routerModelsDir(['alpha-tiny', 'bravo-tiny']);
-  server = await LlamaServer.start({ modelsDir: models.dir });
+  // Each model's own llama-server gets these: 3 slots of 256 tokens.
+  server = await LlamaServer.start({ modelsDir: models.dir, parallel: 3, ctx: 768 });
 });
 
 afterAll(async () => {
@@ -55,11 +56,19 @@ describe('a llama-server router', () => {
     expect(loaded(result.models)).toEqual({ 'alpha-tiny': false, 'bravo-tiny': false });
   });
 
-  it('loads a model on its first request; the other stays unloaded', async () => {
+  it('loads a model on its first request, then knows its slots and context; the other stays unloaded', async () => {
     await chat('alpha-tiny');
-    expect(loaded((await probe(server.url, ctx)).models)).toEqual({
-      'alpha-tiny': true,
-      'bravo-tiny': false,
+    const result = await probe(server.url, ctx);
+    expect(loaded(result.models)).toEqual({ 'alpha-tiny': true, 'bravo-tiny': false });
+    // The loaded model's -np and per-slot context, from its own /props (asked through the router).
+    expect(result.models.find((m) => m.id === 'alpha-tiny')).toMatchObject({
+      contextLength: 256,
+      maxConcurrency: 3,
+    });
+    // Nothing is known of an unloaded one: the configured default (4) stands, and probing did not load it.
+    expect(result.models.find((m) => m.id === 'bravo-tiny')).toMatchObject({
+      contextLength: null,
+      maxConcurrency: 4,
     });
   });
 
