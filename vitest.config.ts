@@ -1,10 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
-// Four projects: unit (pure, fast), integration (real sockets on loopback and test
+// Five projects: unit (pure, fast), integration (real sockets on loopback and test
 // namespaces), security (the README's threat model of coding jobs, one file per threat: real
-// swarmd run as an unprivileged user, real bubblewrap; one file at a time), e2e (real swarmd
-// processes in a test LAN; one file at a time so the daemons don't compete for the two cores).
-// Only test/ is searched, never dist/.
+// swarmd run as an unprivileged user, real bubblewrap; one file at a time), real (a real
+// llama.cpp llama-server, built once by the project's global setup, one file at a time), e2e
+// (real swarmd processes in a test LAN; one file at a time so the daemons don't compete for
+// the two cores). Only test/ is searched, never dist/.
 export default defineConfig({
   test: {
     projects: [
@@ -22,6 +23,16 @@ export default defineConfig({
           name: 'security',
           include: ['test/security/**/*.test.ts'],
           testTimeout: 120_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'real',
+          include: ['test/real/**/*.test.ts'],
+          globalSetup: ['test/real/global-setup.ts'],
+          testTimeout: 30_000,
           hookTimeout: 60_000,
           fileParallelism: false,
         },

@@ -90,7 +90,7 @@ export async function unloadBackend(
         }
         for (const card of cards) {
           const status = card.status as { value?: unknown };
-          // Only a loaded model can go (the router answers 400 "model is not loaded" otherwise).
+          // Only a loaded model can go (the router answers 400 "model is not running" otherwise).
           if (typeof card.id !== 'string' || status.value !== 'loaded') continue;
           ok(
             await requestText(`${base}/models/unload`, { ...http, method: 'POST', json: { model: card.id } }),

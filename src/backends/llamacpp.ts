@@ -35,21 +35,36 @@ export async function probe(baseUrl: string, ctx: ProbeContext): Promise<ProbeRe
       );
     }
     const [props, modelsBody] = await Promise.all([
-      readProps(baseUrl, http),
+      readProps(`${baseUrl}/props`, http),
       getJson(`${baseUrl}/v1/models`, http),
     ]);
     const cards = parseLlamaCppModels(modelsBody, `${baseUrl}/v1/models`);
-    const models = cards.map((card) => {
-      // Router mode: many models, each with its own status; /props (without ?model=) is not theirs.
-      if (card.routerLoaded !== null) {
-        return modelInfo(ctx, { id: card.id, loaded: card.routerLoaded, contextLength: card.contextLength });
-      }
-      return modelInfo(
-        ctx,
-        { id: card.id, loaded: true, contextLength: props?.nCtx ?? card.contextLength },
-        props?.totalSlots ?? null,
-      );
-    });
+    const models = await Promise.all(
+      cards.map(async (card) => {
+        // Router mode: many models, each with its own status; /props (without ?model=) is the
+        // router's. A loaded model is a llama-server of its own: its /props, asked through the
+        // router without loading anything, gives its slots (-np) and per-slot context.
+        if (card.routerLoaded !== null) {
+          const own = card.routerLoaded
+            ? await readProps(`${baseUrl}/props?model=${encodeURIComponent(card.id)}&autoload=false`, http)
+            : null;
+          return modelInfo(
+            ctx,
+            {
+              id: card.id,
+              loaded: card.routerLoaded,
+              contextLength: card.contextLength ?? own?.nCtx ?? null,
+            },
+            own?.totalSlots ?? null,
+          );
+        }
+        return modelInfo(
+          ctx,
+          { id: card.id, loaded: true, contextLength: props?.nCtx ?? card.contextLength },
+          props?.totalSlots ?? null,
+        );
+      }),
+    );
     return { healthy: true, version: props?.build ?? null, error: null, models };
   });
 }
@@ -57,10 +72,11 @@ export async function probe(baseUrl: string, ctx: ProbeContext): Promise<ProbeRe
 /** The llama.cpp adapter. */
 export const llamaCppAdapter: BackendAdapter = { kind: 'llamacpp', probe };
 
-// /props adds context and slots; without it (router mode, odd builds) the models still serve.
-async function readProps(baseUrl: string, http: HttpOptions): Promise<LlamaCppProps | null> {
+// /props adds context and slots; without it (odd builds, a router model that just unloaded) the
+// models still serve.
+async function readProps(url: string, http: HttpOptions): Promise<LlamaCppProps | null> {
   try {
-    return parseLlamaCppProps(await getJson(`${baseUrl}/props`, http));
+    return parseLlamaCppProps(await getJson(url, http));
   } catch (err) {
     if (err instanceof BackendError) return null;
     throw err;

@@ -4,8 +4,10 @@
 // `shape: 'legacy'` uses the ≤mid-2024 health bodies, /v1/models without meta.n_ctx, and the
 // b6097-era stream with usage on the finish chunk (never a separate usage chunk). The request's
 // `model` is ignored (single-model mode) and echoed back; a prompt longer than the slot's n_ctx
-// gets 400 exceed_context_size_error. With `apiKey` set (--api-key) every route but /health wants
-// `Authorization: Bearer <apiKey>` and answers 401 authentication_error without it (§4.1, §4.7).
+// gets 400 exceed_context_size_error. /slots shows a slot busy per request in flight. With `apiKey`
+// set (--api-key) every route but /health wants `Authorization: Bearer <apiKey>` and answers 401
+// authentication_error without it (§4.1, §4.7). The current shape follows a real llama-server of
+// 2026 (test/real/, test/fakes/NOTES.md).
 // /metrics belongs in routes() when tests need it.
 import type { ServerResponse } from 'node:http';
 import { type FakeRequest, FakeServer, type Routes, sendJson } from './fake-server.js';
@@ -64,7 +66,8 @@ export interface FakeLlamaCppState {
   build: string;
   /**
    * Router mode (§4.8): the models it manages and their status; null is single-model mode.
-   * Only /models, /v1/models and POST /models/unload follow it.
+   * /models, /v1/models, POST /models/unload and the generation routes follow it: an unknown
+   * model is refused, an unloaded one is loaded by its first request (as the real router does).
    */
   router: Array<{ id: string; status: 'loaded' | 'unloaded' | 'loading' | 'sleeping' }> | null;
   /** --api-key: every route but /health then wants `Authorization: Bearer <apiKey>`. */
@@ -116,7 +119,9 @@ export class FakeLlamaCpp extends FakeServer<FakeLlamaCppState> {
       'POST /models/unload': (req, res) => this.routerUnload(req, res),
       'GET /health': health,
       'GET /v1/health': health,
-      'GET /props': (_req, res) => sendJson(res, 200, this.props()),
+      'GET /props': (req, res) => {
+        if (!this.routerProps(req, res)) sendJson(res, 200, this.props());
+      },
       'GET /v1/models': models,
       'GET /models': models,
       'GET /slots': (_req, res) => sendJson(res, 200, this.slots()),
@@ -124,9 +129,10 @@ export class FakeLlamaCpp extends FakeServer<FakeLlamaCppState> {
     };
   }
 
+  // As the real router lists them (models_dir source): every status carries the child's args
+  // and the preset it was made from, loaded or not.
   private routerModels(router: NonNullable<FakeLlamaCppState['router']>) {
     return {
-      object: 'list',
       data: router.map((model) => ({
         id: model.id,
         aliases: [],
@@ -134,15 +140,60 @@ export class FakeLlamaCpp extends FakeServer<FakeLlamaCppState> {
         object: 'model',
         owned_by: 'llamacpp',
         created: 1756000000,
-        status:
-          model.status === 'loaded'
-            ? { value: 'loaded', args: ['llama-server', '-ctx', '4096'] }
-            : { value: model.status },
+        status: {
+          value: model.status,
+          args: ['llama-server', '--alias', model.id, '--model', `/models/${model.id}.gguf`],
+          preset: `[${model.id}]\nmodel = /models/${model.id}.gguf\n\n`,
+        },
+        architecture: { input_modalities: ['text'], output_modalities: ['text'] },
+        source: 'models_dir',
+        can_remove: false,
       })),
+      object: 'list',
     };
   }
 
-  // §4.8: unknown or not-loaded models are 400 invalid_request_error; a single-model server has no such route.
+  // Router mode: /props is the router's own; ?model= asks that model's server (nCtx and
+  // totalSlots are each model's), which only a loaded model has. False in single-model mode.
+  private routerProps(req: FakeRequest, res: ServerResponse): boolean {
+    const router = this.state.router;
+    if (!router) return false;
+    const id = new URLSearchParams(req.query).get('model');
+    if (id === null) {
+      sendJson(res, 200, {
+        role: 'router',
+        max_instances: 4,
+        models_autoload: true,
+        model_alias: 'llama-server',
+        model_path: 'none',
+        default_generation_settings: { params: null, n_ctx: 0 },
+        ui_settings: {},
+        build_info: this.state.build,
+        cors_proxy_enabled: false,
+      });
+    } else if (router.find((m) => m.id === id)?.status === 'loaded') {
+      sendJson(res, 200, { ...this.props(), model_alias: id, model_path: `/models/${id}.gguf` });
+    } else {
+      const known = router.some((m) => m.id === id);
+      sendJson(res, 400, llamaCppError(400, known ? 'model is not loaded' : `model '${id}' not found`).body);
+    }
+    return true;
+  }
+
+  // The router refuses a model it does not have and loads (autoload) one it has on first use.
+  private routerRefusal(model: string): ErrorReply | null {
+    const router = this.state.router;
+    if (!router) return null;
+    const entry = router.find((m) => m.id === model);
+    if (!entry) return llamaCppError(400, `model '${model}' not found`);
+    if (entry.status !== 'loaded') {
+      this.setState({ router: router.map((m) => (m === entry ? { ...m, status: 'loaded' } : m)) });
+    }
+    return null;
+  }
+
+  // §4.8: unknown or not-loaded models are 400 invalid_request_error ("model is not found", "model
+  // is not running" as the real router words them); a single-model server has no such route.
   private routerUnload(req: FakeRequest, res: ServerResponse): void {
     const router = this.state.router;
     if (!router) {
@@ -152,7 +203,7 @@ export class FakeLlamaCpp extends FakeServer<FakeLlamaCppState> {
     const id = (req.json() as { model?: unknown } | undefined)?.model;
     const model = router.find((entry) => entry.id === id);
     if (model?.status !== 'loaded') {
-      const message = model ? 'model is not loaded' : 'model is not found';
+      const message = model ? 'model is not running' : 'model is not found';
       sendJson(res, 400, { error: { code: 400, message, type: 'invalid_request_error' } });
       return;
     }
@@ -167,7 +218,8 @@ export class FakeLlamaCpp extends FakeServer<FakeLlamaCppState> {
       style: this.state.shape === 'legacy' ? 'llamacpp-legacy' : 'llamacpp',
       fingerprint: this.state.build,
       refuse: (ctx) =>
-        ctx.promptTokens > this.state.nCtx ? llamaCppContextError(ctx.promptTokens, this.state.nCtx) : null,
+        this.routerRefusal(ctx.model) ??
+        (ctx.promptTokens > this.state.nCtx ? llamaCppContextError(ctx.promptTokens, this.state.nCtx) : null),
       failure: (kind, ctx) => this.failure(kind, ctx),
       midStreamError: () => LLAMACPP_STREAM_ERROR,
     };
@@ -216,21 +268,49 @@ export class FakeLlamaCpp extends FakeServer<FakeLlamaCppState> {
       size: 4912898304,
       ...(shape === 'current' ? { n_ctx: nCtx } : {}),
     };
+    const card = { id: modelId, object: 'model', created: 1735142223, owned_by: 'llamacpp', meta };
+    if (shape === 'legacy') return { object: 'list', data: [card] };
+    // Current builds (seen on the real server): an Ollama-style `models` list first, aliases and tags.
     return {
+      models: [
+        {
+          name: modelId,
+          model: modelId,
+          modified_at: '',
+          size: '',
+          digest: '',
+          type: 'model',
+          description: '',
+          tags: [''],
+          capabilities: ['completion'],
+          parameters: '',
+          details: {
+            parent_model: '',
+            format: 'gguf',
+            family: '',
+            families: [''],
+            parameter_size: '',
+            quantization_level: '',
+          },
+        },
+      ],
       object: 'list',
-      data: [{ id: modelId, object: 'model', created: 1735142223, owned_by: 'llamacpp', meta }],
+      data: [{ ...card, aliases: [modelId], tags: [] }],
     };
   }
 
+  // As the real server shows them: a slot never used has four fields; a busy one (one per request
+  // in flight) also its task and progress, next_token being a list.
   private slots() {
-    return Array.from({ length: this.state.totalSlots }, (_, id) => ({
-      id,
-      id_task: -1,
-      n_ctx: this.state.nCtx,
-      speculative: false,
-      is_processing: false,
-      params: {},
-      next_token: { has_next_token: true, has_new_line: false, n_remain: -1, n_decoded: 0 },
-    }));
+    return Array.from({ length: this.state.totalSlots }, (_, id) => {
+      const slot = { id, n_ctx: this.state.nCtx, speculative: false, is_processing: id < this.inflight };
+      if (!slot.is_processing) return slot;
+      return {
+        ...slot,
+        id_task: id,
+        params: { n_predict: -1, stream: true },
+        next_token: [{ has_next_token: true, has_new_line: false, n_remain: -1, n_decoded: 0 }],
+      };
+    });
   }
 }

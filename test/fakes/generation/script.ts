@@ -43,6 +43,14 @@ export interface GenerationScript {
   hang: boolean;
   /** The answer to this request, chosen per call (model, prompt, count so far); null: `reply`. */
   respond: ((record: GenerationRecord) => string) | null;
+  /** Chat only: tool calls to answer this request with instead of text (none: null or []). */
+  toolCalls: ((record: GenerationRecord) => FakeToolCall[] | null) | null;
+}
+
+/** A function call the fake model makes; `arguments` is the JSON text, as OpenAI sends it. */
+export interface FakeToolCall {
+  name: string;
+  arguments: string;
 }
 
 /** The default script: a short answer, at once. */
@@ -57,6 +65,7 @@ export const DEFAULT_SCRIPT: GenerationScript = {
   midStreamFailure: 'error-event',
   hang: false,
   respond: null,
+  toolCalls: null,
 };
 
 /** The OpenAI routes the fakes serve. */

@@ -124,13 +124,14 @@ export async function serveGeneration(
 
   if (route === 'embeddings') {
     record.status = 200;
-    send(res, 200, embeddingAnswer(ctx.model, body.input));
+    send(res, 200, embeddingAnswer(ctx.model, body.input, body.encoding_format));
     record.completed = true;
     return;
   }
 
-  let tokens = tokenize(script.respond ? script.respond(record) : script.reply);
-  let finishReason: 'stop' | 'length' = 'stop';
+  const toolCalls = (route === 'chat' && script.toolCalls?.(record)) || [];
+  let tokens = toolCalls.length > 0 ? [] : tokenize(script.respond ? script.respond(record) : script.reply);
+  let finishReason: AnswerPlan['finishReason'] = toolCalls.length > 0 ? 'tool_calls' : 'stop';
   if (maxTokens !== null && tokens.length > maxTokens) {
     tokens = tokens.slice(0, maxTokens);
     finishReason = 'length';
@@ -145,6 +146,10 @@ export async function serveGeneration(
     tokens,
     reasoning: script.reasoning,
     finishReason,
+    toolCalls: toolCalls.map((call, index) => ({
+      ...call,
+      id: `call_${index}_${newId(dialect.style, route).slice(-8)}`,
+    })),
     promptTokens: ctx.promptTokens,
     includeUsage: record.includeUsage,
   };

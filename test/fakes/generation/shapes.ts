@@ -24,7 +24,9 @@ export interface AnswerPlan {
   fingerprint: string | null;
   tokens: string[];
   reasoning: string;
-  finishReason: 'stop' | 'length';
+  finishReason: 'stop' | 'length' | 'tool_calls';
+  /** Chat tool calls instead of text (finishReason "tool_calls"); empty for a text answer. */
+  toolCalls: Array<{ id: string; name: string; arguments: string }>;
   promptTokens: number;
   includeUsage: boolean;
 }
@@ -33,24 +35,27 @@ type Obj = Record<string, unknown>;
 
 /** A response id in the server's style (Ollama's are `chatcmpl-<0..998>`, not unique). */
 export function newId(style: ShapeStyle, route: GenerationRoute): string {
-  const prefix = route === 'completions' ? 'cmpl-' : 'chatcmpl-';
+  // llama-server names every answer chatcmpl-, text completions too.
+  const prefix = route === 'completions' && style !== 'llamacpp' ? 'cmpl-' : 'chatcmpl-';
   if (style === 'ollama' || style === 'ollama-legacy') return `${prefix}${randomInt(999)}`;
   return `${prefix}${randomBytes(16).toString('hex')}`;
 }
 
-/** OpenAI usage of a plan. */
+/** OpenAI usage of a plan (current llama-server adds prompt_tokens_details). */
 export function usageOf(plan: AnswerPlan): Obj {
   const completion = plan.tokens.length;
   return {
     prompt_tokens: plan.promptTokens,
     completion_tokens: completion,
     total_tokens: plan.promptTokens + completion,
+    ...(plan.style === 'llamacpp' ? { prompt_tokens_details: { cached_tokens: 0 } } : {}),
   };
 }
 
-// llama.cpp's per-request timings, on finish chunks and whole answers.
+// llama.cpp's per-request timings, on finish (or usage) chunks and whole answers.
 function timings(plan: AnswerPlan): Obj {
   return {
+    ...(plan.style === 'llamacpp' ? { cache_n: 0 } : {}),
     prompt_n: plan.promptTokens,
     prompt_ms: 12.5,
     prompt_per_token_ms: 0.5,
@@ -115,6 +120,13 @@ function chatEvents(plan: AnswerPlan): Obj[] {
     if (reasoning) deltas.push(reasoning);
     for (const t of plan.tokens) deltas.push({ content: t });
   }
+  // Tool calls stream as OpenAI's do: id, type and name first, then the arguments.
+  plan.toolCalls.forEach((call, index) => {
+    deltas.push({
+      tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } }],
+    });
+    deltas.push({ tool_calls: [{ index, function: { arguments: call.arguments } }] });
+  });
 
   const events: Obj[] = deltas.map((d, i) => ({ ...head(i), choices: [choice(d)] }));
   const n = events.length;
@@ -125,13 +137,18 @@ function chatEvents(plan: AnswerPlan): Obj[] {
     last.choices = [choice(deltas[n - 1]!, plan.finishReason)];
   } else {
     const finish: Obj = { ...head(n), choices: [choice({}, plan.finishReason)] };
-    if (style.startsWith('llamacpp')) finish.timings = timings(plan);
+    // Current llama-server puts timings on the usage chunk when there is one, else on the finish chunk.
+    if (style === 'llamacpp-legacy' || (style === 'llamacpp' && !plan.includeUsage)) {
+      finish.timings = timings(plan);
+    }
     // Builds of b6097's era put usage on the finish chunk whether asked or not.
     if (style === 'llamacpp-legacy') finish.usage = usage;
     events.push(finish);
   }
   if (plan.includeUsage && style !== 'llamacpp-legacy') {
-    events.push({ ...head(events.length), choices: [], usage });
+    const usageChunk: Obj = { ...head(events.length), choices: [], usage };
+    if (style === 'llamacpp') usageChunk.timings = timings(plan);
+    events.push(usageChunk);
   }
   return events;
 }
@@ -157,9 +174,13 @@ function completionEvents(plan: AnswerPlan): Obj[] {
   });
   const events: Obj[] = plan.tokens.map((t) => ({ ...head(), choices: [choice(t)] }));
   const finish: Obj = { ...head(), choices: [choice('', plan.finishReason)] };
-  if (plan.style === 'llamacpp-legacy') finish.usage = usageOf(plan);
+  // llama-server (old and current) puts usage on the finish chunk of a text completion, asked or
+  // not, and never sends a separate usage chunk; current builds add timings there too.
+  const llamacpp = plan.style.startsWith('llamacpp');
+  if (llamacpp) finish.usage = usageOf(plan);
+  if (plan.style === 'llamacpp') finish.timings = timings(plan);
   events.push(finish);
-  if (plan.includeUsage && plan.style !== 'llamacpp-legacy') {
+  if (plan.includeUsage && !llamacpp) {
     events.push({ ...head(), choices: [], usage: usageOf(plan) });
   }
   return events;
@@ -183,12 +204,24 @@ export function wholeAnswer(plan: AnswerPlan): Obj {
     };
   }
   const reasoning = plan.reasoning ? { [reasoningKey(style)]: plan.reasoning } : {};
+  const toolCalls =
+    plan.toolCalls.length > 0
+      ? {
+          content: null,
+          tool_calls: plan.toolCalls.map((call) => ({
+            id: call.id,
+            type: 'function',
+            function: { name: call.name, arguments: call.arguments },
+          })),
+        }
+      : {};
   const message: Obj =
     style === 'openai'
       ? { role: 'assistant', content: text, refusal: null, annotations: [], ...reasoning }
       : style === 'vllm'
         ? { role: 'assistant', content: text, reasoning_content: plan.reasoning || null, tool_calls: [] }
         : { role: 'assistant', content: text, ...reasoning };
+  Object.assign(message, toolCalls);
   const choice: Obj = { index: 0, message, finish_reason: plan.finishReason };
   if (style === 'openai' || style === 'vllm' || style === 'lmstudio') choice.logprobs = null;
   if (style === 'vllm') choice.stop_reason = null;
@@ -207,12 +240,18 @@ export function wholeAnswer(plan: AnswerPlan): Obj {
   return body;
 }
 
-/** An embeddings answer: one small deterministic vector per input. */
-export function embeddingAnswer(model: string, input: unknown): Obj {
+/**
+ * An embeddings answer: one small deterministic vector per input. `encoding_format: "base64"`
+ * (what the `openai` client asks for by default) gets each vector as base64 of little-endian
+ * float32s, as llama-server, vLLM and OpenAI answer it.
+ */
+export function embeddingAnswer(model: string, input: unknown, encodingFormat?: unknown): Obj {
   const inputs = Array.isArray(input) ? input : [input];
   const data = inputs.map((item, index) => {
     const seed = JSON.stringify(item ?? '');
-    const embedding = Array.from({ length: 8 }, (_, i) => ((seed.charCodeAt(i % seed.length) % 17) - 8) / 8);
+    const vector = Array.from({ length: 8 }, (_, i) => ((seed.charCodeAt(i % seed.length) % 17) - 8) / 8);
+    const embedding =
+      encodingFormat === 'base64' ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector;
     return { object: 'embedding', index, embedding };
   });
   const tokens = inputs.reduce<number>(

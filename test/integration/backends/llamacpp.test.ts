@@ -48,6 +48,32 @@ describe('llama.cpp probe', () => {
   });
 });
 
+describe('llama.cpp probe of a router (--models-dir)', () => {
+  it('lists every model; a loaded one has its own slots and context, an unloaded one is not woken', async () => {
+    const fake = await start(
+      new FakeLlamaCpp({
+        nCtx: 2048,
+        totalSlots: 3,
+        build: 'b7100-1',
+        router: [
+          { id: 'gemma-3-4b', status: 'loaded' },
+          { id: 'qwen-7b', status: 'unloaded' },
+        ],
+      }),
+    );
+    const result = await probe(fake.url, probeCtx());
+    expect(result).toMatchObject({ healthy: true, version: 'b7100-1' });
+    expect(result.models).toEqual([
+      { id: 'gemma-3-4b', loaded: true, contextLength: 2048, maxConcurrency: 3, sizeVramBytes: null },
+      { id: 'qwen-7b', loaded: false, contextLength: null, maxConcurrency: 4, sizeVramBytes: null },
+    ]);
+    // Only the loaded model's server was asked, and never in a way that loads one.
+    const asked = fake.requestsTo('/props').map((r) => r.query);
+    expect(asked).toContain('model=gemma-3-4b&autoload=false');
+    expect(asked.some((q) => q.includes('qwen-7b'))).toBe(false);
+  });
+});
+
 describe('llama.cpp probe against another server', () => {
   it('is unhealthy when llama-swap answers instead (the port changed hands)', async () => {
     const swap = await start(new FakeLlamaSwap({ models: [{ id: 'a' }] }));

@@ -1,0 +1,84 @@
+// The README quick start's "With a real model server" block, run as written with the built
+// llama-server in a test LAN: two swarmd nodes paired as the quick start pairs them, the README's
+// llama-server command line (`--alias tiny`, port 8080) in node2's namespace, where swarmd's
+// auto-detection must find it, and the README's chat on node1 answered by node2. Only the
+// namespace names, the binary's path and the model file are filled in.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { llamaServerBinary, tinyModel } from '../helpers/llama-server.js';
+import { freePrefix, requireTestLan } from '../helpers/testlan.js';
+import { readRepoFile, repoPath } from '../unit/docs/markdown.js';
+
+/** The `sh` block after the README's "With a real model server." paragraph. */
+function realServerBlock(): string {
+  const readme = readRepoFile('README.md');
+  const at = readme.indexOf('**With a real model server.**');
+  if (at === -1) throw new Error('README has no "With a real model server." paragraph');
+  const open = readme.indexOf('```sh\n', at);
+  const close = readme.indexOf('\n```', open + 6);
+  return readme.slice(open + 6, close);
+}
+
+function runBash(script: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-u', '-c', script], { cwd: repoPath(''), env, stdio: 'pipe' });
+    let out = '';
+    const keep = (chunk: Buffer) => {
+      out += chunk.toString();
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, out }));
+  });
+}
+
+describe('README quick start with a real llama-server', () => {
+  requireTestLan();
+  const prefix = freePrefix();
+  const tmp = mkdtempSync(join(tmpdir(), 'swarmd-quickstart-llama-'));
+  const env = {
+    ...process.env,
+    TMPDIR: tmp,
+    PREFIX: prefix,
+    BRNS: `${prefix}-br`,
+    NET: `10.203.${200 + Math.floor(Math.random() * 50)}`,
+  };
+
+  afterAll(async () => {
+    // down.sh ends what runs in the namespaces (by PID) and removes them.
+    await runBash('scripts/testlan/down.sh 2 >/dev/null', env);
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('serves the README’s `--alias tiny` on port 8080, found by auto-detection, to a chat on another node', async () => {
+    const block = realServerBlock();
+    expect(block).toContain('--alias tiny --host 127.0.0.1 --port 8080');
+    const llamaLines = block
+      .replace(/\bns3\b/g, `${prefix}2`)
+      .replace(/\bllama-server\b/, `'${llamaServerBinary()}'`)
+      .replace(/\bmodel\.gguf\b/, `'${tinyModel()}'`);
+    // The quick start's pairing and daemons, for two nodes; node2's model server is the README's.
+    const script = `set -e
+scripts/testlan/up.sh 2
+d=$(mktemp -d)
+token=$(node dist/src/bin/swarmctl.js --data-dir "$d/node1" init)
+node dist/src/bin/swarmctl.js --data-dir "$d/node2" join "$token"
+ctl1="ip netns exec ${prefix}1 node dist/src/bin/swarmctl.js --socket $d/node1/control.sock"
+for i in 1 2; do
+  ip netns exec ${prefix}$i node dist/src/bin/swarmd.js --name node$i --data-dir "$d/node$i" \\
+    > "$d/node$i.log" 2>&1 &
+  echo $! > "$d/node$i.pid"
+done
+${llamaLines.replace(/^\$ctl1 chat.*$/m, '')}
+for _ in $(seq 60); do $ctl1 models 2>/dev/null | grep -q tiny && break; sleep 0.5; done
+${/^\$ctl1 chat.*$/m.exec(llamaLines)?.[0] ?? 'echo "README block has no chat line"; exit 1'}
+`;
+    const { code, out } = await runBash(script, env);
+    expect(code, out).toBe(0);
+    expect(out).toMatch(/served by node2 \(tiny\)/);
+  });
+});
