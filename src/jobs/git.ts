@@ -1,6 +1,7 @@
 // Running git for jobs: argv arrays only (paths and messages never pass through a shell), an
 // identity for the commits swarmd makes, and no prompts or pagers.
 import { ErrorCodes, SwarmError } from '../errors.js';
+import { describeRun, runCommand } from '../util/run-command.js';
 
 const IDENTITY = {
   GIT_AUTHOR_NAME: 'swarmd',
@@ -11,29 +12,28 @@ const IDENTITY = {
   GIT_PAGER: 'cat',
 };
 
+const GIT_TIMEOUT_MS = 120_000;
+
 /** Run git in `cwd`; resolves with stdout, rejects with a JOB_WORKSPACE SwarmError unless `allow` lists the exit code. */
 export async function git(
   cwd: string,
   args: readonly string[],
   opts: { env?: Record<string, string>; allow?: readonly number[]; input?: string } = {},
 ): Promise<{ stdout: string; exitCode: number }> {
-  // Loaded on first use: daemon start-up does not pay for it (as node/nvidia-smi.ts does).
-  const { execa } = await import('execa');
-  const result = await execa('git', args, {
+  const result = await runCommand('git', args, {
     cwd,
-    reject: false,
-    stripFinalNewline: false,
     env: { ...IDENTITY, ...opts.env },
-    timeout: 120_000,
+    timeoutMs: GIT_TIMEOUT_MS,
     maxBuffer: 100_000_000,
-    ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' as const }),
+    ...(opts.input !== undefined && { input: opts.input }),
   });
   const exitCode = result.exitCode ?? -1;
   if (exitCode !== 0 && !(opts.allow ?? []).includes(exitCode)) {
+    const why = result.stderr.trim() || describeRun('git', result, GIT_TIMEOUT_MS) || `exit ${exitCode}`;
     throw new SwarmError(
       ErrorCodes.JOB_WORKSPACE,
-      `git ${args.slice(0, 3).join(' ')} failed in ${cwd}: ${String(result.stderr).trim() || result.shortMessage}`,
+      `git ${args.slice(0, 3).join(' ')} failed in ${cwd}: ${why}`,
     );
   }
-  return { stdout: String(result.stdout), exitCode };
+  return { stdout: result.stdout, exitCode };
 }

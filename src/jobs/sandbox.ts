@@ -3,6 +3,7 @@
 // where a sandbox is available. `auto`: bubblewrap when it is on PATH, else an unprivileged
 // user + network namespace (`unshare --user --map-root-user --net`) when that works here, else
 // none; `off`: none. The report says which was used.
+import { runCommand } from '../util/run-command.js';
 import type { SandboxKind } from './types.js';
 
 /** jobs.sandbox. */
@@ -54,12 +55,6 @@ async function probe(): Promise<Sandbox> {
 }
 
 async function works(argv: string[]): Promise<boolean> {
-  // Loaded on first use: daemon start-up does not pay for it (as node/nvidia-smi.ts does).
-  const { execa } = await import('execa');
-  try {
-    const result = await execa(argv[0]!, argv.slice(1), { reject: false, timeout: 5_000, stdin: 'ignore' });
-    return result.exitCode === 0;
-  } catch {
-    return false;
-  }
+  const result = await runCommand(argv[0]!, argv.slice(1), { timeoutMs: 5_000 });
+  return result.exitCode === 0;
 }

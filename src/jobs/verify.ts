@@ -1,6 +1,7 @@
 // Run verification steps in a workspace: each with a timeout, stdout and stderr captured
 // together, inside the sandbox, never through a shell. The first failing step ends the run;
 // its output is trimmed to what a model needs (failing part first).
+import { describeRun, runCommand } from '../util/run-command.js';
 import type { Sandbox } from './sandbox.js';
 import { trimOutput } from './trim.js';
 import type { VerifyStep } from './types.js';
@@ -55,17 +56,12 @@ export async function runSteps(steps: readonly VerifyStep[], opts: VerifyOptions
 }
 
 async function runOne(step: VerifyStep, opts: VerifyOptions): Promise<{ ok: boolean; output: string }> {
-  // Loaded on first use: daemon start-up does not pay for it (as node/nvidia-smi.ts does).
-  const { execa } = await import('execa');
   const argv = opts.sandbox.wrap(step.argv, opts.cwd);
-  const result = await execa(argv[0]!, argv.slice(1), {
+  const result = await runCommand(argv[0]!, argv.slice(1), {
     cwd: opts.cwd,
-    all: true,
-    reject: false,
-    stdin: 'ignore',
-    timeout: opts.timeoutMs,
-    forceKillAfterDelay: 2_000,
-    ...(opts.signal && { cancelSignal: opts.signal }),
+    timeoutMs: opts.timeoutMs,
+    forceKillAfterMs: 2_000,
+    ...(opts.signal && { signal: opts.signal }),
     maxBuffer: 20_000_000,
     env: {
       CI: '1',
@@ -75,9 +71,8 @@ async function runOne(step: VerifyStep, opts: VerifyOptions): Promise<{ ok: bool
       NO_UPDATE_NOTIFIER: '1',
     },
   });
-  const raw = typeof result.all === 'string' ? result.all : '';
   // Models see repo-relative paths, and the workspace's temp path never makes two runs differ.
-  const text = raw.split(opts.cwd).join('.');
+  const text = result.all.trimEnd().split(opts.cwd).join('.');
   const max = opts.maxOutputChars ?? 4000;
   if (result.timedOut) {
     return {
@@ -85,13 +80,13 @@ async function runOne(step: VerifyStep, opts: VerifyOptions): Promise<{ ok: bool
       output: trimOutput(`${text}\n[${step.argv.join(' ')} was stopped after ${opts.timeoutMs} ms]`, max),
     };
   }
-  if (result.failed) {
+  if (result.exitCode !== 0) {
     const why =
-      result.exitCode !== undefined
+      result.exitCode !== null
         ? `exited with code ${result.exitCode}`
-        : result.isCanceled
+        : result.canceled
           ? 'was cancelled'
-          : `could not run: ${result.shortMessage}`;
+          : `could not run: ${result.errorMessage ?? describeRun(argv[0]!, result, opts.timeoutMs)}`;
     return { ok: false, output: trimOutput(`${text}\n[${step.argv.join(' ')} ${why}]`, max) };
   }
   return { ok: true, output: '' };
