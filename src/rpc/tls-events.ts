@@ -1,41 +1,45 @@
-// Report TLS handshakes the peer port refuses (plaintext, another swarm's or no client
-// certificate). grpc-js handles these inside its http2 server and says nothing, so we
-// listen on that server's `tlsClientError`. grpc-js keeps its http2 servers in a private
-// field: if a release renames it, we lose these log lines, never the refusal itself.
-import type { Server } from '@grpc/grpc-js';
+// The TLS side of the peer port's connections. grpc-js runs TLS inside its own http2 server and
+// says nothing about handshakes, so we listen on that server: `secureConnection` (a handshake
+// finished: the listener stops its deadline) and `tlsClientError` (a handshake refused: logged).
+// grpc-js keeps its http2 servers in a private field: if a release renames it, watched is false
+// and the listener falls back to capping connections without a handshake deadline.
+import type { Socket } from 'node:net';
+import type * as grpc from '@grpc/grpc-js';
 
-type TlsErrorListener = (error: Error, remoteAddress: string) => void;
-
-interface RawSocket {
-  remoteAddress?: string;
+/** What the injector's TLS server reports, by the plain socket the listener accepted. */
+export interface TlsEvents {
+  secured(socket: Socket): void;
+  refused(error: Error, socket: Socket | undefined): void;
 }
 
-interface TlsSocket extends RawSocket {
+interface TlsSocket {
   /** The plain socket under the TLS socket (Node keeps it here). */
-  _parent?: RawSocket;
+  _parent?: Socket;
 }
 
 interface EventSource {
-  on(event: 'connection', listener: (socket: RawSocket) => void): unknown;
+  on(event: 'secureConnection', listener: (socket: TlsSocket) => void): unknown;
   on(event: 'tlsClientError', listener: (error: Error, socket: TlsSocket) => void): unknown;
 }
 
-/** Call `listener` for every refused TLS handshake on the server's bound ports; false if unsupported. */
-export function watchTlsRefusals(server: Server, listener: TlsErrorListener): boolean {
+/** A grpc-js connection injector for `credentials`, with `events` told about its TLS handshakes. */
+export function watchedInjector(
+  server: grpc.Server,
+  credentials: grpc.ServerCredentials,
+  events: TlsEvents,
+): { injector: grpc.ConnectionInjector; watched: boolean } {
   const http2Servers = (server as unknown as { http2Servers?: Map<EventSource, unknown> }).http2Servers;
-  if (!(http2Servers instanceof Map)) return false;
-  // A caller that hangs up mid-handshake leaves a socket with no address: note it on connect.
-  const remotes = new WeakMap<RawSocket, string>();
-  for (const http2Server of http2Servers.keys()) {
-    http2Server.on('connection', (socket) => {
-      if (socket.remoteAddress) remotes.set(socket, socket.remoteAddress);
-    });
-    http2Server.on('tlsClientError', (error, socket) => {
-      const remote = socket.remoteAddress ?? (socket._parent && remotes.get(socket._parent)) ?? 'unknown';
-      listener(error, remote);
-    });
-  }
-  return true;
+  const before = new Set(http2Servers instanceof Map ? http2Servers.keys() : []);
+  const injector = server.createConnectionInjector(credentials);
+  if (!(http2Servers instanceof Map)) return { injector, watched: false };
+  const created = [...http2Servers.keys()].filter((http2Server) => !before.has(http2Server));
+  if (created.length !== 1) return { injector, watched: false };
+  const http2Server = created[0]!;
+  http2Server.on('secureConnection', (socket) => {
+    if (socket._parent) events.secured(socket._parent);
+  });
+  http2Server.on('tlsClientError', (error, socket) => events.refused(error, socket._parent));
+  return { injector, watched: true };
 }
 
 /** Turn an OpenSSL handshake error into words a person can act on. */

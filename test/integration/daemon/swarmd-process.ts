@@ -87,8 +87,16 @@ export class SwarmdProcess {
   private readonly child: ChildProcessWithoutNullStreams;
   readonly startedAt = Date.now();
 
-  constructor(args: string[], env: NodeJS.ProcessEnv) {
-    this.child = spawn(process.execPath, [SWARMD, ...args], { cwd: ROOT, env, stdio: 'pipe' });
+  /** `openFiles`: run under `ulimit -n` that low (soft and hard, so Node cannot raise it). */
+  constructor(args: string[], env: NodeJS.ProcessEnv, opts: { openFiles?: number } = {}) {
+    this.child =
+      opts.openFiles === undefined
+        ? spawn(process.execPath, [SWARMD, ...args], { cwd: ROOT, env, stdio: 'pipe' })
+        : spawn(
+            'bash',
+            ['-c', 'ulimit -n "$0" && exec "$@"', String(opts.openFiles), process.execPath, SWARMD, ...args],
+            { cwd: ROOT, env, stdio: 'pipe' },
+          );
     live.add(this);
     this.child.stdout.on('data', (chunk: Buffer) => {
       this.stdout += chunk.toString();
