@@ -26,7 +26,7 @@ export interface PeerListenerInit {
    * True when `inject` runs TLS and the caller will report secured(): until then a socket counts
    * as handshaking and is closed at the deadline. False: counted as connected at once.
    */
-  handshakes: boolean;
+  tls: boolean;
 }
 
 interface Tracked {
@@ -119,7 +119,7 @@ export class PeerListener {
       this.refuse(socket, source, refusal);
       return;
     }
-    const entry: Tracked = { source, handshaking: this.init.handshakes, timer: undefined };
+    const entry: Tracked = { source, handshaking: this.init.tls, timer: undefined };
     this.tracked.set(socket, entry);
     socket.once('close', () => {
       clearTimeout(entry.timer);

@@ -166,7 +166,7 @@ export class PeerServer {
         host: this.init.host,
         port: this.init.port,
         limits: this.init.limits ?? PEER_PORT_LIMITS,
-        handshakes: tls && watched,
+        tls: tls && watched,
       },
     );
     try {
