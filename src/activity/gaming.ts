@@ -8,6 +8,7 @@ import { errorMessage } from '../errors.js';
 import { type GpuUsage, parseNvidiaSmiXml } from '../node/nvidia-smi-xml.js';
 import { monotonicMs } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
+import { describeRun, runCommand } from '../util/run-command.js';
 import {
   GAMING_IDLE,
   type GamingRules,
@@ -94,26 +95,21 @@ export class GamingWatcher {
 
   /** `nvidia-smi -q -x`, parsed; null when it is absent (no log) or fails (logged once). */
   private async queryGpus(): Promise<GpuUsage[] | null> {
-    const { execa } = await import('execa');
-    const result = await execa(this.init.nvidiaSmi, ['-q', '-x'], {
-      reject: false,
-      timeout: NVIDIA_TIMEOUT_MS,
-      stdin: 'ignore',
-      windowsHide: true,
+    const result = await runCommand(this.init.nvidiaSmi, ['-q', '-x'], {
+      timeoutMs: NVIDIA_TIMEOUT_MS,
       maxBuffer: 16 * 1024 * 1024,
     });
-    if (result.code === 'ENOENT') return null;
-    if (result.failed) {
-      const stdout = typeof result.stdout === 'string' ? result.stdout : '';
-      const stderr = typeof result.stderr === 'string' ? result.stderr : '';
-      const why = (stderr || stdout).split('\n')[0]?.trim() || result.shortMessage;
+    if (result.errorCode === 'ENOENT') return null;
+    const failure = describeRun(this.init.nvidiaSmi, result, NVIDIA_TIMEOUT_MS);
+    if (failure !== null) {
+      const why = (result.stderr || result.stdout).split('\n')[0]?.trim() || failure;
       this.warnOnce(
         'nvidia',
         `${this.init.nvidiaSmi} -q -x failed (${why}): gaming.autoPause checks processes only`,
       );
       return null;
     }
-    return parseNvidiaSmiXml(typeof result.stdout === 'string' ? result.stdout : '');
+    return parseNvidiaSmiXml(result.stdout);
   }
 
   private warnOnce(key: string, msg: string): void {

@@ -4,8 +4,8 @@
 import dgram from 'node:dgram';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import os from 'node:os';
-import { execa } from 'execa';
 import { errorMessage } from '../errors.js';
+import { runCommand } from '../util/run-command.js';
 import { usableAddresses } from './addresses.js';
 
 /** Outcome of one doctor check: `detail` says what was found and, when not ok, what to do. */
@@ -53,8 +53,8 @@ export async function checkMulticastRoute(opts: { interface?: string } = {}): Pr
 // `ip route get` asks the kernel itself, policy rules and the local table included.
 // Returns null when `ip` cannot be run, so the caller falls back to /proc/net/route.
 async function routeFromIp(): Promise<CheckResult | null> {
-  const result = await execa('ip', ['route', 'get', MDNS_GROUP], { reject: false, timeout: 3000 });
-  if (result.exitCode === undefined) return null;
+  const result = await runCommand('ip', ['route', 'get', MDNS_GROUP], { timeoutMs: 3000 });
+  if (result.exitCode === null) return null;
   if (result.exitCode === 0) {
     const dev = /\bdev (\S+)/.exec(result.stdout)?.[1] ?? 'an interface';
     return { ok: true, detail: `multicast to ${MDNS_GROUP} leaves by ${dev}` };

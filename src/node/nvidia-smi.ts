@@ -1,5 +1,7 @@
-// NVIDIA GPU facts from `nvidia-smi` (BACKENDS.md §8.1). Run async with execa: systeminformation's
-// graphics() runs nvidia-smi with execSync and would block the event loop (DESIGN.md §4).
+// NVIDIA GPU facts from `nvidia-smi` (BACKENDS.md §8.1). Run async (util/run-command.ts):
+// systeminformation's graphics() runs nvidia-smi with execSync and would block the event loop
+// (DESIGN.md §4), and execa crashes the process when a spawn finds no free file handle.
+import { runCommand } from '../util/run-command.js';
 import type { GpuInfo } from './types.js';
 
 /** The exact arguments swarmd passes to nvidia-smi; the parser expects this column order. */
@@ -94,30 +96,27 @@ export interface NvidiaQueryResult {
 
 /** Run nvidia-smi once. Never throws: a box without nvidia-smi or without GPUs has none. */
 export async function queryNvidiaGpus(opts: NvidiaQueryOptions): Promise<NvidiaQueryResult> {
-  // Loaded on first use: execa costs ~140 ms of start-up that discovery should not wait for.
-  const { execa } = await import('execa');
-  const result = await execa(opts.binary, [...NVIDIA_SMI_QUERY_ARGS], {
-    reject: false,
-    timeout: opts.timeoutMs,
-    forceKillAfterDelay: FORCE_KILL_AFTER_MS,
-    cancelSignal: opts.signal,
-    stdin: 'ignore',
-    stripFinalNewline: false,
-    windowsHide: true,
+  const result = await runCommand(opts.binary, NVIDIA_SMI_QUERY_ARGS, {
+    timeoutMs: opts.timeoutMs,
+    forceKillAfterMs: FORCE_KILL_AFTER_MS,
+    ...(opts.signal && { signal: opts.signal }),
   });
-  const stdout = typeof result.stdout === 'string' ? result.stdout : '';
-  const stderr = typeof result.stderr === 'string' ? result.stderr : '';
-  if (result.code === 'ENOENT') return { gpus: [], error: null };
+  const { stdout, stderr } = result;
+  if (result.errorCode === 'ENOENT') return { gpus: [], error: null };
   if (result.timedOut) {
     return { gpus: [], error: `${opts.binary} did not answer within ${opts.timeoutMs}ms` };
   }
-  if (result.isCanceled) return { gpus: [], error: `${opts.binary} query was canceled` };
+  if (result.canceled) return { gpus: [], error: `${opts.binary} query was canceled` };
   if (NO_DEVICES_RE.test(stdout) || NO_DEVICES_RE.test(stderr)) return { gpus: [], error: null };
-  if (result.failed) {
+  if (result.errorCode !== null) {
+    // EMFILE when this process is out of file handles: reported, retried next refresh.
+    return { gpus: [], error: `${opts.binary} could not run: ${result.errorMessage ?? result.errorCode}` };
+  }
+  if (result.exitCode !== 0) {
     // Drivers print some failures ("couldn't communicate with the NVIDIA driver") on stdout.
-    const reason =
-      firstLine(stderr) ?? firstLine(stdout) ?? result.originalMessage ?? result.code ?? 'no output';
-    const how = result.exitCode !== undefined ? `exited with code ${result.exitCode}` : 'could not run';
+    const reason = firstLine(stderr) ?? firstLine(stdout) ?? 'no output';
+    const how =
+      result.exitCode !== null ? `exited with code ${result.exitCode}` : `was ended by ${result.signal}`;
     return { gpus: [], error: `${opts.binary} ${how}: ${reason}` };
   }
   const { gpus, skipped } = parseNvidiaSmiOutput(stdout);

@@ -1,12 +1,15 @@
 // The peer-facing gRPC server: SwarmCoordination plus the standard health service.
 // Remote peers reach only this service; control RPCs live on the local socket.
+import type { Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { LogBudget } from '../util/log-budget.js';
 import type { Logger } from '../util/logger.js';
+import { type ConnectionLimits, PEER_PORT_LIMITS } from './connection-caps.js';
+import { PeerListener } from './peer-listener.js';
 import { loadServices } from './proto.js';
-import { bindServer, shutdownServer, unary } from './serve.js';
-import { describeTlsRefusal, watchTlsRefusals } from './tls-refusals.js';
+import { shutdownServer, unary } from './serve.js';
+import { describeTlsRefusal, watchedInjector } from './tls-events.js';
 import type {
   HeartbeatRequest,
   HeartbeatResponse,
@@ -48,19 +51,23 @@ export interface PeerHandlers {
 }
 
 const MAX_REFUSAL_KEYS = 4096;
-/** Refused-handshake log lines per minute, from all addresses together. */
+/** Log lines a minute that strangers can cause on the peer port (refused handshakes, caps), all together. */
 export const REFUSAL_LOG_LINES = 20;
 
 export interface PeerServerInit {
   host: string;
   port: number;
   maxMessageBytes: number;
+  /** mTLS credentials; none serves plaintext (tests only). */
   credentials?: () => grpc.ServerCredentials;
+  /** Connection caps and handshake deadline; PEER_PORT_LIMITS unless a test sets others. */
+  limits?: Readonly<ConnectionLimits>;
 }
 
 /** gRPC server for peers. */
 export class PeerServer {
   private server: grpc.Server | undefined;
+  private listener: PeerListener | undefined;
   private readonly logger: Logger;
   private readonly handlers: PeerHandlers;
   private readonly init: PeerServerInit;
@@ -136,12 +143,54 @@ export class PeerServer {
         : notYet('UsageSummary'),
     });
     this.health.addToServer(server);
-    const host = this.init.host.includes(':') ? `[${this.init.host}]` : this.init.host;
+    const tls = this.init.credentials !== undefined;
     const credentials = this.init.credentials?.() ?? grpc.ServerCredentials.createInsecure();
-    this.port = await bindServer(server, `${host}:${this.init.port}`, credentials);
+    // swarmd owns the listener (caps, handshake deadline); grpc-js serves what it admits.
+    let listener: PeerListener | undefined;
+    const { injector, watched } = watchedInjector(server, credentials, {
+      secured: (socket) => listener?.secured(socket),
+      refused: (error, socket) => this.onRefusal(listener, error, socket),
+    });
+    if (tls && !watched) {
+      this.logger.warn(
+        'this grpc-js hides its TLS handshakes: the peer port caps connections but has no handshake deadline',
+      );
+    }
+    listener = new PeerListener(
+      {
+        logger: this.logger,
+        budget: this.refusalBudget,
+        inject: (socket) => injector.injectConnection(socket),
+      },
+      {
+        host: this.init.host,
+        port: this.init.port,
+        limits: this.init.limits ?? PEER_PORT_LIMITS,
+        tls: tls && watched,
+      },
+    );
+    try {
+      await listener.start();
+    } catch (err) {
+      server.forceShutdown();
+      throw err;
+    }
+    this.listener = listener;
     this.server = server;
-    watchTlsRefusals(server, (error, remote) => this.logRefusal(error, remote));
+    this.port = listener.port;
     this.logger.info({ port: this.port, host: this.init.host }, 'peer gRPC listening');
+  }
+
+  /** Connections the peer port holds now (tests and diagnostics). */
+  connections(): { handshakes: number; connections: number; sources: number } {
+    return this.listener?.totals() ?? { handshakes: 0, connections: 0, sources: 0 };
+  }
+
+  private onRefusal(listener: PeerListener | undefined, error: Error, socket: Socket | undefined): void {
+    // Our own deadline closed it: the listener has logged that already.
+    if (socket && listener?.closedAtDeadline(socket)) return;
+    const remote = (socket && (listener?.sourceOf(socket) ?? socket.remoteAddress)) ?? 'unknown';
+    this.logRefusal(error, remote);
   }
 
   /**
@@ -172,7 +221,11 @@ export class PeerServer {
   /** Stop serving; in-flight calls get graceMs to finish. Safe to call twice. */
   async stop(graceMs = 2000): Promise<void> {
     const server = this.server;
+    const listener = this.listener;
     this.server = undefined;
+    this.listener = undefined;
+    listener?.close();
     if (server) await shutdownServer(server, graceMs);
+    listener?.destroyAll();
   }
 }

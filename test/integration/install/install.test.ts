@@ -119,6 +119,8 @@ describe('install.sh', () => {
     expect(unit).toContain(`SWARMD_CONFIG=${configFile()}`);
     expect(unit).toMatch(/^Restart=on-failure$/m);
     expect(unit).toMatch(/^TimeoutStopSec=45$/m);
+    // Enough file handles for the peer port's 1,024 connections and everything else.
+    expect(unit).toMatch(/^LimitNOFILE=65536$/m);
     expect(unit).toMatch(/^WantedBy=default\.target$/m);
 
     const log = calls();
