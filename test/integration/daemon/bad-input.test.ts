@@ -18,8 +18,9 @@ import { REFUSAL_LOG_LINES } from '../../../src/rpc/peer-server.js';
 import { coordinationClient } from '../../../src/rpc/proto.js';
 import type { Credentials } from '../../../src/security/credentials.js';
 import { clientCredentials, peerChannelOptions } from '../../../src/security/grpc-credentials.js';
-import { initSwarm, joinSwarm } from '../../../src/security/store.js';
+import { initSwarm } from '../../../src/security/store.js';
 import { startInBox } from '../../helpers/loopback-swarm.js';
+import { member, pair } from '../../helpers/member-client.js';
 import { createSandbox, loopbackFlags, type Sandbox } from '../../helpers/sandbox.js';
 import { killAllSwarmd, type Swarmd, spawnSwarmd, WARN } from '../../helpers/swarmd.js';
 import { sleep, waitUntil } from '../../helpers/wait.js';
@@ -63,22 +64,6 @@ type Unary = (
   options: grpc.CallOptions,
   callback: (error: grpc.ServiceError | null, response?: unknown) => void,
 ) => void;
-
-/**
- * Put the daemon's data dir in a new swarm before it starts (what `swarmctl init` does), so
- * its peer port serves members and it dials its static peers. Returns its id and the token.
- */
-async function pair(box: Sandbox): Promise<{ id: string; token: string }> {
-  const id = await loadOrCreateNodeId(box.dataDir);
-  const { token } = await initSwarm(box.dataDir, id);
-  return { id, token };
-}
-
-/** Another member of the swarm (its own node id and certificate), as `swarmctl join` makes one. */
-async function member(box: Sandbox, token: string): Promise<Credentials> {
-  const dir = join(box.dir, 'member');
-  return joinSwarm(dir, await loadOrCreateNodeId(dir), token);
-}
 
 /**
  * A daemon in a new swarm (started with `flags`), and another member of that swarm with an

@@ -9,19 +9,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ConnectionLimits } from '../../../src/rpc/connection-caps.js';
-import { PeerServer } from '../../../src/rpc/peer-server.js';
-import { coordinationClient } from '../../../src/rpc/proto.js';
-import type { HeartbeatResponse } from '../../../src/rpc/wire.js';
-import type { Credentials } from '../../../src/security/credentials.js';
+import type { ConnectionLimits } from '../../src/rpc/connection-caps.js';
+import { PeerServer } from '../../src/rpc/peer-server.js';
+import { coordinationClient } from '../../src/rpc/proto.js';
+import type { HeartbeatResponse } from '../../src/rpc/wire.js';
+import type { Credentials } from '../../src/security/credentials.js';
 import {
   clientCredentials,
   peerChannelOptions,
   peerNodeIdFromCall,
-} from '../../../src/security/grpc-credentials.js';
-import { liveServerCredentials } from '../../../src/security/grpc-live-credentials.js';
-import { initSwarm, joinSwarm } from '../../../src/security/store.js';
-import { createLogger } from '../../../src/util/logger.js';
+} from '../../src/security/grpc-credentials.js';
+import { liveServerCredentials } from '../../src/security/grpc-live-credentials.js';
+import { initSwarm, joinSwarm } from '../../src/security/store.js';
+import { createLogger } from '../../src/util/logger.js';
 
 const SERVER = '5e5e5e5e5e5e5e5e';
 const CLIENT = 'c1c1c1c1c1c1c1c1';

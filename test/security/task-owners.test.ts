@@ -7,11 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeOllama } from '../../fakes/ollama.js';
-import { startInBox } from '../../helpers/loopback-swarm.js';
-import { createSandbox, type Sandbox, writeConfig } from '../../helpers/sandbox.js';
-import { killAllSwarmd } from '../../helpers/swarmd.js';
-import { waitUntil } from '../../helpers/wait.js';
+import { FakeOllama } from '../fakes/ollama.js';
+import { startInBox } from '../helpers/loopback-swarm.js';
+import { createSandbox, type Sandbox, writeConfig } from '../helpers/sandbox.js';
+import { killAllSwarmd } from '../helpers/swarmd.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const MODEL = 'qwen3:8b';
 const KEY_A = 'sk-alice-0123456789abcdef';

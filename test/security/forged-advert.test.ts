@@ -6,13 +6,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Advert } from '../../../src/discovery/txt.js';
-import { AdvertRouter } from '../../../src/membership/advert-router.js';
-import type { Membership } from '../../../src/membership/membership.js';
-import { loadOrCreateNodeId } from '../../../src/node/identity.js';
-import { initSwarm } from '../../../src/security/store.js';
-import { SwarmTrust } from '../../../src/security/trust.js';
-import { createLogger } from '../../../src/util/logger.js';
+import type { Advert } from '../../src/discovery/txt.js';
+import { AdvertRouter } from '../../src/membership/advert-router.js';
+import type { Membership } from '../../src/membership/membership.js';
+import { loadOrCreateNodeId } from '../../src/node/identity.js';
+import { initSwarm } from '../../src/security/store.js';
+import { SwarmTrust } from '../../src/security/trust.js';
+import { createLogger } from '../../src/util/logger.js';
 
 const dirs: string[] = [];
 afterEach(async () => {

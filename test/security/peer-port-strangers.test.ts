@@ -6,13 +6,10 @@
 import { readdirSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { StatusJson } from '../../../src/cli/json.js';
-import { PEER_PORT_LIMITS } from '../../../src/rpc/connection-caps.js';
-import { REFUSAL_LOG_LINES } from '../../../src/rpc/peer-server.js';
-import { ensureBuilt } from '../../helpers/build.js';
-import { createSandbox, loopbackFlags, type Sandbox } from '../../helpers/sandbox.js';
-import { killAllSwarmd, type Swarmd, startSwarmd } from '../../helpers/swarmd.js';
-import { sleep } from '../../helpers/wait.js';
+import type { StatusJson } from '../../src/cli/json.js';
+import { PEER_PORT_LIMITS } from '../../src/rpc/connection-caps.js';
+import { REFUSAL_LOG_LINES } from '../../src/rpc/peer-server.js';
+import { ensureBuilt } from '../helpers/build.js';
 import {
   type HalfOpen,
   halfOpen,
@@ -22,7 +19,10 @@ import {
   pair,
   registerNode,
   STALLED_HELLO,
-} from './member-client.js';
+} from '../helpers/member-client.js';
+import { createSandbox, loopbackFlags, type Sandbox } from '../helpers/sandbox.js';
+import { killAllSwarmd, type Swarmd, startSwarmd } from '../helpers/swarmd.js';
+import { sleep } from '../helpers/wait.js';
 
 const sandboxes: Sandbox[] = [];
 const strangers: HalfOpen[] = [];

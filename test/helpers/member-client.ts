@@ -3,12 +3,12 @@
 import { connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
-import { loadOrCreateNodeId } from '../../../src/node/identity.js';
-import { coordinationClient } from '../../../src/rpc/proto.js';
-import type { Credentials } from '../../../src/security/credentials.js';
-import { clientCredentials, peerChannelOptions } from '../../../src/security/grpc-credentials.js';
-import { initSwarm, joinSwarm } from '../../../src/security/store.js';
-import type { Sandbox } from '../../helpers/sandbox.js';
+import { loadOrCreateNodeId } from '../../src/node/identity.js';
+import { coordinationClient } from '../../src/rpc/proto.js';
+import type { Credentials } from '../../src/security/credentials.js';
+import { clientCredentials, peerChannelOptions } from '../../src/security/grpc-credentials.js';
+import { initSwarm, joinSwarm } from '../../src/security/store.js';
+import type { Sandbox } from './sandbox.js';
 
 /** Put the data dir in a new swarm before the daemon starts (what `swarmctl init` does). */
 export async function pair(box: Sandbox): Promise<{ id: string; token: string }> {
