@@ -559,6 +559,7 @@ function emptyView(): WirePeerView {
     inboundOk: true,
     problem: '',
     compatible: true,
+    settling: false,
   };
 }
 

@@ -17,7 +17,7 @@ import type {
 } from '../rpc/wire.js';
 import { monotonicMs, wallMs } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
-import { isUsableWorker, type PeerRecord, type PeerSource, toPeerView } from './peer-record.js';
+import { isUsableWorker, type PeerRecord, type PeerSource, reachability, toPeerView } from './peer-record.js';
 import { applySilence, initialLiveness, type Liveness, onHeard, onLeft, shouldForget } from './peer-state.js';
 import type { SelfNode } from './self-node.js';
 import { checkProtocol, isNodeId, validateHeartbeat, validateNodeInfo } from './validate.js';
@@ -69,6 +69,9 @@ export class Membership {
   private readonly peers = new Map<string, PeerRecord>();
   private readonly statics: StaticTarget[];
   private readonly listeners = new Set<(event: MembershipEvent) => void>();
+  private readonly updateListeners = new Set<() => void>();
+  /** Peers with a check (an extra heartbeat) in flight after a failed call. */
+  private readonly probing = new Set<string>();
   private readonly warnedOnce = new Set<string>();
   private readonly logger: Logger;
   private readonly self: SelfNode;
@@ -146,7 +149,7 @@ export class Membership {
       this.heartbeatTargets().map((peer) =>
         this.pool
           .heartbeat(peer.address!, this.heartbeatRequest(peer), timeoutMs, peer.id)
-          .then((reply) => this.acceptHeartbeatReply(peer, reply)),
+          .then((reply) => this.acceptHeartbeatReply(peer, reply, monotonicMs())),
       ),
     );
   }
@@ -165,6 +168,33 @@ export class Membership {
   onChange(listener: (event: MembershipEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Listen for changes that may make a peer usable without a liveness change: its NodeInfo
+   * arrived, a direction was confirmed again, a failed call's check was answered.
+   */
+  onUpdate(listener: () => void): () => void {
+    this.updateListeners.add(listener);
+    return () => this.updateListeners.delete(listener);
+  }
+
+  /**
+   * A call to a peer failed (its task channel broke, a dial or an admission failed): give it no
+   * work from now on, without waiting for the failure detector, and check it at once with a
+   * heartbeat. Any answer to a heartbeat or RegisterNode sent after this moment, or a new
+   * process, makes it usable again; silence makes it suspect and dead as usual.
+   */
+  reportUnreachable(id: string, why: string): void {
+    const record = this.peers.get(id);
+    if (!record || record.unreachableSinceMono !== null) return;
+    if (record.live.liveness !== 'alive' && record.live.liveness !== 'suspect') return;
+    record.unreachableSinceMono = monotonicMs();
+    this.logger.info(
+      { peer: id, name: record.info?.name, why },
+      'peer unreachable: no work for it until it answers',
+    );
+    this.probe(record);
   }
 
   /** A peer advertised itself (mDNS) or was named by another peer (hint). */
@@ -213,6 +243,9 @@ export class Membership {
     if (record) {
       record.lastInboundMono = now;
       if (!record.address) this.dial(record);
+      // Confirm our direction at once instead of at the next heartbeat round: a peer that just
+      // started (or restarted) is usable one round trip after it calls us.
+      else if (!reachability(record, now, this.init.deadAfterMs).outbound) this.probe(record);
     }
     return { node: this.self.info(), peers: this.hints(info.id) };
   }
@@ -244,14 +277,18 @@ export class Membership {
     }
     const heard = this.hear(record, request.incarnation, now);
     if (heard === 'stale') return reply;
+    const wasInbound =
+      record.lastInboundMono !== null && now - record.lastInboundMono <= this.init.deadAfterMs;
     record.lastInboundSeq = request.seq;
     record.lastInboundMono = now;
+    if (!wasInbound) this.updated();
     record.activity = request.activity;
     record.activityReason = request.activityReason;
     record.inflight = request.inflight;
     record.modelInflight = request.modelInflight;
     if (request.gpus.length > 0) record.gpus = request.gpus;
-    if (heard === 'restarted' || request.generation !== record.generation) reply.wantInfo = true;
+    if (heard === 'restarted' || record.infoStale || request.generation !== record.generation)
+      reply.wantInfo = true;
     return reply;
   }
 
@@ -272,6 +309,7 @@ export class Membership {
           ? this.selfConflict.detail
           : (this.selfNote ?? ''),
       compatible: true,
+      settling: false,
     };
     const others = [...this.peers.values()]
       .map((record) => toPeerView(record, now, this.init.deadAfterMs, this.self.protocol.major))
@@ -356,6 +394,8 @@ export class Membership {
     return {
       id,
       info: null,
+      infoStale: false,
+      unreachableSinceMono: null,
       live: initialLiveness(0, now, wallMs()),
       endpoints: [...endpoints],
       address: null,
@@ -402,6 +442,7 @@ export class Membership {
     record.sources.add(source);
     if (record.note !== 'removed from the swarm') record.note = null;
     record.info = info;
+    record.infoStale = false;
     record.endpoints = mergeEndpoints(info.endpoints, record.endpoints);
     record.activity = info.activity;
     record.activityReason = info.activityReason;
@@ -410,6 +451,7 @@ export class Membership {
     record.generation = info.generation;
     record.protocol = info.protocol;
     record.compatible = true;
+    this.updated();
     return record;
   }
 
@@ -434,7 +476,11 @@ export class Membership {
     record.live = result.state;
     if (result.event === 'restarted') {
       this.logger.info({ peer: record.id, name: record.info?.name }, 'peer restarted (new incarnation)');
-      record.info = null;
+      // Its models are likely the same: keep them listed (marked stale, not usable) until the new
+      // process's NodeInfo arrives, so a request for them waits a moment instead of a 404.
+      record.infoStale = record.info !== null;
+      record.unreachableSinceMono = null;
+      record.metMono = now;
       record.lastInboundMono = null;
       record.lastInboundSeq = 0;
     }
@@ -473,6 +519,7 @@ export class Membership {
     const now = monotonicMs();
     if (now < record.nextDialMono) return;
     record.dialing = true;
+    const sentMono = now;
     const request: RegisterNodeRequest = { node: this.self.info() };
     const attempts = record.endpoints.map((endpoint) =>
       this.pool
@@ -482,7 +529,7 @@ export class Membership {
     Promise.any(attempts)
       .then(({ endpoint, response }) => {
         record.dialBackoffMs = 500;
-        this.acceptRegisterReply(endpoint, response, record.id);
+        this.acceptRegisterReply(endpoint, response, record.id, sentMono);
       })
       .catch((err: AggregateError) => {
         record.nextDialMono = monotonicMs() + record.dialBackoffMs;
@@ -502,6 +549,7 @@ export class Membership {
     endpoint: string,
     response: RegisterNodeResponse,
     expectedId: string | null,
+    sentMono: number,
   ): void {
     let info: WireNodeInfo;
     try {
@@ -531,6 +579,7 @@ export class Membership {
     record.address = endpoint;
     record.lastOutboundOkMono = now;
     record.outboundFailures = 0;
+    this.answered(record, sentMono);
     for (const hint of response.peers) this.acceptHint(hint);
   }
 
@@ -575,9 +624,10 @@ export class Membership {
       if (record.heartbeatInFlight) continue;
       record.heartbeatInFlight = true;
       const address = record.address;
+      const sentMono = monotonicMs();
       this.pool
         .heartbeat(address, this.heartbeatRequest(record), this.init.rpcTimeoutMs, record.id)
-        .then((reply) => this.acceptHeartbeatReply(record, reply))
+        .then((reply) => this.acceptHeartbeatReply(record, reply, sentMono))
         .catch((err: grpc.ServiceError) => this.heartbeatFailed(record, address, err))
         .finally(() => {
           record.heartbeatInFlight = false;
@@ -586,7 +636,7 @@ export class Membership {
     this.dialStatics();
   }
 
-  private acceptHeartbeatReply(record: PeerRecord, reply: HeartbeatResponse): void {
+  private acceptHeartbeatReply(record: PeerRecord, reply: HeartbeatResponse, sentMono: number): void {
     if (reply.nodeId !== record.id) {
       // Someone else answers at that address now: find the peer again.
       record.address = null;
@@ -596,13 +646,44 @@ export class Membership {
     const now = monotonicMs();
     const heard = this.hear(record, reply.incarnation, now);
     if (heard === 'stale') return;
+    const wasOutbound = reachability(record, now, this.init.deadAfterMs).outbound;
     record.lastOutboundOkMono = now;
     record.outboundFailures = 0;
     record.activity = reply.activity;
-    if (reply.wantInfo || heard === 'restarted' || !record.info) {
+    if (!this.answered(record, sentMono) && !wasOutbound) this.updated();
+    if (reply.wantInfo || heard === 'restarted' || !record.info || record.infoStale) {
       record.nextDialMono = 0;
       this.dial(record);
     }
+  }
+
+  /**
+   * A heartbeat or RegisterNode sent at `sentMono` was answered: a failed call before that
+   * moment no longer keeps the peer from work. True when that cleared such a mark.
+   */
+  private answered(record: PeerRecord, sentMono: number): boolean {
+    if (record.unreachableSinceMono === null || sentMono < record.unreachableSinceMono) return false;
+    record.unreachableSinceMono = null;
+    this.logger.info({ peer: record.id, name: record.info?.name }, 'peer answers again');
+    this.updated();
+    return true;
+  }
+
+  /** Heartbeat one peer now, outside the round (one check at a time per peer). */
+  private probe(record: PeerRecord): void {
+    const address = record.address;
+    if (this.stopped || !address || this.probing.has(record.id) || !this.pool.ready()) return;
+    this.probing.add(record.id);
+    const sentMono = monotonicMs();
+    this.pool
+      .heartbeat(address, this.heartbeatRequest(record), this.init.rpcTimeoutMs, record.id)
+      .then((reply) => this.acceptHeartbeatReply(record, reply, sentMono))
+      .catch(() => undefined) // the round and the failure detector carry on as usual
+      .finally(() => this.probing.delete(record.id));
+  }
+
+  private updated(): void {
+    for (const listener of this.updateListeners) listener();
   }
 
   private heartbeatFailed(record: PeerRecord, address: string, err: grpc.ServiceError): void {
@@ -648,6 +729,7 @@ export class Membership {
       const known = target.resolvedId ? this.peers.get(target.resolvedId) : undefined;
       if (known && known.live.liveness !== 'dead') continue;
       target.dialing = true;
+      const sentMono = now;
       this.pool
         .register(target.endpoint, { node: this.self.info() }, this.init.rpcTimeoutMs)
         .then((response) => {
@@ -655,7 +737,7 @@ export class Membership {
           target.resolvedId = response.node?.id ?? null;
           if (target.warned) this.logger.info({ endpoint: target.endpoint }, 'static peer reachable again');
           target.warned = false;
-          this.acceptRegisterReply(target.endpoint, response, null);
+          this.acceptRegisterReply(target.endpoint, response, null, sentMono);
           const record = target.resolvedId ? this.peers.get(target.resolvedId) : undefined;
           record?.sources.add('static');
         })

@@ -119,6 +119,8 @@ export interface WirePeerView {
   inboundOk: boolean;
   problem: string;
   compatible: boolean;
+  /** Alive but not usable yet, and expected to be in a moment (see PeerView.settling). */
+  settling: boolean;
 }
 
 export interface StatusResponse {

@@ -1,10 +1,17 @@
 // The scheduler's two entry points, composed from the pure pieces of this folder: the
 // privacy a request gets (for the gateway), and the ordered targets it may run on (for the
 // dispatcher), with the error to answer when there are none. Pure.
-import { ErrorCodes, SwarmError } from '../errors.js';
+import { CapacityPendingError, ErrorCodes, SwarmError } from '../errors.js';
 import type { InferenceRequest, Privacy } from '../inference/types.js';
 import type { WirePeerView } from '../rpc/wire.js';
-import { type CandidateList, type CloudProvider, type Skipped, selectCandidates } from './candidates.js';
+import {
+  type CandidateList,
+  type CloudProvider,
+  COMING_BACK,
+  nodeExclusion,
+  type Skipped,
+  selectCandidates,
+} from './candidates.js';
 import { type Classification, type ClassifyConfig, classify, tierFor } from './classify.js';
 import { effectivePrivacy, type PrivacyDecision } from './privacy.js';
 import {
@@ -67,6 +74,18 @@ export interface Plan extends CandidateList {
   neededContext: number;
 }
 
+/**
+ * The views whose models `GET /v1/models` lists: a request for them is routed now, or waits a
+ * moment while the node finishes joining (settling). Suspect, dead, left, paused or one-way
+ * nodes' models are not listed: a request for them would fail or wait on something uncertain.
+ */
+export function listableViews(views: readonly WirePeerView[]): WirePeerView[] {
+  return views.filter((view) => {
+    const reason = nodeExclusion(view);
+    return reason === null || reason === 'settling';
+  });
+}
+
 /** Resolve the model name and order the candidates; throws MODEL_NOT_FOUND for an unknown name. */
 export function planRequest(input: PlanInput): Plan {
   const body = input.request.body;
@@ -98,7 +117,11 @@ export function planRequest(input: PlanInput): Plan {
 }
 
 const REASON_TEXT: Record<Skipped['reason'], string> = {
-  'not-alive': 'not answering heartbeats',
+  suspect: 'not answering heartbeats for a moment',
+  'dead-recently': 'not answering heartbeats (may be restarting)',
+  dead: 'not answering heartbeats',
+  left: 'left the swarm',
+  settling: 'joining, restarting, or being checked after a failed call',
   incompatible: 'speaks another protocol version',
   'not-active': 'paused, draining or leaving',
   'one-way': 'reachable one way only',
@@ -108,7 +131,11 @@ const REASON_TEXT: Record<Skipped['reason'], string> = {
   budget: 'cloud budget spent',
 };
 
-/** The error for a plan with no target: CONTEXT_LENGTH_EXCEEDED when only context lengths stood in the way, else NO_CAPACITY. */
+/**
+ * The error for a plan with no target: CONTEXT_LENGTH_EXCEEDED when only context lengths stood in
+ * the way; CapacityPendingError (NO_CAPACITY, worth waiting for) when some place that could take
+ * the request is coming back (COMING_BACK); else NO_CAPACITY.
+ */
 export function noCandidateError(plan: Plan, privacy: Privacy): SwarmError {
   const skipped = plan.skipped;
   // Places the request's own privacy or the budget rules out do not count: if every other
@@ -128,11 +155,10 @@ export function noCandidateError(plan: Plan, privacy: Privacy): SwarmError {
   }
   const shown = skipped
     .slice(0, 6)
-    .map((s) => `${s.model} on ${s.nodeName}: ${REASON_TEXT[s.reason]}`)
+    .map((s) => `${s.model} on ${s.nodeName}: ${s.detail || REASON_TEXT[s.reason]}`)
     .join('; ');
   const more = skipped.length > 6 ? `; and ${skipped.length - 6} more` : '';
-  return new SwarmError(
-    ErrorCodes.NO_CAPACITY,
-    `no place can serve ${plan.model} now (privacy ${privacy}): ${shown}${more}`,
-  );
+  const message = `no place can serve ${plan.model} now (privacy ${privacy}): ${shown}${more}`;
+  if (skipped.some((s) => COMING_BACK.has(s.reason))) return new CapacityPendingError(message);
+  return new SwarmError(ErrorCodes.NO_CAPACITY, message);
 }

@@ -1,6 +1,7 @@
 // A real swarmd process (the built dist/ binary) inside one host of a test LAN, with a
 // fake Ollama and a fake nvidia-smi beside it, and swarmctl to read its view.
 import { type ChildProcess, execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +26,8 @@ export interface SwarmNodeOptions {
   backend?: { reply?: string; firstTokenDelayMs?: number; tokenDelayMs?: number };
   /** Pin swarmd to these CPUs (`taskset -c`), e.g. "0". */
   cpus?: string;
+  /** No model server on this host: the node only coordinates (default false). */
+  noBackend?: boolean;
 }
 
 /** One line of the fake backend's generation log. */
@@ -66,7 +69,7 @@ export class SwarmNode {
     );
     await chmod(smi, 0o755);
     const node = new SwarmNode(lan, index, options, dir);
-    await node.startBackend();
+    if (!options.noBackend) await node.startBackend();
     return node;
   }
 
@@ -119,6 +122,7 @@ export class SwarmNode {
         join(this.dir, 'nvidia-smi'),
         '--backends.probeInterval',
         '1s',
+        ...(this.options.noBackend ? ['--backends.autoDetect', 'false'] : []),
         ...(this.options.flags ?? []),
       ],
       { env: this.env() },
@@ -155,10 +159,33 @@ export class SwarmNode {
     return this.daemon?.pid;
   }
 
+  /**
+   * The PID of the swarmd process itself, checked in /proc: `ip netns exec` and `taskset` exec
+   * their command, so the spawned PID must now run node with swarmd's entry point, not a
+   * wrapper or a shell (a signal to a wrapper would not reach the daemon).
+   */
+  daemonPid(): number {
+    const pid = this.daemon?.pid;
+    if (pid === undefined || !running(this.daemon)) throw new Error(`${this.options.name} is not running`);
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    if (argv[0] !== process.execPath || argv[1] !== SWARMD)
+      throw new Error(`PID ${pid} is not swarmd itself but ${JSON.stringify(argv.slice(0, 3))}`);
+    return pid;
+  }
+
+  /** SIGKILL the daemon's own PID (checked first) and wait for it to exit. */
+  async kill(): Promise<void> {
+    const child = this.daemon;
+    if (!running(child)) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    process.kill(this.daemonPid(), 'SIGKILL');
+    await exited;
+  }
+
   /** Send a signal and, for SIGKILL/SIGTERM, wait for the exit. */
   async signal(signal: NodeJS.Signals): Promise<void> {
     const child = this.daemon;
-    if (!child || child.exitCode !== null) return;
+    if (!running(child)) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill(signal);
     if (signal === 'SIGKILL' || signal === 'SIGTERM') await exited;
@@ -215,7 +242,7 @@ export class SwarmNode {
   /** Kill everything this node started and remove its files. */
   async destroy(): Promise<void> {
     for (const child of [this.daemon, this.backend]) {
-      if (child && child.exitCode === null) {
+      if (running(child)) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGKILL');
         await exited;
@@ -241,4 +268,9 @@ export async function untilView(
   }
   const seen = last?.nodes.map((n) => [n.name, n.state, n.problem]);
   throw new Error(`timed out after ${boundMs} ms waiting for ${what}; last view: ${JSON.stringify(seen)}`);
+}
+
+/** A child that has not exited (a child killed by a signal has a null exitCode too). */
+function running(child: ChildProcess | undefined): child is ChildProcess {
+  return child !== undefined && child.exitCode === null && child.signalCode === null;
 }

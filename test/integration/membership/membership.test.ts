@@ -102,7 +102,8 @@ describe('membership over real gRPC on loopback', () => {
   it('marks a peer that leaves cleanly as left at once, without waiting for the dead timeout', async () => {
     const a = await node({ deadAfterMs: 10_000, suspectAfterMs: 5_000 });
     const b = await node({ staticPeers: [a.endpoint] });
-    await waitFor(() => stateOf(a, b.id) === 'alive', 5000, 'alive');
+    // b can say goodbye only to a peer it knows: wait until it has a's answer too.
+    await waitFor(() => stateOf(a, b.id) === 'alive' && stateOf(b, a.id) === 'alive', 5000, 'alive');
     const start = Date.now();
     await b.stop();
     await waitFor(() => stateOf(a, b.id) === 'left', 2000, 'left');

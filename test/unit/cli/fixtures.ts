@@ -58,6 +58,7 @@ function peer(info: WireNodeInfo, fields: Partial<WirePeerView> = {}): WirePeerV
     inboundOk: true,
     problem: '',
     compatible: true,
+    settling: false,
     ...fields,
   };
 }
