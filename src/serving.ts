@@ -17,7 +17,7 @@ import type { SelfNode } from './membership/self-node.js';
 import type { PeerClientPool } from './rpc/peer-client.js';
 import { CooldownTracker, cooldownKeys } from './scheduling/cooldown.js';
 import { withOwnLoad } from './scheduling/own-load.js';
-import { decideRequestPrivacy, listableViews, noCandidateError, planRequest } from './scheduling/plan.js';
+import { decideRequestPrivacy, listableViews, planRequest, planTargets } from './scheduling/plan.js';
 import { checkReply } from './scheduling/quality.js';
 import { AsyncTasks } from './tasks/async-tasks.js';
 import { type AttemptRecord, SwarmDispatcher } from './tasks/dispatcher.js';
@@ -272,8 +272,7 @@ export class Serving {
       nowMs: Date.now(),
       stats: this.stats.view(),
     });
-    if (plan.targets.length === 0) throw noCandidateError(plan, request.privacy);
-    return plan.targets;
+    return planTargets(plan, request.privacy);
   }
 
   private runAttempt(

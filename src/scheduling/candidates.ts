@@ -91,6 +91,13 @@ export interface Skipped {
 export interface CandidateList {
   targets: Target[];
   skipped: Skipped[];
+  /**
+   * The first step of the chain with a place that could take the request has none now, only
+   * places coming back (COMING_BACK): the request should wait for them, not fall through to a
+   * later step's model (as it waits for a busy step). Steps whose places are gone for good
+   * (left, paused) are fallen through.
+   */
+  comingBack: boolean;
 }
 
 interface Ranked {
@@ -115,6 +122,9 @@ export function selectCandidates(input: CandidateInput): CandidateList {
   const skipped: Skipped[] = [];
   const seen = new Set<string>();
   const avoid = new Set(input.preferOtherThan ?? []);
+  /** Per step: it has a target, or (failing that) a place coming back. */
+  const served = new Set<number>();
+  const returning = new Set<number>();
   input.chain.forEach((step, stepIndex) => {
     const rankOf = (model: string) => (step.ordered ? step.models.indexOf(model) : 0);
     const wanted = new Set(step.models);
@@ -129,6 +139,7 @@ export function selectCandidates(input: CandidateInput): CandidateList {
           seen.add(key);
           const reason = exclusion(view, backend, model, input);
           if (reason !== null) {
+            if (COMING_BACK.has(reason)) returning.add(stepIndex);
             skipped.push({
               nodeName: node.name,
               backendId: backend.id,
@@ -139,6 +150,7 @@ export function selectCandidates(input: CandidateInput): CandidateList {
             continue;
           }
           const target = nodeTarget(view, node, backend, model.id, step.tier);
+          served.add(stepIndex);
           ranked.push({
             target,
             step: stepIndex,
@@ -165,6 +177,7 @@ export function selectCandidates(input: CandidateInput): CandidateList {
           continue;
         }
         // Cloud places keep the configured provider order: the score only breaks no ties here.
+        served.add(stepIndex);
         ranked.push({
           target,
           step: stepIndex,
@@ -178,7 +191,9 @@ export function selectCandidates(input: CandidateInput): CandidateList {
     });
   });
   ranked.sort(compare);
-  return { targets: ranked.map((entry) => entry.target), skipped };
+  const first = input.chain.findIndex((_, step) => served.has(step) || returning.has(step));
+  const comingBack = first >= 0 && !served.has(first);
+  return { targets: ranked.map((entry) => entry.target), skipped, comingBack };
 }
 
 /** Why no request may run on a node now, whatever it asks for; null when it may take work. */

@@ -2,12 +2,11 @@
 // privacy a request gets (for the gateway), and the ordered targets it may run on (for the
 // dispatcher), with the error to answer when there are none. Pure.
 import { CapacityPendingError, ErrorCodes, SwarmError } from '../errors.js';
-import type { InferenceRequest, Privacy } from '../inference/types.js';
+import type { InferenceRequest, Privacy, Target } from '../inference/types.js';
 import type { WirePeerView } from '../rpc/wire.js';
 import {
   type CandidateList,
   type CloudProvider,
-  COMING_BACK,
   nodeExclusion,
   type Skipped,
   selectCandidates,
@@ -131,13 +130,20 @@ const REASON_TEXT: Record<Skipped['reason'], string> = {
   budget: 'cloud budget spent',
 };
 
+/** The targets to try, in order; throws noCandidateError when there are none, or it is better to wait. */
+export function planTargets(plan: Plan, privacy: Privacy): Target[] {
+  if (plan.targets.length === 0 || plan.comingBack) throw noCandidateError(plan, privacy);
+  return plan.targets;
+}
+
 /**
- * The error for a plan with no target: CONTEXT_LENGTH_EXCEEDED when only context lengths stood in
- * the way; CapacityPendingError (NO_CAPACITY, worth waiting for) when some place that could take
- * the request is coming back (COMING_BACK); else NO_CAPACITY.
+ * The error for a plan with no target to try now: CapacityPendingError (NO_CAPACITY, worth waiting
+ * for) when the places that could serve are coming back (plan.comingBack); CONTEXT_LENGTH_EXCEEDED
+ * when only context lengths stood in the way; else NO_CAPACITY.
  */
 export function noCandidateError(plan: Plan, privacy: Privacy): SwarmError {
   const skipped = plan.skipped;
+  if (plan.comingBack) return new CapacityPendingError(noPlaceMessage(plan, privacy));
   // Places the request's own privacy or the budget rules out do not count: if every other
   // place was too small, the request is too long for what it may use.
   const possible = skipped.filter((s) => s.reason !== 'privacy' && s.reason !== 'budget');
@@ -153,12 +159,16 @@ export function noCandidateError(plan: Plan, privacy: Privacy): SwarmError {
       `no node of the swarm offers a model for ${plan.model} right now; swarmctl models lists what each node has`,
     );
   }
+  return new SwarmError(ErrorCodes.NO_CAPACITY, noPlaceMessage(plan, privacy));
+}
+
+/** "no place can serve m now (privacy lan): m on a: left the swarm; …" */
+function noPlaceMessage(plan: Plan, privacy: Privacy): string {
+  const skipped = plan.skipped;
   const shown = skipped
     .slice(0, 6)
     .map((s) => `${s.model} on ${s.nodeName}: ${s.detail || REASON_TEXT[s.reason]}`)
     .join('; ');
   const more = skipped.length > 6 ? `; and ${skipped.length - 6} more` : '';
-  const message = `no place can serve ${plan.model} now (privacy ${privacy}): ${shown}${more}`;
-  if (skipped.some((s) => COMING_BACK.has(s.reason))) return new CapacityPendingError(message);
-  return new SwarmError(ErrorCodes.NO_CAPACITY, message);
+  return `no place can serve ${plan.model} now (privacy ${privacy}): ${shown}${more}`;
 }

@@ -8,6 +8,7 @@ import {
   noCandidateError,
   type PlanInput,
   planRequest,
+  planTargets,
 } from '../../../src/scheduling/plan.js';
 import { backend, model, view } from './views.js';
 
@@ -185,6 +186,30 @@ describe('planRequest', () => {
     const paused = errorFor({ node: { activity: 'ACTIVITY_PAUSED', activityReason: 'swarmctl pause' } });
     expect(paused).not.toBeInstanceOf(CapacityPendingError);
     expect(paused.message).toContain('qwen3:8b on w1: paused (swarmctl pause)');
+  });
+
+  it('waits for the requested model coming back rather than fall through; falls through past one gone for good', () => {
+    // The default fallback tiers: a request for w1's model may fall through to self's model.
+    const withW1 = (over: Parameters<typeof view>[2]) => [
+      view('self', [backend([model('qwen3:8b', { loaded: true })])], { self: true }),
+      view('w1', [backend([model('qwen3:32b')])], over),
+    ];
+    const planFor = (over: Parameters<typeof view>[2]) =>
+      planRequest({
+        request: { body: { model: 'qwen3:32b', messages: [] }, privacy: 'lan', action: null },
+        views: withW1(over),
+        routing: configSchema.parse({}).routing,
+        cloud: [],
+        budgetAllowsCloud: true,
+        nowMs: 0,
+      });
+    const restarting = planFor({ view: { settling: true, inboundOk: false } });
+    expect(restarting.targets.map((t) => t.model)).toEqual(['qwen3:8b']);
+    expect(() => planTargets(restarting, 'lan')).toThrow(CapacityPendingError);
+    const left = planFor({ view: { state: 'left' } });
+    expect(planTargets(left, 'lan').map((t) => [t.nodeName, t.model])).toEqual([['self', 'qwen3:8b']]);
+    const up = planFor({});
+    expect(planTargets(up, 'lan')[0]).toMatchObject({ nodeName: 'w1', model: 'qwen3:32b' });
   });
 
   it('lists in /v1/models only nodes a request is routed to now or waits a moment for', () => {
