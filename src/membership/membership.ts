@@ -532,8 +532,12 @@ export class Membership {
         this.acceptRegisterReply(endpoint, response, record.id, sentMono);
       })
       .catch((err: AggregateError) => {
-        record.nextDialMono = monotonicMs() + record.dialBackoffMs;
-        record.dialBackoffMs = Math.min(record.dialBackoffMs * 2, MAX_DIAL_BACKOFF_MS);
+        if (isGone(record)) {
+          record.nextDialMono = monotonicMs() + redialDelayMs(monotonicMs() - record.live.lastHeardMono);
+        } else {
+          record.nextDialMono = monotonicMs() + record.dialBackoffMs;
+          record.dialBackoffMs = Math.min(record.dialBackoffMs * 2, MAX_DIAL_BACKOFF_MS);
+        }
         this.logger.debug(
           { peer: record.id, endpoints: record.endpoints, err: errorMessage(err.errors?.[0] ?? err) },
           'dial failed',
@@ -616,8 +620,10 @@ export class Membership {
   private heartbeatRound(): void {
     if (this.stopped || !this.pool.ready()) return;
     for (const record of this.peers.values()) {
-      if (!record.compatible || record.live.liveness === 'left' || record.note !== null) continue;
-      if (!record.address) {
+      if (!record.compatible || record.note !== null) continue;
+      // A dead or departed peer may come back as a new process, maybe at a new address: dial
+      // its endpoints again, less often the longer it has been gone, until it is forgotten.
+      if (!record.address || isGone(record)) {
         this.dial(record);
         continue;
       }
@@ -727,7 +733,9 @@ export class Membership {
     for (const target of this.statics) {
       if (target.dialing || now < target.nextDialMono) continue;
       const known = target.resolvedId ? this.peers.get(target.resolvedId) : undefined;
-      if (known && known.live.liveness !== 'dead') continue;
+      // Dialled again while its node is dead or left (it may come back, even as a new process),
+      // never once that node was removed from the swarm.
+      if (known && (known.note !== null || !isGone(known))) continue;
       target.dialing = true;
       const sentMono = now;
       this.pool
@@ -742,8 +750,13 @@ export class Membership {
           record?.sources.add('static');
         })
         .catch((err: grpc.ServiceError) => {
-          target.nextDialMono = monotonicMs() + target.backoffMs;
-          target.backoffMs = Math.min(target.backoffMs * 2, MAX_DIAL_BACKOFF_MS * 3);
+          const gone = target.resolvedId ? this.peers.get(target.resolvedId) : undefined;
+          if (gone && isGone(gone)) {
+            target.nextDialMono = monotonicMs() + redialDelayMs(monotonicMs() - gone.live.lastHeardMono);
+          } else {
+            target.nextDialMono = monotonicMs() + target.backoffMs;
+            target.backoffMs = Math.min(target.backoffMs * 2, MAX_DIAL_BACKOFF_MS * 3);
+          }
           if (!target.warned) {
             target.warned = true;
             this.logger.warn(
@@ -821,6 +834,20 @@ export class Membership {
     const { msg, ...rest } = fields;
     this.logger.warn(rest, msg);
   }
+}
+
+/** Dead or left: heartbeats stop, dials continue with backoff (it may come back). */
+function isGone(record: PeerRecord): boolean {
+  return record.live.liveness === 'dead' || record.live.liveness === 'left';
+}
+
+/**
+ * How long to wait before dialling a peer gone for `goneForMs` again: a quarter of that time,
+ * from 0.5 s to 10 s. A quick restart is found within a second, and a box switched off for an
+ * hour costs a dial every 10 s until membership.forgetAfter.
+ */
+export function redialDelayMs(goneForMs: number): number {
+  return Math.min(MAX_DIAL_BACKOFF_MS, Math.max(500, goneForMs / 4));
 }
 
 /** Newest endpoints first, no duplicates, bounded. */
