@@ -120,6 +120,7 @@ export class Daemon {
 
     // One count of running requests per backend model, whoever asked (our gateway or a peer).
     const slots = new Slots();
+    let backendsProbed = false;
     const self = new SelfNode({
       id: this.nodeId,
       name: config.node.name,
@@ -131,6 +132,8 @@ export class Daemon {
         total: slots.totalInflight(),
         byModel: (backendId, model) => slots.count(backendId, model),
       }),
+      // Until then peers keep what a previous process of this node offered (restart).
+      starting: () => !backendsProbed,
     });
     this.self = self;
     facts.onChange(() => self.bump());
@@ -245,6 +248,13 @@ export class Daemon {
     let mdnsStarted: Promise<void> = Promise.resolve();
     membership.start();
     this.track('membership', membership);
+    // Peers learn at once, not at the next heartbeat, that this node's models are known now.
+    const probed = () => {
+      backendsProbed = true;
+      self.bump();
+      void membership.heartbeatNow();
+    };
+    backendsReady.then(probed, probed);
 
     if (config.discovery.mdns.enabled) {
       const mdns = new MdnsDiscovery(

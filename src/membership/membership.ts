@@ -441,8 +441,12 @@ export class Membership {
     }
     record.sources.add(source);
     if (record.note !== 'removed from the swarm') record.note = null;
-    record.info = info;
-    record.infoStale = false;
+    // A new process still looking at its model servers may list none yet: keep its previous
+    // process's backends (stale) until it is done, so requests for them wait instead of a 404.
+    if (!(info.starting && record.infoStale)) {
+      record.info = info;
+      record.infoStale = false;
+    }
     record.endpoints = mergeEndpoints(info.endpoints, record.endpoints);
     record.activity = info.activity;
     record.activityReason = info.activityReason;

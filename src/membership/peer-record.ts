@@ -97,6 +97,7 @@ export function isUsableWorker(record: PeerRecord, nowMono: number, deadAfterMs:
     record.activity === 'ACTIVITY_ACTIVE' &&
     record.info !== null &&
     !record.infoStale &&
+    !record.info.starting &&
     record.unreachableSinceMono === null &&
     outbound &&
     inbound
@@ -105,12 +106,13 @@ export function isUsableWorker(record: PeerRecord, nowMono: number, deadAfterMs:
 
 /**
  * Alive but not usable yet, and expected to be in a moment: a call to it just failed and it is
- * being checked again, it restarted and its new NodeInfo is on its way, or it was met (or came
- * back as a new process) less than deadAfter ago and one direction is not confirmed yet.
+ * being checked again, it restarted and its new NodeInfo is on its way, it is still looking at
+ * its model servers (starting), or it was met (or came back as a new process) less than
+ * deadAfter ago and one direction is not confirmed yet.
  */
 export function isSettling(record: PeerRecord, nowMono: number, deadAfterMs: number): boolean {
   if (record.live.liveness !== 'alive' || !record.compatible) return false;
-  if (record.unreachableSinceMono !== null || record.infoStale) return true;
+  if (record.unreachableSinceMono !== null || record.infoStale || record.info?.starting) return true;
   const { outbound, inbound } = reachability(record, nowMono, deadAfterMs);
   return !(outbound && inbound) && nowMono - record.metMono <= deadAfterMs;
 }

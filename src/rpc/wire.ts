@@ -74,6 +74,8 @@ export interface WireNodeInfo {
   inflight: number;
   generation: number;
   activityReason: string;
+  /** Its first look at its model servers is not done yet: `backends` may be missing some. */
+  starting?: boolean;
 }
 
 export interface WirePeerHint {

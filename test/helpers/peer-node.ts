@@ -32,6 +32,8 @@ export interface PeerNodeOptions {
   forgetAfterMs?: number;
   /** Listen on this port (a restart at the same address); default: one the OS picks. */
   port?: number;
+  /** Still looking at its backends (NodeInfo.starting); default false. */
+  starting?: () => boolean;
   /** Requests running now, in total and per backend model (SelfNode `inflight`). */
   inflight?: () => { total: number; byModel: (backendId: string, modelId: string) => number };
   /** Extra peer handlers (task RPCs), given the node's parts once they exist. */
@@ -68,6 +70,7 @@ export async function startPeerNode(options: PeerNodeOptions = {}): Promise<Peer
     backends: () => options.backends ?? [],
     ...(options.protocol && { protocol: options.protocol }),
     ...(options.inflight && { inflight: options.inflight }),
+    ...(options.starting && { starting: options.starting }),
   });
   const pool = new PeerClientPool({ logger: silentLogger }, { maxMessageBytes: 4 * 1024 * 1024 });
   const membership = new Membership(

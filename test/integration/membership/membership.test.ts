@@ -99,6 +99,34 @@ describe('membership over real gRPC on loopback', () => {
     expect(a.membership.peer(b.id)?.live.incarnation).toBe(again.self.incarnation);
   });
 
+  it('keeps a restarted peer’s models listed, not usable, until its new process has looked at its backends', async () => {
+    const a = await node();
+    const b = await node({ staticPeers: [a.endpoint], backends: [ollama] });
+    await waitFor(() => a.membership.workers().some((w) => w.id === b.id), 5000, 'b usable');
+    await b.crash();
+    // The new process answers at once, before its first backend probe is done.
+    const backends: (typeof ollama)[] = [];
+    let starting = true;
+    const again = await node({ id: b.id, staticPeers: [a.endpoint], backends, starting: () => starting });
+    const viewOfB = () => a.membership.views().find((v) => v.node?.id === b.id)!;
+    await waitFor(
+      () => a.membership.peer(b.id)?.live.incarnation === again.self.incarnation,
+      5000,
+      'restart seen',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 600)); // several heartbeats and RegisterNodes
+    expect(viewOfB().node?.backends[0]?.models[0]?.id).toBe('qwen3:8b');
+    expect(viewOfB().settling).toBe(true);
+    expect(a.membership.workers().map((w) => w.id)).not.toContain(b.id);
+    // Its probe is done: peers hear of it at once, and use what it says now.
+    backends.push(ollama);
+    starting = false;
+    again.self.bump();
+    await again.membership.heartbeatNow();
+    await waitFor(() => a.membership.workers().some((w) => w.id === b.id), 2000, 'b usable again');
+    expect(viewOfB().settling).toBe(false);
+  });
+
   it('marks a peer that leaves cleanly as left at once, without waiting for the dead timeout', async () => {
     const a = await node({ deadAfterMs: 10_000, suspectAfterMs: 5_000 });
     const b = await node({ staticPeers: [a.endpoint] });
