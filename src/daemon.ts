@@ -47,6 +47,8 @@ export class Daemon {
   private readonly started: Stoppable[] = [];
   private startedMono = 0;
   private stopping: Promise<void> | undefined;
+  /** Services are being stopped (stop(), or a failed start): start nothing more. */
+  private halting = false;
   private endpoints: string[] = [];
   nodeId = '';
   membership: Membership | undefined;
@@ -100,8 +102,6 @@ export class Daemon {
     // Facts and backends fill in while the node starts being found: peers pick the
     // details up through the NodeInfo generation. Only discovery waits for nothing.
     this.track('facts', facts);
-    const factsReady = facts.start();
-    factsReady.catch(() => undefined); // awaited before "ready"; see mdnsStarted
 
     const backends = new BackendMonitor(
       { logger: logger.child({ component: 'backends' }) },
@@ -255,6 +255,12 @@ export class Daemon {
       void membership.heartbeatNow();
     };
     backendsReady.then(probed, probed);
+    // GPU and host facts only order places, they do not make a node routable: read them once the
+    // node can be found and its models are known (nvidia-smi, systeminformation's synchronous
+    // calls and loading both cost the event loop what a restart waits on).
+    const startFacts = () => (this.halting ? undefined : facts.start());
+    const factsReady = backendsReady.then(startFacts, startFacts);
+    factsReady.catch(() => undefined); // awaited before "ready"; see mdnsStarted
 
     if (config.discovery.mdns.enabled) {
       const mdns = new MdnsDiscovery(
@@ -409,6 +415,7 @@ export class Daemon {
   }
 
   private async stopStarted(): Promise<void> {
+    this.halting = true;
     while (this.started.length > 0) {
       const service = this.started.pop()!;
       try {

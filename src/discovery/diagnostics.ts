@@ -4,7 +4,6 @@
 import dgram from 'node:dgram';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import os from 'node:os';
-import { execa } from 'execa';
 import { errorMessage } from '../errors.js';
 import { usableAddresses } from './addresses.js';
 
@@ -53,6 +52,7 @@ export async function checkMulticastRoute(opts: { interface?: string } = {}): Pr
 // `ip route get` asks the kernel itself, policy rules and the local table included.
 // Returns null when `ip` cannot be run, so the caller falls back to /proc/net/route.
 async function routeFromIp(): Promise<CheckResult | null> {
+  const { execa } = await import('execa'); // loaded when doctor runs, not when the daemon starts
   const result = await execa('ip', ['route', 'get', MDNS_GROUP], { reject: false, timeout: 3000 });
   if (result.exitCode === undefined) return null;
   if (result.exitCode === 0) {
