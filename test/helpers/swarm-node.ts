@@ -104,8 +104,8 @@ export class SwarmNode {
     });
   }
 
-  /** Start swarmd; resolves once its control socket answers. */
-  async start(): Promise<void> {
+  /** Start swarmd; resolves once it logs `swarmd ready` (bounded by `timeoutMs`). */
+  async start(timeoutMs = 20_000): Promise<void> {
     this.log.length = 0;
     const pin = this.options.cpus ? ['-c', this.options.cpus, process.execPath] : [];
     const child = this.lan.exec(
@@ -130,7 +130,7 @@ export class SwarmNode {
     this.daemon = child;
     child.stdout.on('data', (chunk: Buffer) => this.log.push(chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => this.log.push(chunk.toString()));
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (child.exitCode !== null)
         throw new Error(`swarmd ${this.options.name} exited: ${this.log.join('')}`);
@@ -174,21 +174,22 @@ export class SwarmNode {
   }
 
   /** SIGKILL the daemon's own PID (checked first) and wait for it to exit. */
-  async kill(): Promise<void> {
-    const child = this.daemon;
-    if (!running(child)) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    process.kill(this.daemonPid(), 'SIGKILL');
-    await exited;
+  kill(): Promise<void> {
+    return this.signal('SIGKILL');
   }
 
-  /** Send a signal and, for SIGKILL/SIGTERM, wait for the exit. */
+  /** Send a signal to the daemon's own PID (checked) and, for SIGKILL/SIGTERM, wait for the exit. */
   async signal(signal: NodeJS.Signals): Promise<void> {
     const child = this.daemon;
     if (!running(child)) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill(signal);
+    process.kill(this.daemonPid(), signal);
     if (signal === 'SIGKILL' || signal === 'SIGTERM') await exited;
+  }
+
+  /** True while the daemon process runs (a stopped one included). */
+  get running(): boolean {
+    return running(this.daemon);
   }
 
   /** `swarmctl nodes --json` against this node's socket. */
