@@ -239,9 +239,11 @@ export class Membership {
     this.checkCompatible(info.id, info.protocol!);
     this.checkNotSelf(info.id, info.incarnation, info.endpoints);
     const now = monotonicMs();
+    const before = this.peers.get(info.id)?.live.incarnation;
     const record = this.absorbInfo(info, now, 'inbound');
     if (record) {
       record.lastInboundMono = now;
+      if (before !== undefined && before !== 0 && record.live.incarnation !== before) this.reconnect(record);
       if (!record.address) this.dial(record);
       // Confirm our direction at once instead of at the next heartbeat round: a peer that just
       // started (or restarted) is usable one round trip after it calls us.
@@ -277,6 +279,10 @@ export class Membership {
     }
     const heard = this.hear(record, request.incarnation, now);
     if (heard === 'stale') return reply;
+    if (heard === 'restarted') {
+      this.reconnect(record);
+      this.probe(record);
+    }
     const wasInbound =
       record.lastInboundMono !== null && now - record.lastInboundMono <= this.init.deadAfterMs;
     record.lastInboundSeq = request.seq;
@@ -287,8 +293,7 @@ export class Membership {
     record.inflight = request.inflight;
     record.modelInflight = request.modelInflight;
     if (request.gpus.length > 0) record.gpus = request.gpus;
-    if (heard === 'restarted' || record.infoStale || request.generation !== record.generation)
-      reply.wantInfo = true;
+    if (heard === 'restarted' || request.generation !== record.generation) reply.wantInfo = true;
     return reply;
   }
 
@@ -485,7 +490,9 @@ export class Membership {
       record.infoStale = record.info !== null;
       record.unreachableSinceMono = null;
       record.metMono = now;
+      // Answers of the previous process prove nothing about reaching this one, either way.
       record.lastInboundMono = null;
+      record.lastOutboundOkMono = null;
       record.lastInboundSeq = 0;
     }
     if (record.live.liveness !== before || result.event === 'restarted')
@@ -588,6 +595,9 @@ export class Membership {
     record.lastOutboundOkMono = now;
     record.outboundFailures = 0;
     this.answered(record, sentMono);
+    // A heartbeat right away proves our direction to it (it may just have met or restarted us),
+    // and carries our generation: if what we just sent is already outdated, it asks again.
+    this.probe(record);
     for (const hint of response.peers) this.acceptHint(hint);
   }
 
@@ -661,7 +671,7 @@ export class Membership {
     record.outboundFailures = 0;
     record.activity = reply.activity;
     if (!this.answered(record, sentMono) && !wasOutbound) this.updated();
-    if (reply.wantInfo || heard === 'restarted' || !record.info || record.infoStale) {
+    if (reply.wantInfo || heard === 'restarted' || !record.info) {
       record.nextDialMono = 0;
       this.dial(record);
     }
@@ -677,6 +687,14 @@ export class Membership {
     this.logger.info({ peer: record.id, name: record.info?.name }, 'peer answers again');
     this.updated();
     return true;
+  }
+
+  /**
+   * The peer called us as a new process: drop our connections to its address, so the next call
+   * dials it at once instead of waiting out a reconnect backoff left from while it was down.
+   */
+  private reconnect(record: PeerRecord): void {
+    if (record.address) this.pool.close(record.address);
   }
 
   /** Heartbeat one peer now, outside the round (one check at a time per peer). */
