@@ -145,11 +145,12 @@ export class Membership {
    */
   async heartbeatNow(timeoutMs = this.init.rpcTimeoutMs): Promise<void> {
     if (this.stopped || !this.pool.ready()) return;
+    const sentMono = monotonicMs();
     await Promise.allSettled(
       this.heartbeatTargets().map((peer) =>
         this.pool
           .heartbeat(peer.address!, this.heartbeatRequest(peer), timeoutMs, peer.id)
-          .then((reply) => this.acceptHeartbeatReply(peer, reply, monotonicMs())),
+          .then((reply) => this.acceptHeartbeatReply(peer, reply, sentMono)),
       ),
     );
   }
