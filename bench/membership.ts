@@ -1,7 +1,10 @@
 // Membership timings in a real test LAN, read from the daemons' own `stateSince`:
 // how long until two fresh nodes list each other alive, until a third new node serves a request
 // routed to it by another node's gateway, until a SIGKILLed node is dead, a SIGTERMed node
-// left, and a restarted node alive again.
+// left, and a restarted node alive again and serving requests routed to it by a peer, on an
+// idle box and with every core held busy by a CPU hog.
+
+import { cpus } from 'node:os';
 import type { NodesJson } from '../src/cli/json.js';
 import { SwarmNode, untilView } from '../test/helpers/swarm-node.js';
 import { createTestLan, type TestLan } from '../test/helpers/testlan.js';
@@ -62,6 +65,23 @@ async function firstServed(lan: TestLan, model: string): Promise<{ at: Promise<n
   return { at };
 }
 
+/** One busy loop per core, inside host `index`, until the returned function stops them. */
+function hogEveryCore(lan: TestLan, index: number): () => void {
+  const hogs = cpus().map(() => lan.exec(index, process.execPath, ['-e', 'for (;;) {}']));
+  return () => {
+    for (const hog of hogs) hog.kill('SIGKILL');
+  };
+}
+
+/** SIGKILL `node`, then spawn it again: ms from the spawn until host 0's gateway served its model. */
+async function restartToRoutable(lan: TestLan, node: SwarmNode, model: string): Promise<number> {
+  await node.kill();
+  const served = await firstServed(lan, model);
+  const spawned = Date.now();
+  await node.start();
+  return (await served.at) - spawned;
+}
+
 /** Run `runs` rounds on a fresh 3-host LAN; returns table rows. */
 export async function benchMembership(runs: number): Promise<BenchRow[]> {
   const discovery: number[] = [];
@@ -69,6 +89,8 @@ export async function benchMembership(runs: number): Promise<BenchRow[]> {
   const left: number[] = [];
   const rejoin: number[] = [];
   const routable: number[] = [];
+  const restartIdle: number[] = [];
+  const restartBusy: number[] = [];
   for (let round = 0; round < runs; round++) {
     const lan = await createTestLan({ hosts: 3 });
     const nodes: SwarmNode[] = [];
@@ -110,6 +132,14 @@ export async function benchMembership(runs: number): Promise<BenchRow[]> {
       await c.start();
       rejoin.push(since(await waitState(a, ids[2]!, 'alive', 10_000), ids[2]!) - t);
 
+      restartIdle.push(await restartToRoutable(lan, c, 'only-three:1b'));
+      const stopHogs = hogEveryCore(lan, 2);
+      try {
+        restartBusy.push(await restartToRoutable(lan, c, 'only-three:1b'));
+      } finally {
+        stopHogs();
+      }
+
       t = Date.now();
       await b.daemon.stop();
       left.push(since(await waitState(a, ids[1]!, 'left', 10_000), ids[1]!) - t);
@@ -141,6 +171,18 @@ export async function benchMembership(runs: number): Promise<BenchRow[]> {
     ),
     row('SIGKILLed node marked dead', dead, '≤ 3 s', 'memberlist 5–7 s, exo 30 s, GPUStack 150 s'),
     row('restarted node alive again (from spawn)', rejoin, '≤ 2 s', 'new incarnation, same id'),
+    row(
+      'restart to routable, idle (SIGKILL, spawn → a peer serves a request on it)',
+      restartIdle,
+      '≤ 2 s',
+      'the request waits while the node restarts',
+    ),
+    row(
+      'restart to routable, all cores busy (same, a CPU hog per core)',
+      restartBusy,
+      '≤ 5 s',
+      'the request waits while the node restarts',
+    ),
     row('SIGTERMed node marked left', left, '≤ 0.5 s', 'goodbye over gRPC, no dead timeout'),
   ];
 }

@@ -3,7 +3,7 @@
 // row). The membership and chaos rows need root and iproute2 (they build a private test LAN of
 // network namespaces); the gateway rows run on loopback as any user.
 import { benchAdvert } from './advert.js';
-import { benchChaos } from './chaos.js';
+import { benchChaos, benchKillMidLoad } from './chaos.js';
 import { benchGateway, GATEWAY_REQUESTS } from './gateway.js';
 import { benchMembership } from './membership.js';
 import { type BenchRow, renderTable } from './table.js';
@@ -21,6 +21,7 @@ if (which === 'membership' || which === 'all') {
   scope.push(`membership ${runs} runs each`);
 }
 if (which === 'chaos' || which === 'all') {
+  rows.push(...(await benchKillMidLoad(runs)));
   rows.push(...(await benchChaos(runs)));
   scope.push(`chaos ${runs} runs`);
 }

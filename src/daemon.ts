@@ -50,6 +50,8 @@ export class Daemon {
   private readonly started: Stoppable[] = [];
   private startedMono = 0;
   private stopping: Promise<void> | undefined;
+  /** Services are being stopped (stop(), or a failed start): start nothing more. */
+  private halting = false;
   private endpoints: string[] = [];
   nodeId = '';
   membership: Membership | undefined;
@@ -106,8 +108,6 @@ export class Daemon {
     // Facts and backends fill in while the node starts being found: peers pick the
     // details up through the NodeInfo generation. Only discovery waits for nothing.
     this.track('facts', facts);
-    const factsReady = facts.start();
-    factsReady.catch(() => undefined); // awaited before "ready"; see mdnsStarted
 
     const backends = new BackendMonitor(
       { logger: logger.child({ component: 'backends' }) },
@@ -126,6 +126,7 @@ export class Daemon {
 
     // One count of running requests per backend model, whoever asked (our gateway or a peer).
     const slots = new Slots();
+    let backendsProbed = false;
     const self = new SelfNode({
       id: this.nodeId,
       name: config.node.name,
@@ -137,6 +138,8 @@ export class Daemon {
         total: slots.totalInflight(),
         byModel: (backendId, model) => slots.count(backendId, model),
       }),
+      // Until then peers keep what a previous process of this node offered (restart).
+      starting: () => !backendsProbed,
     });
     this.self = self;
     facts.onChange(() => self.bump());
@@ -243,6 +246,19 @@ export class Daemon {
     let mdnsStarted: Promise<void> = Promise.resolve();
     membership.start();
     this.track('membership', membership);
+    // Peers learn at once, not at the next heartbeat, that this node's models are known now.
+    const probed = () => {
+      backendsProbed = true;
+      self.bump();
+      void membership.heartbeatNow();
+    };
+    backendsReady.then(probed, probed);
+    // GPU and host facts only order places, they do not make a node routable: read them once the
+    // node can be found and its models are known (nvidia-smi, systeminformation's synchronous
+    // calls and loading both cost the event loop what a restart waits on).
+    const startFacts = () => (this.halting ? undefined : facts.start());
+    const factsReady = backendsReady.then(startFacts, startFacts);
+    factsReady.catch(() => undefined); // awaited before "ready"; see mdnsStarted
 
     if (config.discovery.mdns.enabled) {
       const mdns = new MdnsDiscovery(
@@ -417,6 +433,7 @@ export class Daemon {
   }
 
   private async stopStarted(): Promise<void> {
+    this.halting = true;
     while (this.started.length > 0) {
       const service = this.started.pop()!;
       try {

@@ -106,6 +106,17 @@ export class BackendError extends SwarmError {
   }
 }
 
+/**
+ * No node can take a request now, but one that could is expected back soon (restarting, joining,
+ * or silent for a moment): the dispatcher waits for it, up to routing.queueTimeout.
+ */
+export class CapacityPendingError extends SwarmError {
+  constructor(message: string) {
+    super(ErrorCodes.NO_CAPACITY, message);
+    this.name = 'CapacityPendingError';
+  }
+}
+
 /** Narrow an unknown thrown value to its message, for logs and replies. */
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;

@@ -16,7 +16,7 @@ import type { SelfNode } from './membership/self-node.js';
 import type { PeerClientPool } from './rpc/peer-client.js';
 import { CooldownTracker, cooldownKeys } from './scheduling/cooldown.js';
 import { withOwnLoad } from './scheduling/own-load.js';
-import { decideRequestPrivacy, noCandidateError, planRequest } from './scheduling/plan.js';
+import { decideRequestPrivacy, listableViews, planRequest, planTargets } from './scheduling/plan.js';
 import { checkReply } from './scheduling/quality.js';
 import { AsyncTasks } from './tasks/async-tasks.js';
 import { type RequestRecord, SwarmDispatcher } from './tasks/dispatcher.js';
@@ -87,7 +87,10 @@ export class Serving {
     membership.onChange((event) => {
       if (event.restarted || (event.to === 'alive' && (event.from === 'dead' || event.from === 'left')))
         this.cooldown.forgetNode(event.id);
+      this.dispatcher?.wake();
     });
+    // A request waiting for a node coming back goes as soon as it can take work.
+    membership.onUpdate(() => this.dispatcher?.wake());
   }
 
   /** The bound gateway port (0 before start). */
@@ -280,8 +283,7 @@ export class Serving {
       nowMs: Date.now(),
       stats: this.stats.view(),
     });
-    if (plan.targets.length === 0) throw noCandidateError(plan, request.privacy);
-    return plan.targets;
+    return planTargets(plan, request.privacy);
   }
 
   private runAttempt(
@@ -398,10 +400,14 @@ export class Serving {
     }
   }
 
-  /** What `GET /v1/models` lists: every model in the swarm, cloud models, aliases, tiers, auto. */
+  /**
+   * What `GET /v1/models` lists: every model a request would be routed to now (or wait a moment
+   * for while its node finishes joining), cloud models, aliases, tiers, auto.
+   */
   private catalogue(): ModelListEntry[] {
     const { config, membership } = this.c;
-    const entries: ModelListEntry[] = buildCatalogue(membership.views()).map((entry) => ({
+    // Only what a request would be routed to now, or wait a moment for (planner's own rules).
+    const entries: ModelListEntry[] = buildCatalogue(listableViews(membership.views())).map((entry) => ({
       id: entry.model,
       kind: 'model',
       nodes: entry.holders.map((holder) => holder.nodeName),

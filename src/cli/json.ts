@@ -560,6 +560,7 @@ function emptyView(): WirePeerView {
     inboundOk: true,
     problem: '',
     compatible: true,
+    settling: false,
   };
 }
 

@@ -17,7 +17,7 @@ import type {
 } from '../rpc/wire.js';
 import { monotonicMs, wallMs } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
-import { isUsableWorker, type PeerRecord, type PeerSource, toPeerView } from './peer-record.js';
+import { isUsableWorker, type PeerRecord, type PeerSource, reachability, toPeerView } from './peer-record.js';
 import { applySilence, initialLiveness, type Liveness, onHeard, onLeft, shouldForget } from './peer-state.js';
 import type { SelfNode } from './self-node.js';
 import { checkProtocol, isNodeId, validateHeartbeat, validateNodeInfo } from './validate.js';
@@ -69,6 +69,9 @@ export class Membership {
   private readonly peers = new Map<string, PeerRecord>();
   private readonly statics: StaticTarget[];
   private readonly listeners = new Set<(event: MembershipEvent) => void>();
+  private readonly updateListeners = new Set<() => void>();
+  /** Peers with a check (an extra heartbeat) in flight after a failed call. */
+  private readonly probing = new Set<string>();
   private readonly warnedOnce = new Set<string>();
   private readonly logger: Logger;
   private readonly self: SelfNode;
@@ -141,11 +144,12 @@ export class Membership {
    */
   async heartbeatNow(timeoutMs = this.init.rpcTimeoutMs): Promise<void> {
     if (this.stopped || !this.pool.ready()) return;
+    const sentMono = monotonicMs();
     await Promise.allSettled(
       this.heartbeatTargets().map((peer) =>
         this.pool
           .heartbeat(peer.address!, this.heartbeatRequest(peer), timeoutMs, peer.id)
-          .then((reply) => this.acceptHeartbeatReply(peer, reply)),
+          .then((reply) => this.acceptHeartbeatReply(peer, reply, sentMono)),
       ),
     );
   }
@@ -164,6 +168,33 @@ export class Membership {
   onChange(listener: (event: MembershipEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Listen for changes that may make a peer usable without a liveness change: its NodeInfo
+   * arrived, a direction was confirmed again, a failed call's check was answered.
+   */
+  onUpdate(listener: () => void): () => void {
+    this.updateListeners.add(listener);
+    return () => this.updateListeners.delete(listener);
+  }
+
+  /**
+   * A call to a peer failed (its task channel broke, a dial or an admission failed): give it no
+   * work from now on, without waiting for the failure detector, and check it at once with a
+   * heartbeat. Any answer to a heartbeat or RegisterNode sent after this moment, or a new
+   * process, makes it usable again; silence makes it suspect and dead as usual.
+   */
+  reportUnreachable(id: string, why: string): void {
+    const record = this.peers.get(id);
+    if (!record || record.unreachableSinceMono !== null) return;
+    if (record.live.liveness !== 'alive' && record.live.liveness !== 'suspect') return;
+    record.unreachableSinceMono = monotonicMs();
+    this.logger.info(
+      { peer: id, name: record.info?.name, why },
+      'peer unreachable: no work for it until it answers',
+    );
+    this.probe(record);
   }
 
   /** A peer advertised itself (mDNS) or was named by another peer (hint). */
@@ -208,10 +239,15 @@ export class Membership {
     this.checkCompatible(info.id, info.protocol!);
     this.checkNotSelf(info.id, info.incarnation, info.endpoints);
     const now = monotonicMs();
+    const before = this.peers.get(info.id)?.live.incarnation;
     const record = this.absorbInfo(info, now, 'inbound');
     if (record) {
       record.lastInboundMono = now;
+      if (before !== undefined && before !== 0 && record.live.incarnation !== before) this.reconnect(record);
       if (!record.address) this.dial(record);
+      // Confirm our direction at once instead of at the next heartbeat round: a peer that just
+      // started (or restarted) is usable one round trip after it calls us.
+      else if (!reachability(record, now, this.init.deadAfterMs).outbound) this.probe(record);
     }
     return { node: this.self.info(), peers: this.hints(info.id) };
   }
@@ -243,8 +279,15 @@ export class Membership {
     }
     const heard = this.hear(record, request.incarnation, now);
     if (heard === 'stale') return reply;
+    if (heard === 'restarted') {
+      this.reconnect(record);
+      this.probe(record);
+    }
+    const wasInbound =
+      record.lastInboundMono !== null && now - record.lastInboundMono <= this.init.deadAfterMs;
     record.lastInboundSeq = request.seq;
     record.lastInboundMono = now;
+    if (!wasInbound) this.updated();
     record.activity = request.activity;
     record.activityReason = request.activityReason;
     record.inflight = request.inflight;
@@ -268,6 +311,7 @@ export class Membership {
       inboundOk: true,
       problem: this.selfConflict && this.selfConflict.untilMono > now ? this.selfConflict.detail : '',
       compatible: true,
+      settling: false,
     };
     const others = [...this.peers.values()]
       .map((record) => toPeerView(record, now, this.init.deadAfterMs, this.self.protocol.major))
@@ -347,6 +391,8 @@ export class Membership {
     return {
       id,
       info: null,
+      infoStale: false,
+      unreachableSinceMono: null,
       live: initialLiveness(0, now, wallMs()),
       endpoints: [...endpoints],
       address: null,
@@ -392,7 +438,12 @@ export class Membership {
     }
     record.sources.add(source);
     if (record.note !== 'removed from the swarm') record.note = null;
-    record.info = info;
+    // A new process still looking at its model servers may list none yet: keep its previous
+    // process's backends (stale) until it is done, so requests for them wait instead of a 404.
+    if (!(info.starting && record.infoStale)) {
+      record.info = info;
+      record.infoStale = false;
+    }
     record.endpoints = mergeEndpoints(info.endpoints, record.endpoints);
     record.activity = info.activity;
     record.activityReason = info.activityReason;
@@ -401,6 +452,7 @@ export class Membership {
     record.generation = info.generation;
     record.protocol = info.protocol;
     record.compatible = true;
+    this.updated();
     return record;
   }
 
@@ -425,8 +477,14 @@ export class Membership {
     record.live = result.state;
     if (result.event === 'restarted') {
       this.logger.info({ peer: record.id, name: record.info?.name }, 'peer restarted (new incarnation)');
-      record.info = null;
+      // Its models are likely the same: keep them listed (marked stale, not usable) until the new
+      // process's NodeInfo arrives, so a request for them waits a moment instead of a 404.
+      record.infoStale = record.info !== null;
+      record.unreachableSinceMono = null;
+      record.metMono = now;
+      // Answers of the previous process prove nothing about reaching this one, either way.
       record.lastInboundMono = null;
+      record.lastOutboundOkMono = null;
       record.lastInboundSeq = 0;
     }
     if (record.live.liveness !== before || result.event === 'restarted')
@@ -464,6 +522,7 @@ export class Membership {
     const now = monotonicMs();
     if (now < record.nextDialMono) return;
     record.dialing = true;
+    const sentMono = now;
     const request: RegisterNodeRequest = { node: this.self.info() };
     const attempts = record.endpoints.map((endpoint) =>
       this.pool
@@ -473,11 +532,15 @@ export class Membership {
     Promise.any(attempts)
       .then(({ endpoint, response }) => {
         record.dialBackoffMs = 500;
-        this.acceptRegisterReply(endpoint, response, record.id);
+        this.acceptRegisterReply(endpoint, response, record.id, sentMono);
       })
       .catch((err: AggregateError) => {
-        record.nextDialMono = monotonicMs() + record.dialBackoffMs;
-        record.dialBackoffMs = Math.min(record.dialBackoffMs * 2, MAX_DIAL_BACKOFF_MS);
+        if (isGone(record)) {
+          record.nextDialMono = monotonicMs() + redialDelayMs(monotonicMs() - record.live.lastHeardMono);
+        } else {
+          record.nextDialMono = monotonicMs() + record.dialBackoffMs;
+          record.dialBackoffMs = Math.min(record.dialBackoffMs * 2, MAX_DIAL_BACKOFF_MS);
+        }
         this.logger.debug(
           { peer: record.id, endpoints: record.endpoints, err: errorMessage(err.errors?.[0] ?? err) },
           'dial failed',
@@ -493,6 +556,7 @@ export class Membership {
     endpoint: string,
     response: RegisterNodeResponse,
     expectedId: string | null,
+    sentMono: number,
   ): void {
     let info: WireNodeInfo;
     try {
@@ -522,6 +586,10 @@ export class Membership {
     record.address = endpoint;
     record.lastOutboundOkMono = now;
     record.outboundFailures = 0;
+    this.answered(record, sentMono);
+    // A heartbeat right away proves our direction to it (it may just have met or restarted us),
+    // and carries our generation: if what we just sent is already outdated, it asks again.
+    this.probe(record);
     for (const hint of response.peers) this.acceptHint(hint);
   }
 
@@ -558,17 +626,20 @@ export class Membership {
   private heartbeatRound(): void {
     if (this.stopped || !this.pool.ready()) return;
     for (const record of this.peers.values()) {
-      if (!record.compatible || record.live.liveness === 'left' || record.note !== null) continue;
-      if (!record.address) {
+      if (!record.compatible || record.note !== null) continue;
+      // A dead or departed peer may come back as a new process, maybe at a new address: dial
+      // its endpoints again, less often the longer it has been gone, until it is forgotten.
+      if (!record.address || isGone(record)) {
         this.dial(record);
         continue;
       }
       if (record.heartbeatInFlight) continue;
       record.heartbeatInFlight = true;
       const address = record.address;
+      const sentMono = monotonicMs();
       this.pool
         .heartbeat(address, this.heartbeatRequest(record), this.init.rpcTimeoutMs, record.id)
-        .then((reply) => this.acceptHeartbeatReply(record, reply))
+        .then((reply) => this.acceptHeartbeatReply(record, reply, sentMono))
         .catch((err: grpc.ServiceError) => this.heartbeatFailed(record, address, err))
         .finally(() => {
           record.heartbeatInFlight = false;
@@ -577,7 +648,7 @@ export class Membership {
     this.dialStatics();
   }
 
-  private acceptHeartbeatReply(record: PeerRecord, reply: HeartbeatResponse): void {
+  private acceptHeartbeatReply(record: PeerRecord, reply: HeartbeatResponse, sentMono: number): void {
     if (reply.nodeId !== record.id) {
       // Someone else answers at that address now: find the peer again.
       record.address = null;
@@ -587,13 +658,52 @@ export class Membership {
     const now = monotonicMs();
     const heard = this.hear(record, reply.incarnation, now);
     if (heard === 'stale') return;
+    const wasOutbound = reachability(record, now, this.init.deadAfterMs).outbound;
     record.lastOutboundOkMono = now;
     record.outboundFailures = 0;
     record.activity = reply.activity;
+    if (!this.answered(record, sentMono) && !wasOutbound) this.updated();
     if (reply.wantInfo || heard === 'restarted' || !record.info) {
       record.nextDialMono = 0;
       this.dial(record);
     }
+  }
+
+  /**
+   * A heartbeat or RegisterNode sent at `sentMono` was answered: a failed call before that
+   * moment no longer keeps the peer from work. True when that cleared such a mark.
+   */
+  private answered(record: PeerRecord, sentMono: number): boolean {
+    if (record.unreachableSinceMono === null || sentMono < record.unreachableSinceMono) return false;
+    record.unreachableSinceMono = null;
+    this.logger.info({ peer: record.id, name: record.info?.name }, 'peer answers again');
+    this.updated();
+    return true;
+  }
+
+  /**
+   * The peer called us as a new process: drop our connections to its address, so the next call
+   * dials it at once instead of waiting out a reconnect backoff left from while it was down.
+   */
+  private reconnect(record: PeerRecord): void {
+    if (record.address) this.pool.close(record.address);
+  }
+
+  /** Heartbeat one peer now, outside the round (one check at a time per peer). */
+  private probe(record: PeerRecord): void {
+    const address = record.address;
+    if (this.stopped || !address || this.probing.has(record.id) || !this.pool.ready()) return;
+    this.probing.add(record.id);
+    const sentMono = monotonicMs();
+    this.pool
+      .heartbeat(address, this.heartbeatRequest(record), this.init.rpcTimeoutMs, record.id)
+      .then((reply) => this.acceptHeartbeatReply(record, reply, sentMono))
+      .catch(() => undefined) // the round and the failure detector carry on as usual
+      .finally(() => this.probing.delete(record.id));
+  }
+
+  private updated(): void {
+    for (const listener of this.updateListeners) listener();
   }
 
   private heartbeatFailed(record: PeerRecord, address: string, err: grpc.ServiceError): void {
@@ -637,8 +747,11 @@ export class Membership {
     for (const target of this.statics) {
       if (target.dialing || now < target.nextDialMono) continue;
       const known = target.resolvedId ? this.peers.get(target.resolvedId) : undefined;
-      if (known && known.live.liveness !== 'dead') continue;
+      // Dialled again while its node is dead or left (it may come back, even as a new process),
+      // never once that node was removed from the swarm.
+      if (known && (known.note !== null || !isGone(known))) continue;
       target.dialing = true;
+      const sentMono = now;
       this.pool
         .register(target.endpoint, { node: this.self.info() }, this.init.rpcTimeoutMs)
         .then((response) => {
@@ -646,13 +759,18 @@ export class Membership {
           target.resolvedId = response.node?.id ?? null;
           if (target.warned) this.logger.info({ endpoint: target.endpoint }, 'static peer reachable again');
           target.warned = false;
-          this.acceptRegisterReply(target.endpoint, response, null);
+          this.acceptRegisterReply(target.endpoint, response, null, sentMono);
           const record = target.resolvedId ? this.peers.get(target.resolvedId) : undefined;
           record?.sources.add('static');
         })
         .catch((err: grpc.ServiceError) => {
-          target.nextDialMono = monotonicMs() + target.backoffMs;
-          target.backoffMs = Math.min(target.backoffMs * 2, MAX_DIAL_BACKOFF_MS * 3);
+          const gone = target.resolvedId ? this.peers.get(target.resolvedId) : undefined;
+          if (gone && isGone(gone)) {
+            target.nextDialMono = monotonicMs() + redialDelayMs(monotonicMs() - gone.live.lastHeardMono);
+          } else {
+            target.nextDialMono = monotonicMs() + target.backoffMs;
+            target.backoffMs = Math.min(target.backoffMs * 2, MAX_DIAL_BACKOFF_MS * 3);
+          }
           if (!target.warned) {
             target.warned = true;
             this.logger.warn(
@@ -730,6 +848,20 @@ export class Membership {
     const { msg, ...rest } = fields;
     this.logger.warn(rest, msg);
   }
+}
+
+/** Dead or left: heartbeats stop, dials continue with backoff (it may come back). */
+function isGone(record: PeerRecord): boolean {
+  return record.live.liveness === 'dead' || record.live.liveness === 'left';
+}
+
+/**
+ * How long to wait before dialling a peer gone for `goneForMs` again: a quarter of that time,
+ * from 0.5 s to 10 s. A quick restart is found within a second, and a box switched off for an
+ * hour costs a dial every 10 s until membership.forgetAfter.
+ */
+export function redialDelayMs(goneForMs: number): number {
+  return Math.min(MAX_DIAL_BACKOFF_MS, Math.max(500, goneForMs / 4));
 }
 
 /** Newest endpoints first, no duplicates, bounded. */

@@ -11,6 +11,13 @@ export interface PeerRecord {
   id: string;
   /** Last full NodeInfo from RegisterNode (null until the first one arrives). */
   info: WireNodeInfo | null;
+  /** It restarted and the new process's NodeInfo has not arrived yet: `info` is the old one's. */
+  infoStale: boolean;
+  /**
+   * A call to it failed (task channel broke, dial or admission failed): it gets no work until a
+   * heartbeat sent after this moment is answered, or it comes back as a new process. Null: none.
+   */
+  unreachableSinceMono: number | null;
   live: LivenessState;
   /** Advertised endpoints (from mDNS, RegisterNode or static config). */
   endpoints: string[];
@@ -19,7 +26,7 @@ export interface PeerRecord {
   lastOutboundOkMono: number | null;
   outboundFailures: number;
   lastInboundMono: number | null;
-  /** When we first met it (monotonic), to give one-way checks time to settle. */
+  /** When we first met it or its new process (monotonic), to give one-way checks time to settle. */
   metMono: number;
   activity: WireActivity;
   activityReason: string;
@@ -65,6 +72,8 @@ export function peerProblem(
   if (record.conflict && record.conflict.untilMono > nowMono) return record.conflict.detail;
   if (record.note) return record.note;
   if (record.live.liveness !== 'alive' && record.live.liveness !== 'suspect') return '';
+  if (record.unreachableSinceMono !== null)
+    return 'a call to it failed just now (connection refused or broken): checking that it is still there';
   const { outbound, inbound } = reachability(record, nowMono, deadAfterMs);
   const settled = nowMono - record.metMono > deadAfterMs;
   if (inbound && !outbound && settled) {
@@ -76,7 +85,10 @@ export function peerProblem(
   return '';
 }
 
-/** True when a peer may be chosen as a worker: alive, compatible, active and reachable both ways. */
+/**
+ * True when a peer may be chosen as a worker: alive, compatible, active, its current process's
+ * NodeInfo known, reachable both ways, and no call to it failed since it last answered.
+ */
 export function isUsableWorker(record: PeerRecord, nowMono: number, deadAfterMs: number): boolean {
   const { outbound, inbound } = reachability(record, nowMono, deadAfterMs);
   return (
@@ -84,9 +96,25 @@ export function isUsableWorker(record: PeerRecord, nowMono: number, deadAfterMs:
     record.compatible &&
     record.activity === 'ACTIVITY_ACTIVE' &&
     record.info !== null &&
+    !record.infoStale &&
+    !record.info.starting &&
+    record.unreachableSinceMono === null &&
     outbound &&
     inbound
   );
+}
+
+/**
+ * Alive but not usable yet, and expected to be in a moment: a call to it just failed and it is
+ * being checked again, it restarted and its new NodeInfo is on its way, it is still looking at
+ * its model servers (starting), or it was met (or came back as a new process) less than
+ * deadAfter ago and one direction is not confirmed yet.
+ */
+export function isSettling(record: PeerRecord, nowMono: number, deadAfterMs: number): boolean {
+  if (record.live.liveness !== 'alive' || !record.compatible) return false;
+  if (record.unreachableSinceMono !== null || record.infoStale || record.info?.starting) return true;
+  const { outbound, inbound } = reachability(record, nowMono, deadAfterMs);
+  return !(outbound && inbound) && nowMono - record.metMono <= deadAfterMs;
 }
 
 /** The PeerView that swarmctl shows for a peer. */
@@ -137,9 +165,11 @@ export function toPeerView(
     stateSinceMs: record.live.stateSinceWall,
     lastHeartbeatAgeMs: Number.isFinite(heardMono) ? Math.max(0, nowMono - heardMono) : -1,
     address: record.address ?? '',
-    outboundOk: outbound,
+    // A call that failed since its last answer says more about reaching it than that answer.
+    outboundOk: outbound && record.unreachableSinceMono === null,
     inboundOk: inbound,
     problem: peerProblem(record, nowMono, deadAfterMs, ourMajor),
     compatible: record.compatible,
+    settling: isSettling(record, nowMono, deadAfterMs),
   };
 }

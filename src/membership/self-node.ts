@@ -17,6 +17,8 @@ export interface SelfNodeInit {
   /** Requests this node runs right now, in total and per model id. */
   inflight?: () => { total: number; byModel: (backendId: string, modelId: string) => number };
   protocol?: { major: number; minor: number };
+  /** True until the first look at this node's model servers is done (default: never). */
+  starting?: () => boolean;
 }
 
 /** The local node's identity and state, the source of what RegisterNode and Heartbeat send. */
@@ -111,6 +113,7 @@ export class SelfNode {
       inflight: counts?.total ?? 0,
       generation: this.generationValue,
       activityReason: this.reason,
+      starting: this.init.starting?.() ?? false,
     };
   }
 }

@@ -1,6 +1,7 @@
 // Host facts (CPU, RAM, OS) via systeminformation, and the GPUs nvidia-smi does not cover.
+// systeminformation is loaded on the first read, not when the daemon starts (it is large).
 import os from 'node:os';
-import * as si from 'systeminformation';
+import type { Systeminformation } from 'systeminformation';
 import { DEFAULT_DRM_ROOT, readSysfsGpus } from './sysfs-gpus.js';
 import type { GpuInfo, GpuVendor, SystemFacts } from './types.js';
 
@@ -16,6 +17,7 @@ type StaticFacts = Pick<
 let staticFacts: Promise<StaticFacts> | null = null;
 
 async function readStaticFacts(): Promise<StaticFacts> {
+  const si = await import('systeminformation');
   const [osData, cpu] = await Promise.all([si.osInfo(), si.cpu()]);
   return {
     hostname: osData.hostname || os.hostname(),
@@ -35,6 +37,7 @@ export async function readSystemFacts(): Promise<SystemFacts> {
   pending.catch(() => {
     if (staticFacts === pending) staticFacts = null;
   });
+  const si = await import('systeminformation');
   const [fixed, load, mem] = await Promise.all([pending, si.currentLoad(), si.mem()]);
   return {
     ...fixed,
@@ -77,6 +80,7 @@ export async function readNonNvidiaGpus(opts: NonNvidiaOptions = {}): Promise<Gp
   const platform = opts.platform ?? process.platform;
   if (platform === 'linux') return readSysfsGpus(opts.sysfsRoot ?? DEFAULT_DRM_ROOT);
   if (platform === 'darwin') {
+    const si = await import('systeminformation');
     const graphics = await si.graphics();
     return gpusFromDarwinControllers(graphics.controllers, os.totalmem());
   }
@@ -85,7 +89,7 @@ export async function readNonNvidiaGpus(opts: NonNvidiaOptions = {}): Promise<Gp
 
 /** Map si.graphics() controllers on a Mac to GpuInfo; Apple silicon memory is all of RAM. */
 export function gpusFromDarwinControllers(
-  controllers: readonly si.Systeminformation.GraphicsControllerData[],
+  controllers: readonly Systeminformation.GraphicsControllerData[],
   systemMemBytes: number,
 ): GpuInfo[] {
   return controllers.map((c, index) => {

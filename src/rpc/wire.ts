@@ -74,6 +74,8 @@ export interface WireNodeInfo {
   inflight: number;
   generation: number;
   activityReason: string;
+  /** Its first look at its model servers is not done yet: `backends` may be missing some. */
+  starting?: boolean;
 }
 
 export interface WirePeerHint {
@@ -119,6 +121,8 @@ export interface WirePeerView {
   inboundOk: boolean;
   problem: string;
   compatible: boolean;
+  /** Alive but not usable yet, and expected to be in a moment (see PeerView.settling). */
+  settling: boolean;
 }
 
 export interface StatusResponse {

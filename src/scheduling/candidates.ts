@@ -2,10 +2,12 @@
 // model of the chain and may take the request now, best first. Pure.
 //
 // A place is left out when its node is not alive, speaks another protocol, is paused,
-// draining or leaving, is a peer not reachable both ways (a worker must dial us back with
-// SubmitResult), when its backend is unhealthy, when the model's context length (where
-// known) is smaller than the prompt estimate plus max_tokens, or when privacy forbids it
-// (`local`: this node only; `lan`: no cloud; `cloud`: everything, cloud only within budget).
+// draining or leaving, is a peer not usable yet (settling: just met or restarted, or a call to
+// it just failed) or not reachable both ways (a worker must dial us back with SubmitResult),
+// when its backend is unhealthy, when the model's context length (where known) is smaller than
+// the prompt estimate plus max_tokens, or when privacy forbids it (`local`: this node only;
+// `lan`: no cloud; `cloud`: everything, cloud only within budget). Some of these reasons pass
+// by themselves (COMING_BACK): a request that finds only such places waits for them.
 //
 // Order: steps of the chain in turn (the requested tier, then the fallback tiers); inside a
 // step, swarm places before cloud ones, places with a free slot before full ones, then the
@@ -52,7 +54,11 @@ export interface CandidateInput {
 
 /** Why a place holding a model of the chain was left out. */
 export type SkipReason =
-  | 'not-alive'
+  | 'suspect'
+  | 'dead-recently'
+  | 'dead'
+  | 'left'
+  | 'settling'
   | 'incompatible'
   | 'not-active'
   | 'one-way'
@@ -61,18 +67,37 @@ export type SkipReason =
   | 'privacy'
   | 'budget';
 
+/**
+ * Reasons that pass by themselves, soon: a node silent for a moment (suspect), dead less than
+ * RECENTLY_DEAD_MS ago (a crash that systemd restarts, a quick reboot), or settling (joining,
+ * restarting, being checked after a failed call). Left, paused, one-way for good: not these.
+ */
+export const COMING_BACK: ReadonlySet<SkipReason> = new Set(['suspect', 'dead-recently', 'settling']);
+
+/** A dead node heard from less than this long ago may be restarting. */
+export const RECENTLY_DEAD_MS = 60_000;
+
 /** A place left out, for logs and for the error when nothing is left. */
 export interface Skipped {
   nodeName: string;
   backendId: string;
   model: string;
   reason: SkipReason;
+  /** For `not-active`: what the node does instead, as it says ("paused (gaming: steam)"). */
+  detail?: string;
 }
 
 /** The ordered targets and what was left out. */
 export interface CandidateList {
   targets: Target[];
   skipped: Skipped[];
+  /**
+   * The first step of the chain with a place that could take the request has none now, only
+   * places coming back (COMING_BACK): the request should wait for them, not fall through to a
+   * later step's model (as it waits for a busy step). Steps whose places are gone for good
+   * (left, paused) are fallen through.
+   */
+  comingBack: boolean;
 }
 
 interface Ranked {
@@ -97,6 +122,9 @@ export function selectCandidates(input: CandidateInput): CandidateList {
   const skipped: Skipped[] = [];
   const seen = new Set<string>();
   const avoid = new Set(input.preferOtherThan ?? []);
+  /** Per step: it has a target, or (failing that) a place coming back. */
+  const served = new Set<number>();
+  const returning = new Set<number>();
   input.chain.forEach((step, stepIndex) => {
     const rankOf = (model: string) => (step.ordered ? step.models.indexOf(model) : 0);
     const wanted = new Set(step.models);
@@ -109,12 +137,20 @@ export function selectCandidates(input: CandidateInput): CandidateList {
           const key = `${node.id}|${backend.id}|${model.id}`;
           if (seen.has(key)) continue;
           seen.add(key);
-          const reason = exclusion(view, node, backend, model, input);
+          const reason = exclusion(view, backend, model, input);
           if (reason !== null) {
-            skipped.push({ nodeName: node.name, backendId: backend.id, model: model.id, reason });
+            if (COMING_BACK.has(reason)) returning.add(stepIndex);
+            skipped.push({
+              nodeName: node.name,
+              backendId: backend.id,
+              model: model.id,
+              reason,
+              ...(reason === 'not-active' && { detail: activityText(node) }),
+            });
             continue;
           }
           const target = nodeTarget(view, node, backend, model.id, step.tier);
+          served.add(stepIndex);
           ranked.push({
             target,
             step: stepIndex,
@@ -141,6 +177,7 @@ export function selectCandidates(input: CandidateInput): CandidateList {
           continue;
         }
         // Cloud places keep the configured provider order: the score only breaks no ties here.
+        served.add(stepIndex);
         ranked.push({
           target,
           step: stepIndex,
@@ -154,24 +191,45 @@ export function selectCandidates(input: CandidateInput): CandidateList {
     });
   });
   ranked.sort(compare);
-  return { targets: ranked.map((entry) => entry.target), skipped };
+  const first = input.chain.findIndex((_, step) => served.has(step) || returning.has(step));
+  const comingBack = first >= 0 && !served.has(first);
+  return { targets: ranked.map((entry) => entry.target), skipped, comingBack };
+}
+
+/** Why no request may run on a node now, whatever it asks for; null when it may take work. */
+export function nodeExclusion(view: WirePeerView): SkipReason | null {
+  if (view.state === 'suspect') return 'suspect';
+  if (view.state === 'dead')
+    return view.lastHeartbeatAgeMs >= 0 && view.lastHeartbeatAgeMs < RECENTLY_DEAD_MS
+      ? 'dead-recently'
+      : 'dead';
+  if (view.state !== 'alive') return 'left';
+  if (!view.compatible) return 'incompatible';
+  if (view.node?.activity !== 'ACTIVITY_ACTIVE') return 'not-active';
+  if (!view.self && view.settling) return 'settling';
+  if (!view.self && !(view.outboundOk && view.inboundOk)) return 'one-way';
+  return null;
 }
 
 function exclusion(
   view: WirePeerView,
-  node: WireNodeInfo,
   backend: WireBackend,
   model: WireModel,
   input: CandidateInput,
 ): SkipReason | null {
-  if (view.state !== 'alive') return 'not-alive';
-  if (!view.compatible) return 'incompatible';
-  if (node.activity !== 'ACTIVITY_ACTIVE') return 'not-active';
-  if (!view.self && !(view.outboundOk && view.inboundOk)) return 'one-way';
+  const reason = nodeExclusion(view);
+  if (reason !== null && !COMING_BACK.has(reason)) return reason;
   if (!privacyAllows(input.privacy, view.self ? 'local' : 'lan')) return 'privacy';
   if (!backend.healthy) return 'backend-unhealthy';
   if (model.contextLength > 0 && input.neededContext > model.contextLength) return 'context-too-long';
-  return null;
+  // Said last: a place coming back is worth waiting for only when it could take the request.
+  return reason;
+}
+
+/** "paused (gaming: steam)", "draining", "leaving": what a node not taking work says it does. */
+function activityText(node: WireNodeInfo): string {
+  const what = node.activity.replace('ACTIVITY_', '').toLowerCase();
+  return node.activityReason ? `${what} (${node.activityReason})` : what;
 }
 
 function isCooling(target: Target, input: CandidateInput): boolean {

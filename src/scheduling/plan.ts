@@ -1,10 +1,16 @@
 // The scheduler's two entry points, composed from the pure pieces of this folder: the
 // privacy a request gets (for the gateway), and the ordered targets it may run on (for the
 // dispatcher), with the error to answer when there are none. Pure.
-import { ErrorCodes, SwarmError } from '../errors.js';
-import type { InferenceRequest, Privacy } from '../inference/types.js';
+import { CapacityPendingError, ErrorCodes, SwarmError } from '../errors.js';
+import type { InferenceRequest, Privacy, Target } from '../inference/types.js';
 import type { WirePeerView } from '../rpc/wire.js';
-import { type CandidateList, type CloudProvider, type Skipped, selectCandidates } from './candidates.js';
+import {
+  type CandidateList,
+  type CloudProvider,
+  nodeExclusion,
+  type Skipped,
+  selectCandidates,
+} from './candidates.js';
 import { type Classification, type ClassifyConfig, classify, tierFor } from './classify.js';
 import { effectivePrivacy, type PrivacyDecision } from './privacy.js';
 import {
@@ -67,6 +73,18 @@ export interface Plan extends CandidateList {
   neededContext: number;
 }
 
+/**
+ * The views whose models `GET /v1/models` lists: a request for them is routed now, or waits a
+ * moment while the node finishes joining (settling). Suspect, dead, left, paused or one-way
+ * nodes' models are not listed: a request for them would fail or wait on something uncertain.
+ */
+export function listableViews(views: readonly WirePeerView[]): WirePeerView[] {
+  return views.filter((view) => {
+    const reason = nodeExclusion(view);
+    return reason === null || reason === 'settling';
+  });
+}
+
 /** Resolve the model name and order the candidates; throws MODEL_NOT_FOUND for an unknown name. */
 export function planRequest(input: PlanInput): Plan {
   const body = input.request.body;
@@ -98,7 +116,11 @@ export function planRequest(input: PlanInput): Plan {
 }
 
 const REASON_TEXT: Record<Skipped['reason'], string> = {
-  'not-alive': 'not answering heartbeats',
+  suspect: 'not answering heartbeats for a moment',
+  'dead-recently': 'not answering heartbeats (may be restarting)',
+  dead: 'not answering heartbeats',
+  left: 'left the swarm',
+  settling: 'joining, restarting, or being checked after a failed call',
   incompatible: 'speaks another protocol version',
   'not-active': 'paused, draining or leaving',
   'one-way': 'reachable one way only',
@@ -108,9 +130,20 @@ const REASON_TEXT: Record<Skipped['reason'], string> = {
   budget: 'cloud budget spent',
 };
 
-/** The error for a plan with no target: CONTEXT_LENGTH_EXCEEDED when only context lengths stood in the way, else NO_CAPACITY. */
+/** The targets to try, in order; throws noCandidateError when there are none, or it is better to wait. */
+export function planTargets(plan: Plan, privacy: Privacy): Target[] {
+  if (plan.targets.length === 0 || plan.comingBack) throw noCandidateError(plan, privacy);
+  return plan.targets;
+}
+
+/**
+ * The error for a plan with no target to try now: CapacityPendingError (NO_CAPACITY, worth waiting
+ * for) when the places that could serve are coming back (plan.comingBack); CONTEXT_LENGTH_EXCEEDED
+ * when only context lengths stood in the way; else NO_CAPACITY.
+ */
 export function noCandidateError(plan: Plan, privacy: Privacy): SwarmError {
   const skipped = plan.skipped;
+  if (plan.comingBack) return new CapacityPendingError(noPlaceMessage(plan, privacy));
   // Places the request's own privacy or the budget rules out do not count: if every other
   // place was too small, the request is too long for what it may use.
   const possible = skipped.filter((s) => s.reason !== 'privacy' && s.reason !== 'budget');
@@ -126,13 +159,16 @@ export function noCandidateError(plan: Plan, privacy: Privacy): SwarmError {
       `no node of the swarm offers a model for ${plan.model} right now; swarmctl models lists what each node has`,
     );
   }
+  return new SwarmError(ErrorCodes.NO_CAPACITY, noPlaceMessage(plan, privacy));
+}
+
+/** "no place can serve m now (privacy lan): m on a: left the swarm; …" */
+function noPlaceMessage(plan: Plan, privacy: Privacy): string {
+  const skipped = plan.skipped;
   const shown = skipped
     .slice(0, 6)
-    .map((s) => `${s.model} on ${s.nodeName}: ${REASON_TEXT[s.reason]}`)
+    .map((s) => `${s.model} on ${s.nodeName}: ${s.detail || REASON_TEXT[s.reason]}`)
     .join('; ');
   const more = skipped.length > 6 ? `; and ${skipped.length - 6} more` : '';
-  return new SwarmError(
-    ErrorCodes.NO_CAPACITY,
-    `no place can serve ${plan.model} now (privacy ${privacy}): ${shown}${more}`,
-  );
+  return `no place can serve ${plan.model} now (privacy ${privacy}): ${shown}${more}`;
 }

@@ -48,14 +48,18 @@ export interface ResolveConfig {
 // Models that answer embeddings or rerank requests only: never picked by an unconfigured tier.
 const NOT_GENERATIVE = /embed|rerank/i;
 
-/** The catalogue from peer views (alive or suspect compatible nodes, healthy backends) and cloud providers. */
+/**
+ * The catalogue from peer views (every compatible node still known, dead and left ones too, so a
+ * request for their models is told why they cannot serve or waits for them; healthy backends)
+ * and cloud providers.
+ */
 export function modelCatalogue(
   views: readonly WirePeerView[],
   providers: readonly { models: readonly string[] }[],
 ): ModelCatalogue {
   const local = new Set<string>();
   for (const view of views) {
-    if (!view.node || (view.state !== 'alive' && view.state !== 'suspect') || !view.compatible) continue;
+    if (!view.node || !view.compatible) continue;
     for (const backend of view.node.backends) {
       if (backend.healthy) for (const model of backend.models) local.add(model.id);
     }

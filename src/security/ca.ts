@@ -1,8 +1,15 @@
 // The swarm CA and the node certificates it signs, built with @peculiar/x509 on Node's WebCrypto.
-// ECDSA P-256 keeps certificates (and so the join token that carries the CA) small.
-import { randomBytes, type webcrypto } from 'node:crypto';
+// ECDSA P-256 keeps certificates (and so the join token that carries the CA) small. The library
+// is loaded only to make certificates (init, join, rotate, renewal): reading the names in one is
+// Node's own X509Certificate, so a daemon starting or a TLS handshake never pays for it.
+import { randomBytes, type webcrypto, X509Certificate } from 'node:crypto';
 import { caUri, NODE_ID_RE, nodeDnsName, nodeUri, parseSwarmUri, SWARM_ID_RE } from './names.js';
-import { x509 } from './x509.js';
+
+type X509 = typeof import('./x509.js')['x509'];
+
+async function loadX509(): Promise<X509> {
+  return (await import('./x509.js')).x509;
+}
 
 /** The swarm's root of trust: whoever holds the key can mint node certificates (PEM, key in PKCS#8). */
 export interface CaMaterial {
@@ -45,7 +52,7 @@ function pemLine(pem: string): string {
   return pem.endsWith('\n') ? pem : `${pem}\n`;
 }
 
-async function exportKeyPem(key: webcrypto.CryptoKey): Promise<string> {
+async function exportKeyPem(x509: X509, key: webcrypto.CryptoKey): Promise<string> {
   const pkcs8 = await globalThis.crypto.subtle.exportKey('pkcs8', key);
   return pemLine(x509.PemConverter.encode(pkcs8, 'PRIVATE KEY'));
 }
@@ -53,6 +60,7 @@ async function exportKeyPem(key: webcrypto.CryptoKey): Promise<string> {
 /** Create a new self-signed swarm CA (ECDSA P-256, 10 years, CA:true, pathlen 0). */
 export async function createSwarmCa(swarmId: string): Promise<CaMaterial> {
   if (!SWARM_ID_RE.test(swarmId)) throw new TypeError(`swarm id must be 16 lowercase hex characters`);
+  const x509 = await loadX509();
   const keys = await globalThis.crypto.subtle.generateKey(EC_KEY, true, ['sign', 'verify']);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: randomSerial(),
@@ -67,12 +75,17 @@ export async function createSwarmCa(swarmId: string): Promise<CaMaterial> {
       new x509.SubjectAlternativeNameExtension([{ type: 'url', value: caUri(swarmId) }]),
     ],
   });
-  return { swarmId, certPem: pemLine(cert.toString('pem')), keyPem: await exportKeyPem(keys.privateKey) };
+  return {
+    swarmId,
+    certPem: pemLine(cert.toString('pem')),
+    keyPem: await exportKeyPem(x509, keys.privateKey),
+  };
 }
 
 /** Issue a certificate for one node: SAN URI and DNS name carry the node id, usable as client and server. */
 export async function issueNodeCert(ca: CaMaterial, nodeId: string): Promise<NodeCert> {
   if (!NODE_ID_RE.test(nodeId)) throw new TypeError(`node id must be 16 lowercase hex characters`);
+  const x509 = await loadX509();
   const caCert = new x509.X509Certificate(ca.certPem);
   const caKey = await globalThis.crypto.subtle.importKey(
     'pkcs8',
@@ -105,16 +118,16 @@ export async function issueNodeCert(ca: CaMaterial, nodeId: string): Promise<Nod
       await x509.AuthorityKeyIdentifierExtension.create(caCert.publicKey),
     ],
   });
-  return { certPem: pemLine(cert.toString('pem')), keyPem: await exportKeyPem(keys.privateKey) };
+  return { certPem: pemLine(cert.toString('pem')), keyPem: await exportKeyPem(x509, keys.privateKey) };
 }
 
 function swarmIdentity(cert: string | Uint8Array): { swarmId: string; nodeId: string | null } | null {
   try {
-    const parsed = new x509.X509Certificate(cert);
-    const san = parsed.getExtension(x509.SubjectAlternativeNameExtension);
-    for (const name of san?.names.items ?? []) {
-      if (name.type !== 'url') continue;
-      const ids = parseSwarmUri(name.value);
+    // Node lists the names as `DNS:a.swarmd, URI:swarmd://…`, quoting (JSON) any with a comma.
+    const names = new X509Certificate(cert).subjectAltName ?? '';
+    for (const name of names.match(/URI:(?:"(?:[^"\\]|\\.)*"|[^,]*)/g) ?? []) {
+      const value = name.slice(4);
+      const ids = parseSwarmUri(value.startsWith('"') ? (JSON.parse(value) as string) : value);
       if (ids) return ids;
     }
     return null;

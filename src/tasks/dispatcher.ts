@@ -1,8 +1,11 @@
 // The coordinator's attempt loop: take the ordered targets the scheduler proposes, run on
 // this node or hand to a peer, fall through to the next on a retryable failure (nothing
 // sent to the client yet), escalate when the quality gate rejects a reply, and when every
-// slot in the swarm is busy wait in a bounded queue instead of overloading a box.
-import { ErrorCodes, errorMessage, SwarmError } from '../errors.js';
+// slot in the swarm is busy, or the only places that could serve are coming back (a node
+// restarting, joining, silent for a moment), wait in a bounded queue instead of failing.
+// A worker lost under an attempt (it died, restarted, its channel broke) is planned around at
+// once (membership marks it), and the first such loss per node costs the request no attempt.
+import { CapacityPendingError, ErrorCodes, errorMessage, SwarmError } from '../errors.js';
 import type {
   Dispatcher,
   InferenceOutcome,
@@ -65,7 +68,10 @@ interface Progress {
 
 export interface DispatcherDeps {
   logger: Logger;
-  /** Ordered candidates for a request (scheduler); throws MODEL_NOT_FOUND and the like. */
+  /**
+   * Ordered candidates for a request (scheduler); throws MODEL_NOT_FOUND and the like, and
+   * CapacityPendingError when nothing can serve now but something that could is coming back.
+   */
   plan: (request: InferenceRequest) => Target[];
   run: RunAttempt;
   /** Judge a non-streaming reply; absent = accept all. */
@@ -82,7 +88,7 @@ export interface DispatcherInit {
   maxAttempts: number;
   /** Requests waiting for a free slot anywhere, at most. */
   queueSize: number;
-  /** How long one may wait before it is answered 429. */
+  /** How long one may wait (for a slot, or a node coming back) before it is answered 429 (503). */
   queueTimeoutMs: number;
 }
 
@@ -157,10 +163,22 @@ export class SwarmDispatcher implements Dispatcher {
   ): Promise<InferenceOutcome> {
     const { started } = progress;
     let attempts = 0;
+    /** Attempts that do not count against maxAttempts: the first worker loss on each node. */
+    let free = 0;
+    const lostOn = new Set<string>();
     let lastError: unknown = null;
     let queuedSince: number | null = null;
     for (;;) {
-      const targets = this.deps.plan(request);
+      let targets: Target[];
+      try {
+        targets = this.deps.plan(request);
+      } catch (err) {
+        if (!(err instanceof CapacityPendingError)) throw err;
+        // Nothing can serve now, but a node that could is coming back: wait for it (bounded).
+        queuedSince ??= monotonicMs();
+        await this.waitForCapacity(queuedSince, hooks.signal, () => timedOutWaiting(err, this.init));
+        continue;
+      }
       if (targets.length === 0) {
         throw new SwarmError(
           ErrorCodes.NODE_NOT_FOUND,
@@ -169,9 +187,10 @@ export class SwarmDispatcher implements Dispatcher {
       }
       let allBusy = true;
       let sawBusy = false;
+      let sawLost = false;
       const firstStep = targets[0]!.tier;
       for (const target of targets) {
-        if (attempts >= this.init.maxAttempts) break;
+        if (attempts - free >= this.init.maxAttempts) break;
         // Busy is not broken: while every refusal so far was for capacity, wait for the
         // requested step's own models rather than hand the client another tier's model.
         if (allBusy && target.tier !== firstStep) continue;
@@ -242,11 +261,22 @@ export class SwarmDispatcher implements Dispatcher {
           progress.attempts = attempts;
           if (hooks.signal.aborted) throw err;
           lastError = err;
-          if (!capacity) {
-            allBusy = false;
+          // Its worker went away under it (membership plans around that node from now on).
+          const lost =
+            failure.code === ErrorCodes.WORKER_LOST && failure.retryable === true && chunksSent === 0;
+          if (capacity) {
+            sawBusy = true;
+          } else if (lost) {
+            // Like busy, a lost worker is no reason to hand the client another tier's model.
+            sawLost = true;
+            if (!lostOn.has(target.nodeId)) {
+              lostOn.add(target.nodeId);
+              free++;
+            }
             if (failure.targetAtFault !== false) this.deps.cooldown?.failure(target);
           } else {
-            sawBusy = true;
+            allBusy = false;
+            if (failure.targetAtFault !== false) this.deps.cooldown?.failure(target);
           }
           this.deps.logger.debug(
             { request: request.id, target: target.nodeName, err: errorMessage(err) },
@@ -256,11 +286,14 @@ export class SwarmDispatcher implements Dispatcher {
           if (chunksSent > 0 || failure.retryable === false) throw err;
         }
       }
-      if (!sawBusy || attempts >= this.init.maxAttempts) break;
+      if (attempts - free >= this.init.maxAttempts) break;
+      // A worker was lost: plan again at once, without it (the plan waits when nothing is left).
+      if (sawLost) continue;
+      if (!sawBusy) break;
       // Some candidate was merely busy (whatever the others did): wait for a slot (bounded),
       // then plan again, rather than fail a request the swarm can serve in a moment.
       queuedSince ??= monotonicMs();
-      await this.waitForCapacity(queuedSince, hooks.signal);
+      await this.waitForCapacity(queuedSince, hooks.signal, () => busyTooLong(this.init.queueTimeoutMs));
     }
     throw lastError instanceof Error
       ? lastError
@@ -272,18 +305,10 @@ export class SwarmDispatcher implements Dispatcher {
     return notices && Object.keys(notices).length > 0 ? { notices } : {};
   }
 
-  private async waitForCapacity(since: number, signal: AbortSignal): Promise<void> {
+  /** Wait until woken or polled; throws `timedOut()` once queueTimeout has passed since `since`. */
+  private async waitForCapacity(since: number, signal: AbortSignal, timedOut: () => Error): Promise<void> {
     const left = this.init.queueTimeoutMs - (monotonicMs() - since);
-    if (left <= 0) {
-      throw new TaskError(
-        ErrorCodes.QUEUE_FULL,
-        `every slot in the swarm stayed busy for ${this.init.queueTimeoutMs} ms`,
-        {
-          retryable: true,
-          retryAfterMs: 1000,
-        },
-      );
-    }
+    if (left <= 0) throw timedOut();
     if (this.waiting >= this.init.queueSize) {
       throw new TaskError(
         ErrorCodes.QUEUE_FULL,
@@ -317,4 +342,24 @@ export class SwarmDispatcher implements Dispatcher {
       this.waiting--;
     }
   }
+}
+
+/** Every place was busy for the whole queue timeout: 429, try again shortly. */
+function busyTooLong(queueTimeoutMs: number): Error {
+  return new TaskError(
+    ErrorCodes.QUEUE_FULL,
+    `every slot in the swarm stayed busy for ${queueTimeoutMs} ms`,
+    {
+      retryable: true,
+      retryAfterMs: 1000,
+    },
+  );
+}
+
+/** The places a request waited for did not come back within the queue timeout: 503, with why. */
+function timedOutWaiting(pending: CapacityPendingError, init: DispatcherInit): Error {
+  return new SwarmError(
+    ErrorCodes.NO_CAPACITY,
+    `${pending.message}; waited ${init.queueTimeoutMs} ms (routing.queueTimeout) for them to come back`,
+  );
 }

@@ -3,7 +3,8 @@
 // RequestTask and then wait for its SubmitResult stream. Each attempt has a lease, renewed by
 // every message; a worker that dies, restarts, leaves, or goes silent past its lease fails
 // the attempt (retryable when nothing was sent to the client yet). Results of any other
-// attempt are rejected.
+// attempt are rejected. A channel that breaks, or a task that cannot be sent or gets no
+// admission, makes membership keep that worker out of plans at once until it answers again.
 import * as grpc from '@grpc/grpc-js';
 import { ErrorCodes, errorMessage } from '../errors.js';
 import type { InferenceKind, JsonObject, Usage } from '../inference/types.js';
@@ -77,9 +78,10 @@ export class RemoteTasks {
       {
         onResult: (message, channel) => this.accept(message, channel),
         // A channel breaks when its worker's process or connection does: like a death, that
-        // does not cool the node down (membership keeps a dead node out already).
+        // does not cool the node down (membership keeps it out until it answers again).
         onClosed: (channel, why) =>
           this.failWorker(channel.workerId, why, (entry) => entry.channel === channel),
+        onBroken: (workerId, why) => this.membership.reportUnreachable(workerId, why),
       },
     );
     // A worker that dies, leaves or restarts takes its attempts with it, at once.
@@ -186,7 +188,10 @@ export class RemoteTasks {
       };
       this.send(worker.nodeId, address, request, entry).then(
         (reply) => this.admitted(worker.nodeId, reply, entry),
-        (err: unknown) =>
+        (err: unknown) => {
+          // Not sent, or no admission: whatever the failure detector says yet, plan around it.
+          if (!hooks.signal.aborted)
+            this.membership.reportUnreachable(worker.nodeId, `task not admitted: ${errorMessage(err)}`);
           entry.settle(
             new TaskError(
               ErrorCodes.WORKER_LOST,
@@ -196,7 +201,8 @@ export class RemoteTasks {
                 cause: err,
               },
             ),
-          ),
+          );
+        },
       );
     });
   }

@@ -45,6 +45,8 @@ export interface TaskChannelEvents {
   onResult(message: SubmitResultRequest, channel: TaskChannel): boolean;
   /** The channel ended: every attempt admitted on it is lost. */
   onClosed(channel: TaskChannel, why: string): void;
+  /** The channel broke or the worker ended it (not closed by this node): it may be gone. */
+  onBroken(workerId: string, why: string): void;
 }
 
 /** Task channels to workers, by worker node id. */
@@ -139,9 +141,9 @@ export class TaskChannels {
           'worker has no task channel (older swarmd): using RequestTask',
         );
         this.close(channel, 'unsupported', new ChannelUnsupported(error.details));
-      } else this.close(channel, `task channel to ${workerId} failed: ${errorMessage(error)}`);
+      } else this.broken(channel, `task channel to ${workerId} failed: ${errorMessage(error)}`);
     });
-    call.on('end', () => this.close(channel, `worker ${workerId} closed the task channel`));
+    call.on('end', () => this.broken(channel, `worker ${workerId} closed the task channel`));
     return channel;
   }
 
@@ -181,6 +183,13 @@ export class TaskChannels {
         );
       }
     }
+  }
+
+  /** Closed from the other end or by the connection: tell membership before failing its attempts. */
+  private broken(channel: OpenChannel, why: string): void {
+    if (channel.closed) return;
+    this.events.onBroken(channel.workerId, why);
+    this.close(channel, why);
   }
 
   private close(channel: OpenChannel, why: string, error: Error = new Error(why)): void {

@@ -1,6 +1,7 @@
 // A bounded load from the real `openai` client, run as its own process inside a test-LAN host:
 //   node --import tsx test/helpers/load-client.ts --url http://127.0.0.1:8765/v1 --model m \
-//     --count 200 --parallel 8 [--stream-every 0]
+//     --count 200 --parallel 8 [--stream-every 0] [--seconds 30]
+// With --seconds, the lanes stop starting requests after that long (--count still bounds them).
 // The client's own retries are off (maxRetries: 0): every recovery must be the gateway's.
 // Prints {"progress": n} after each finished request and one final {"summary": ...} line.
 import { parseArgs } from 'node:util';
@@ -13,6 +14,7 @@ const { values } = parseArgs({
     count: { type: 'string', default: '100' },
     parallel: { type: 'string', default: '4' },
     'stream-every': { type: 'string', default: '0' },
+    seconds: { type: 'string' },
   },
 });
 if (!values.url || !values.model) throw new Error('--url and --model are required');
@@ -20,6 +22,7 @@ const model = values.model;
 const count = Number(values.count);
 const parallel = Number(values.parallel);
 const streamEvery = Number(values['stream-every']);
+const deadline = values.seconds !== undefined ? Date.now() + Number(values.seconds) * 1000 : Infinity;
 const client = new OpenAI({ baseURL: values.url, apiKey: 'unused', maxRetries: 0, timeout: 60_000 });
 
 interface Served {
@@ -84,7 +87,7 @@ function entry(index: number, response: Response, stream: boolean, content: stri
 
 let next = 0;
 const lane = async () => {
-  while (next < count) await one(next++);
+  while (next < count && Date.now() < deadline) await one(next++);
 };
 await Promise.all(Array.from({ length: Math.min(parallel, count) }, lane));
 process.stdout.write(`${JSON.stringify({ summary: { served, failed } })}\n`);

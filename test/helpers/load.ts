@@ -31,6 +31,8 @@ export interface LoadOptions {
   host?: number;
   /** `during` runs once this many requests have finished. */
   after?: number;
+  /** Stop starting requests after this long (count still bounds them). */
+  seconds?: number;
   during?: () => Promise<void>;
 }
 
@@ -51,6 +53,7 @@ export async function runLoad(lan: TestLan, options: LoadOptions): Promise<LoadS
       String(options.count),
       '--parallel',
       String(options.parallel ?? 8),
+      ...(options.seconds !== undefined ? ['--seconds', String(options.seconds)] : []),
     ],
     { cwd: ROOT },
   );
@@ -95,4 +98,45 @@ export function completions(lines: GenerationLine[]): Map<string, number> {
     if (line.event === 'end' && line.completed && line.requestId)
       counts.set(line.requestId, (counts.get(line.requestId) ?? 0) + 1);
   return counts;
+}
+
+/** What one request from inside a host got back. */
+export interface Answer {
+  status: number;
+  node: string | null;
+  attempts: number;
+  /** x-request-id: the task id the backends saw. */
+  id: string | null;
+  /** The reply's text, or the error message. */
+  content: string;
+}
+
+/** One non-streaming request to host `host`'s gateway (127.0.0.1:8765), from inside that host. */
+export async function askOnce(lan: TestLan, host: number, model: string): Promise<Answer> {
+  const script = `
+    const res = await fetch('http://127.0.0.1:8765/v1/chat/completions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: ${JSON.stringify(model)}, messages: [{ role: 'user', content: 'one answer please' }] }),
+    });
+    const body = await res.json();
+    console.log(JSON.stringify({
+      status: res.status,
+      node: res.headers.get('x-swarm-node'),
+      attempts: Number(res.headers.get('x-swarm-attempts') ?? 0),
+      id: res.headers.get('x-request-id'),
+      content: body.choices?.[0]?.message?.content ?? body.error?.message ?? JSON.stringify(body),
+    }));`;
+  const child = lan.exec(host, process.execPath, ['--input-type=module', '-e', script]);
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    err += chunk.toString();
+  });
+  await new Promise((resolve) => child.once('exit', resolve));
+  if (!out.trim()) throw new Error(`request from host ${host} failed: ${err}`);
+  return JSON.parse(out) as Answer;
 }

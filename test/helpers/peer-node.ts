@@ -32,6 +32,11 @@ export interface PeerNodeOptions {
   heartbeatIntervalMs?: number;
   suspectAfterMs?: number;
   deadAfterMs?: number;
+  forgetAfterMs?: number;
+  /** Listen on this port (a restart at the same address); default: one the OS picks. */
+  port?: number;
+  /** Still looking at its backends (NodeInfo.starting); default false. */
+  starting?: () => boolean;
   /** Requests running now, in total and per backend model (SelfNode `inflight`). */
   inflight?: () => { total: number; byModel: (backendId: string, modelId: string) => number };
   /** Extra peer handlers (task RPCs), given the node's parts once they exist. */
@@ -68,6 +73,7 @@ export async function startPeerNode(options: PeerNodeOptions = {}): Promise<Peer
     backends: () => options.backends ?? [],
     ...(options.protocol && { protocol: options.protocol }),
     ...(options.inflight && { inflight: options.inflight }),
+    ...(options.starting && { starting: options.starting }),
   });
   const pool = new PeerClientPool({ logger: silentLogger }, { maxMessageBytes: 4 * 1024 * 1024 });
   const membership = new Membership(
@@ -77,7 +83,7 @@ export async function startPeerNode(options: PeerNodeOptions = {}): Promise<Peer
       suspectAfterMs: options.suspectAfterMs ?? 600,
       deadAfterMs: options.deadAfterMs ?? 1200,
       rpcTimeoutMs: 500,
-      forgetAfterMs: 60_000,
+      forgetAfterMs: options.forgetAfterMs ?? 60_000,
       staticPeers: options.staticPeers ?? [],
     },
   );
@@ -90,7 +96,7 @@ export async function startPeerNode(options: PeerNodeOptions = {}): Promise<Peer
         ...options.handlers?.({ self, membership, pool }),
       },
     },
-    { host: '127.0.0.1', port: 0, maxMessageBytes: 4 * 1024 * 1024 },
+    { host: '127.0.0.1', port: options.port ?? 0, maxMessageBytes: 4 * 1024 * 1024 },
   );
   await server.start();
   endpoints = [`127.0.0.1:${server.port}`];

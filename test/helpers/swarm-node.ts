@@ -22,6 +22,8 @@ export interface SwarmNodeOptions {
   backend?: { reply?: string; firstTokenDelayMs?: number; tokenDelayMs?: number };
   /** Pin swarmd to these CPUs (`taskset -c`), e.g. "0". */
   cpus?: string;
+  /** No fake model server, and no auto-detection: a node that only coordinates. */
+  noBackend?: boolean;
 }
 
 /** One line of the fake backend's generation log. */
@@ -58,6 +60,7 @@ export class SwarmNode {
         join(box.dir, 'nvidia-smi'),
         '--backends.probeInterval',
         '1s',
+        ...(options.noBackend ? ['--backends.autoDetect', 'false'] : []),
         ...(options.flags ?? []),
       ],
       { env: box.env, lan: { lan, host }, ...(options.cpus && { cpus: options.cpus }) },
@@ -74,7 +77,7 @@ export class SwarmNode {
     );
     await chmod(smi, 0o755);
     const node = new SwarmNode(lan, index, options, box);
-    await node.startBackend();
+    if (!options.noBackend) await node.startBackend();
     return node;
   }
 
@@ -110,8 +113,33 @@ export class SwarmNode {
   }
 
   /** Start swarmd (again, after a kill: same data dir and id); resolves once it is ready. */
-  async start(): Promise<void> {
-    await this.daemon.restart();
+  async start(timeoutMs = 20_000): Promise<void> {
+    await this.daemon.restart(timeoutMs);
+  }
+
+  /** The daemon's own PID (checked by the driver to be swarmd itself, never a wrapper). */
+  daemonPid(): number {
+    const pid = this.daemon.pid;
+    if (pid === undefined || !this.daemon.running) throw new Error(`${this.options.name} is not running`);
+    return pid;
+  }
+
+  /** SIGKILL the daemon's own PID and wait for it to exit. */
+  kill(): Promise<void> {
+    return this.daemon.kill();
+  }
+
+  /** Signal the daemon's own PID; SIGKILL and SIGTERM wait for the exit. */
+  async signal(signal: NodeJS.Signals): Promise<void> {
+    if (!this.daemon.running) return;
+    if (signal === 'SIGKILL') await this.daemon.kill();
+    else if (signal === 'SIGTERM') await this.daemon.stop();
+    else this.daemon.signal(signal);
+  }
+
+  /** True while the daemon process runs (a stopped one included). */
+  get running(): boolean {
+    return this.daemon.running;
   }
 
   /** This node's data dir. */

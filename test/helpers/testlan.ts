@@ -24,6 +24,8 @@ export interface TestLan {
     args: string[],
     opts?: { env?: NodeJS.ProcessEnv; cwd?: string },
   ): ChildProcessWithoutNullStreams;
+  /** Run `cmd args` inside host `index` to its end; rejects with its output when it fails. */
+  run(index: number, cmd: string, args: string[]): Promise<void>;
   /** End what runs inside the LAN and delete its namespaces. Safe to call twice. */
   destroy(): Promise<void>;
 }
@@ -87,7 +89,7 @@ export async function createTestLan(opts: { hosts: number; mcastRoute?: boolean 
     address: `${env.NET}.${i + 1}`,
   }));
 
-  return {
+  const lan: TestLan = {
     hosts,
     exec(index, cmd, args, execOpts = {}) {
       const host = hosts[index];
@@ -101,6 +103,22 @@ export async function createTestLan(opts: { hosts: number; mcastRoute?: boolean 
       child.once('exit', () => children.delete(child));
       return child;
     },
+    run(index, cmd, args) {
+      const child = lan.exec(index, cmd, args);
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+      });
+      return new Promise((resolve, reject) => {
+        child.once('error', reject);
+        child.once('exit', (code) =>
+          code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} failed (${code}): ${output}`)),
+        );
+      });
+    },
     async destroy() {
       if (destroyed) return;
       destroyed = true;
@@ -113,6 +131,7 @@ export async function createTestLan(opts: { hosts: number; mcastRoute?: boolean 
       await down();
     },
   };
+  return lan;
 }
 
 // A prefix such as "t3f9a" that no existing namespace uses, so up.sh's clean-up of stale

@@ -96,10 +96,39 @@ describe('membership over real gRPC on loopback', () => {
     expect(a.membership.peer(b.id)?.live.incarnation).toBe(again.self.incarnation);
   });
 
+  it('keeps a restarted peer’s models listed, not usable, until its new process has looked at its backends', async () => {
+    const a = await node();
+    const b = await node({ staticPeers: [a.endpoint], backends: [ollama] });
+    await waitUntil(() => a.membership.workers().some((w) => w.id === b.id), 'b usable', 5000);
+    await b.crash();
+    // The new process answers at once, before its first backend probe is done.
+    const backends: (typeof ollama)[] = [];
+    let starting = true;
+    const again = await node({ id: b.id, staticPeers: [a.endpoint], backends, starting: () => starting });
+    const viewOfB = () => a.membership.views().find((v) => v.node?.id === b.id)!;
+    await waitUntil(
+      () => a.membership.peer(b.id)?.live.incarnation === again.self.incarnation,
+      'restart seen',
+      5000,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 600)); // several heartbeats and RegisterNodes
+    expect(viewOfB().node?.backends[0]?.models[0]?.id).toBe('qwen3:8b');
+    expect(viewOfB().settling).toBe(true);
+    expect(a.membership.workers().map((w) => w.id)).not.toContain(b.id);
+    // Its probe is done: peers hear of it at once, and use what it says now.
+    backends.push(ollama);
+    starting = false;
+    again.self.bump();
+    await again.membership.heartbeatNow();
+    await waitUntil(() => a.membership.workers().some((w) => w.id === b.id), 'b usable again', 2000);
+    expect(viewOfB().settling).toBe(false);
+  });
+
   it('marks a peer that leaves cleanly as left at once, without waiting for the dead timeout', async () => {
     const a = await node({ deadAfterMs: 10_000, suspectAfterMs: 5_000 });
     const b = await node({ staticPeers: [a.endpoint] });
-    await waitUntil(() => stateOf(a, b.id) === 'alive', 'alive', 5000);
+    // b can say goodbye only to a peer it knows: wait until it has a's answer too.
+    await waitUntil(() => stateOf(a, b.id) === 'alive' && stateOf(b, a.id) === 'alive', 'alive', 5000);
     const start = Date.now();
     await b.stop();
     await waitUntil(() => stateOf(a, b.id) === 'left', 'left', 2000);

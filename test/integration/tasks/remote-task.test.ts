@@ -233,3 +233,54 @@ describe.each<Transport>(['task channel', 'RequestTask'])('peer tasks over gRPC 
     expect(stateOf(c, w.id)).toBe('alive');
   });
 });
+
+describe('a worker whose task channel fails', () => {
+  const target = (w: PeerNode) => ({ nodeId: w.id, backendId: backend.id, model: 'qwen3:8b' });
+  const usable = (c: PeerNode, w: PeerNode) => c.membership.workers().some((r) => r.id === w.id);
+  const viewOf = (c: PeerNode, w: PeerNode) => c.membership.views().find((v) => v.node?.id === w.id)!;
+
+  it('gets no work the moment its channel breaks, and work again once it answers a heartbeat', async () => {
+    // A worker alive and heartbeating whose task channel ends at the first task (a broken stream).
+    const w = await startPeerNode({
+      backends: [backend],
+      handlers: () => ({ taskChannel: (call: ServerDuplex) => call.on('data', () => call.end()) }),
+    });
+    let remote: RemoteTasks | undefined;
+    const c = await startPeerNode({
+      staticPeers: [w.endpoint],
+      heartbeatIntervalMs: 5000, // only the check a failed call triggers can bring it back soon
+      suspectAfterMs: 20_000,
+      deadAfterMs: 30_000,
+      handlers: ({ self, membership, pool }) => {
+        remote = new RemoteTasks(
+          { logger: silentLogger, pool, membership, self },
+          { leaseMs: 10_000, requestTimeoutMs: 1000 },
+        );
+        return {};
+      },
+    });
+    nodes.push(w, c);
+    await waitUntil(() => usable(c, w), 'worker usable', 5000);
+    const error = (await remote!
+      .run(target(w), task(), { signal: new AbortController().signal })
+      .catch((err: TaskError) => err)) as TaskError;
+    expect(error.code).toBe(ErrorCodes.WORKER_LOST);
+    expect(error.retryable).toBe(true);
+    // Out of every plan at once, though the failure detector still has it alive.
+    expect(usable(c, w)).toBe(false);
+    expect(viewOf(c, w)).toMatchObject({ state: 'alive', settling: true, outboundOk: false });
+    // The heartbeat sent to check it is answered: back in, long before the next round (5 s).
+    await waitUntil(() => usable(c, w), 'worker usable again', 2000);
+    expect(viewOf(c, w).settling).toBe(false);
+  });
+
+  it('stays out while it does not answer: a crashed worker is not planned before it is declared dead', async () => {
+    const { remote, w, c } = await pair('task channel', async () => done);
+    await remote.run(target(w), task(), { signal: new AbortController().signal }); // channel open
+    await w.crash();
+    await waitUntil(() => !usable(c, w), 'the broken channel to take the worker out', 1000);
+    expect(stateOf(c, w.id)).toBe('alive'); // the detector has not spoken yet (dead after 1.2 s)
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(usable(c, w)).toBe(false);
+  });
+});

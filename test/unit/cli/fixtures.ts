@@ -46,6 +46,7 @@ function peer(info: WireNodeInfo, fields: Partial<WirePeerView> = {}): WirePeerV
     inboundOk: true,
     problem: '',
     compatible: true,
+    settling: false,
     ...fields,
   };
 }

@@ -31,6 +31,7 @@ function view(overrides: Partial<WirePeerView> & { id: string; name?: string }):
     inboundOk: true,
     problem: '',
     compatible: true,
+    settling: false,
     ...rest,
   };
 }

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type CandidateInput, candidates, selectCandidates } from '../../../src/scheduling/candidates.js';
+import {
+  type CandidateInput,
+  COMING_BACK,
+  candidates,
+  RECENTLY_DEAD_MS,
+  selectCandidates,
+} from '../../../src/scheduling/candidates.js';
 import { CooldownTracker, cooldownKeys } from '../../../src/scheduling/cooldown.js';
 import type { ChainStep } from '../../../src/scheduling/resolve.js';
 import { statsKey } from '../../../src/scheduling/score.js';
@@ -87,9 +93,57 @@ describe('candidates: who may serve', () => {
     expect(result.skipped.map((s) => s.reason)).toEqual([
       'one-way',
       'one-way',
-      'not-alive',
-      'not-alive',
+      'dead-recently',
+      'suspect',
       'incompatible',
+    ]);
+  });
+
+  it('tells places coming back (settling, suspect, dead a moment ago) from ones gone for good', () => {
+    const m = () => [backend([model('qwen3:8b')])];
+    const result = selectCandidates(
+      input({
+        views: [
+          view('joining', m(), { view: { settling: true, inboundOk: false } }),
+          view('checked', m(), { view: { settling: true, outboundOk: false } }),
+          view('crashed', m(), { view: { state: 'dead', lastHeartbeatAgeMs: RECENTLY_DEAD_MS - 1 } }),
+          view('off', m(), { view: { state: 'dead', lastHeartbeatAgeMs: RECENTLY_DEAD_MS + 1 } }),
+          view('stopped', m(), { view: { state: 'left' } }),
+          view('gaming', m(), { node: { activity: 'ACTIVITY_PAUSED', activityReason: 'gaming: steam' } }),
+          view('firewalled', m(), { view: { inboundOk: false } }),
+        ],
+      }),
+    );
+    expect(result.targets).toEqual([]);
+    expect(result.skipped.map((s) => [s.nodeName, s.reason, COMING_BACK.has(s.reason)])).toEqual([
+      ['joining', 'settling', true],
+      ['checked', 'settling', true],
+      ['crashed', 'dead-recently', true],
+      ['off', 'dead', false],
+      ['stopped', 'left', false],
+      ['gaming', 'not-active', false],
+      ['firewalled', 'one-way', false],
+    ]);
+    expect(result.skipped.find((s) => s.nodeName === 'gaming')?.detail).toBe('paused (gaming: steam)');
+  });
+
+  it('reports a place coming back only when it could take the request (privacy, context first)', () => {
+    const result = selectCandidates(
+      input({
+        privacy: 'local',
+        neededContext: 9000,
+        views: [
+          view('joining', [backend([model('qwen3:8b')])], { view: { settling: true } }),
+          view('small', [backend([model('qwen3:8b', { contextLength: 4096 })])], {
+            self: true,
+            view: { settling: false },
+          }),
+        ],
+      }),
+    );
+    expect(result.skipped.map((s) => [s.nodeName, s.reason])).toEqual([
+      ['joining', 'privacy'],
+      ['small', 'context-too-long'],
     ]);
   });
 

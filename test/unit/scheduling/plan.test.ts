@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../../src/config/schema.js';
-import { ErrorCodes, SwarmError } from '../../../src/errors.js';
+import { CapacityPendingError, ErrorCodes, SwarmError } from '../../../src/errors.js';
 import type { Privacy } from '../../../src/inference/types.js';
 import {
   decideRequestPrivacy,
+  listableViews,
   noCandidateError,
   type PlanInput,
   planRequest,
+  planTargets,
 } from '../../../src/scheduling/plan.js';
 import { thrown } from '../../helpers/expect-error.js';
 import { backend, model, view } from './views.js';
@@ -158,6 +160,72 @@ describe('planRequest', () => {
     const err = noCandidateError(result, 'local');
     expect(err.code).toBe(ErrorCodes.NO_CAPACITY);
     expect(err.message).toContain('qwen3:8b on self: paused');
+  });
+
+  it('says to wait when a node that could serve is coming back, and not when it left or is paused', () => {
+    const only = (over: Parameters<typeof view>[2]) => [
+      view('self', [], { self: true }),
+      view('w1', [backend([model('qwen3:8b')])], over),
+    ];
+    const errorFor = (over: Parameters<typeof view>[2]) => {
+      const result = plan({ model: 'qwen3:8b', messages: [] }, 'lan', { views: only(over) });
+      expect(result.targets).toEqual([]);
+      return noCandidateError(result, 'lan');
+    };
+    for (const coming of [
+      { view: { settling: true, inboundOk: false } },
+      { view: { state: 'suspect' } },
+      { view: { state: 'dead', lastHeartbeatAgeMs: 4000 } },
+    ]) {
+      const err = errorFor(coming);
+      expect(err).toBeInstanceOf(CapacityPendingError);
+      expect(err.code).toBe(ErrorCodes.NO_CAPACITY);
+    }
+    const left = errorFor({ view: { state: 'left' } });
+    expect(left).not.toBeInstanceOf(CapacityPendingError);
+    expect(left.message).toContain('qwen3:8b on w1: left the swarm');
+    const paused = errorFor({ node: { activity: 'ACTIVITY_PAUSED', activityReason: 'swarmctl pause' } });
+    expect(paused).not.toBeInstanceOf(CapacityPendingError);
+    expect(paused.message).toContain('qwen3:8b on w1: paused (swarmctl pause)');
+  });
+
+  it('waits for the requested model coming back rather than fall through; falls through past one gone for good', () => {
+    // The default fallback tiers: a request for w1's model may fall through to self's model.
+    const withW1 = (over: Parameters<typeof view>[2]) => [
+      view('self', [backend([model('qwen3:8b', { loaded: true })])], { self: true }),
+      view('w1', [backend([model('qwen3:32b')])], over),
+    ];
+    const planFor = (over: Parameters<typeof view>[2]) =>
+      planRequest({
+        request: { body: { model: 'qwen3:32b', messages: [] }, privacy: 'lan', action: null },
+        views: withW1(over),
+        routing: configSchema.parse({}).routing,
+        cloud: [],
+        budgetAllowsCloud: true,
+        nowMs: 0,
+      });
+    const restarting = planFor({ view: { settling: true, inboundOk: false } });
+    expect(restarting.targets.map((t) => t.model)).toEqual(['qwen3:8b']);
+    expect(() => planTargets(restarting, 'lan')).toThrow(CapacityPendingError);
+    const left = planFor({ view: { state: 'left' } });
+    expect(planTargets(left, 'lan').map((t) => [t.nodeName, t.model])).toEqual([['self', 'qwen3:8b']]);
+    const up = planFor({});
+    expect(planTargets(up, 'lan')[0]).toMatchObject({ nodeName: 'w1', model: 'qwen3:32b' });
+  });
+
+  it('lists in /v1/models only nodes a request is routed to now or waits a moment for', () => {
+    const m = () => [backend([model('qwen3:8b')])];
+    const listed = listableViews([
+      view('self', m(), { self: true }),
+      view('ok', m()),
+      view('joining', m(), { view: { settling: true, inboundOk: false } }),
+      view('suspect', m(), { view: { state: 'suspect' } }),
+      view('dead', m(), { view: { state: 'dead' } }),
+      view('left', m(), { view: { state: 'left' } }),
+      view('paused', m(), { node: { activity: 'ACTIVITY_PAUSED' } }),
+      view('firewalled', m(), { view: { outboundOk: false } }),
+    ]);
+    expect(listed.map((v) => v.node?.name)).toEqual(['self', 'ok', 'joining']);
   });
 
   it('answers MODEL_NOT_FOUND for a name nothing stands for', () => {

@@ -115,15 +115,17 @@ describe('resolveModelName', () => {
 });
 
 describe('modelCatalogue', () => {
-  it('lists models of healthy backends on alive or suspect nodes, and cloud models', () => {
+  it('lists models of healthy backends on every known compatible node, dead and left ones too, and cloud models', () => {
     const views = [
       view('a', [backend([model('qwen3:8b')])], { self: true }),
       view('b', [backend([model('qwen3:32b')])], { view: { state: 'suspect' } }),
       view('c', [backend([model('dead-only')])], { view: { state: 'dead' } }),
       view('d', [backend([model('sick-only')], { healthy: false })]),
+      view('e', [backend([model('left-only')])], { view: { state: 'left' } }),
+      view('f', [backend([model('old-only')])], { view: { compatible: false } }),
     ];
     expect(modelCatalogue(views, [{ models: ['gpt-4o-mini'] }])).toEqual({
-      local: ['qwen3:32b', 'qwen3:8b'],
+      local: ['dead-only', 'left-only', 'qwen3:32b', 'qwen3:8b'],
       cloud: ['gpt-4o-mini'],
     });
   });

@@ -65,6 +65,7 @@ export function view(
     inboundOk: true,
     problem: '',
     compatible: true,
+    settling: false,
     ...over.view,
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCodes } from '../../../src/errors.js';
+import { CapacityPendingError, ErrorCodes, SwarmError } from '../../../src/errors.js';
 import type { InferenceRequest, JsonObject, Target } from '../../../src/inference/types.js';
 import { type RequestRecord, type RunAttempt, SwarmDispatcher } from '../../../src/tasks/dispatcher.js';
 import { TaskError } from '../../../src/tasks/task-error.js';
@@ -37,7 +37,8 @@ const ok = (content = 'hello'): BackendRunResult => ({
   firstTokenMs: 5,
 });
 
-const retryable = () => new TaskError(ErrorCodes.WORKER_LOST, 'gone', { retryable: true });
+const retryable = () => new TaskError(ErrorCodes.BACKEND_UNREACHABLE, 'refused', { retryable: true });
+const lost = () => new TaskError(ErrorCodes.WORKER_LOST, 'gone', { retryable: true, targetAtFault: false });
 const busy = () => new TaskError(ErrorCodes.TASK_REFUSED, 'busy', { retryable: true, retryAfterMs: 100 });
 const hooks = () => ({ signal: new AbortController().signal });
 
@@ -126,8 +127,139 @@ describe('SwarmDispatcher', () => {
       },
       [target('a'), target('b'), target('c'), target('d')],
     );
-    await expect(d.dispatch(request(), hooks())).rejects.toMatchObject({ code: ErrorCodes.WORKER_LOST });
+    await expect(d.dispatch(request(), hooks())).rejects.toMatchObject({
+      code: ErrorCodes.BACKEND_UNREACHABLE,
+    });
     expect(tried).toEqual(['a', 'b', 'c']);
+  });
+
+  it('moves a request whose worker was lost to another node, at no cost to its attempts', async () => {
+    // maxAttempts 1: the loss of `a` costs nothing, `b` serves with the header saying 2 tries.
+    let aLost = false;
+    const { d } = dispatcher(
+      async (t) => {
+        if (t.nodeName === 'a') {
+          aLost = true;
+          throw lost();
+        }
+        return ok();
+      },
+      undefined,
+      { plan: () => (aLost ? [target('b')] : [target('a'), target('b')]) },
+      { maxAttempts: 1 },
+    );
+    const outcome = await d.dispatch(request(), hooks());
+    expect(outcome.servedBy).toMatchObject({ attempts: 2, target: { nodeName: 'b' } });
+  });
+
+  it('plans again after a loss, so the next try goes where the plan now says', async () => {
+    // The plan's second answer (the lost node left out) is used, not the rest of the first list.
+    const tried: string[] = [];
+    let plans = 0;
+    const { d } = dispatcher(
+      async (t) => {
+        tried.push(t.nodeName);
+        if (t.nodeName === 'a' || t.nodeName === 'b') throw lost();
+        return ok();
+      },
+      undefined,
+      {
+        plan: () => (++plans === 1 ? [target('a'), target('b')] : [target('c')]),
+      },
+    );
+    const outcome = await d.dispatch(request(), hooks());
+    expect(outcome.servedBy.target.nodeName).toBe('c');
+    expect(tried).toEqual(['a', 'b', 'c']);
+  });
+
+  it('counts a second loss on the same node, so a node that keeps losing work stops being tried', async () => {
+    const tried: string[] = [];
+    const { d } = dispatcher(
+      async (t) => {
+        tried.push(t.nodeName);
+        throw lost();
+      },
+      [target('a')],
+    );
+    await expect(d.dispatch(request(), hooks())).rejects.toMatchObject({ code: ErrorCodes.WORKER_LOST });
+    // The first loss is free, then maxAttempts (3) counted ones.
+    expect(tried).toEqual(['a', 'a', 'a', 'a']);
+  });
+
+  it('waits while the only place that could serve is coming back, and runs once it is', async () => {
+    let back = false;
+    let plans = 0;
+    const { d } = dispatcher(async () => ok(), undefined, {
+      plan: () => {
+        plans++;
+        if (!back) throw new CapacityPendingError('no place can serve m now: m on a: joining');
+        return [target('a')];
+      },
+    });
+    const pending = d.dispatch(request(), hooks());
+    setTimeout(() => {
+      back = true;
+      d.wake();
+    }, 100);
+    const outcome = await pending;
+    expect(outcome.servedBy).toMatchObject({ attempts: 1, target: { nodeName: 'a' } });
+    expect(plans).toBeGreaterThan(1);
+  });
+
+  it('stops waiting for a node coming back after queueTimeout, with the reason (NO_CAPACITY)', async () => {
+    const { d } = dispatcher(async () => ok(), undefined, {
+      plan: () => {
+        throw new CapacityPendingError('no place can serve m now: m on a: joining');
+      },
+    });
+    const started = Date.now();
+    const err = (await d.dispatch(request(), hooks()).catch((e: unknown) => e)) as SwarmError;
+    expect(err.code).toBe(ErrorCodes.NO_CAPACITY);
+    expect(err.message).toContain('m on a: joining');
+    expect(err.message).toContain('routing.queueTimeout');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(450);
+  });
+
+  it('fails at once when no place can serve and none is coming back (left, paused)', async () => {
+    const { d } = dispatcher(async () => ok(), undefined, {
+      plan: () => {
+        throw new SwarmError(ErrorCodes.NO_CAPACITY, 'no place can serve m now: m on a: left the swarm');
+      },
+    });
+    const started = Date.now();
+    await expect(d.dispatch(request(), hooks())).rejects.toMatchObject({ code: ErrorCodes.NO_CAPACITY });
+    expect(Date.now() - started).toBeLessThan(100);
+  });
+
+  it('after losing its only worker, a request waits for it to come back instead of failing', async () => {
+    let phase: 'up' | 'restarting' | 'back' = 'up';
+    const tried: string[] = [];
+    const { d } = dispatcher(
+      async (t) => {
+        tried.push(`${t.nodeName}:${phase}`);
+        if (phase === 'up') {
+          phase = 'restarting';
+          throw lost();
+        }
+        return ok();
+      },
+      undefined,
+      {
+        plan: () => {
+          if (phase === 'restarting') throw new CapacityPendingError('m on a: joining');
+          return [target('a')];
+        },
+      },
+      { queueTimeoutMs: 2000 },
+    );
+    const pending = d.dispatch(request(), hooks());
+    setTimeout(() => {
+      phase = 'back';
+      d.wake();
+    }, 100);
+    const outcome = await pending;
+    expect(outcome.servedBy.attempts).toBe(2);
+    expect(tried).toEqual(['a:up', 'a:back']);
   });
 
   it('does not retry a non-retryable error (a bad request is bad everywhere)', async () => {
@@ -148,7 +280,7 @@ describe('SwarmDispatcher', () => {
     const { d } = dispatcher(async (t, _r, _a, h) => {
       tried.push(t.nodeName);
       h.onChunk?.({ choices: [{ delta: { content: 'x' } }] });
-      throw retryable();
+      throw lost();
     });
     await expect(
       d.dispatch(request(true), { ...hooks(), onChunk: (c) => chunks.push(c) }),
