@@ -1,6 +1,7 @@
 // Drive a bounded `openai`-client load (test/helpers/load-client.ts) from inside one host of a
-// test LAN against that host's gateway, and read back what the fake backends ran. Shared by
-// the chaos e2e tests and the chaos bench.
+// test LAN against that host's gateway, and read back what the fake backends ran; and single
+// requests from inside a host (askOnce). Shared by the chaos, failover and churn tests and the
+// chaos bench.
 import { fileURLToPath } from 'node:url';
 import type { GenerationLine, SwarmNode } from './swarm-node.js';
 import type { TestLan } from './testlan.js';

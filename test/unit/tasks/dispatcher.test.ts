@@ -386,7 +386,7 @@ describe('SwarmDispatcher', () => {
       const { d, records } = dispatcher(async () => {
         throw retryable();
       });
-      await expect(d.dispatch(request(), hooks())).rejects.toMatchObject({ code: ErrorCodes.WORKER_LOST });
+      await expect(d.dispatch(request(), hooks())).rejects.toMatchObject({ code: ErrorCodes.BACKEND_UNREACHABLE });
       expect(records).toHaveLength(1);
       expect(records[0]).toMatchObject({
         outcome: 'error',
@@ -394,7 +394,7 @@ describe('SwarmDispatcher', () => {
         target: { nodeName: 'c' },
         served: null,
       });
-      expect((records[0]!.error as TaskError).code).toBe(ErrorCodes.WORKER_LOST);
+      expect((records[0]!.error as TaskError).code).toBe(ErrorCodes.BACKEND_UNREACHABLE);
     });
 
     it('every reply turned down by the quality gate: one error row, not one per reply', async () => {
