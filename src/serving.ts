@@ -18,6 +18,7 @@ import { CooldownTracker, cooldownKeys } from './scheduling/cooldown.js';
 import { withOwnLoad } from './scheduling/own-load.js';
 import { decideRequestPrivacy, noCandidateError, planRequest } from './scheduling/plan.js';
 import { checkReply } from './scheduling/quality.js';
+import { swarmChoosesModel } from './scheduling/resolve.js';
 import { AsyncTasks } from './tasks/async-tasks.js';
 import { type RequestRecord, SwarmDispatcher } from './tasks/dispatcher.js';
 import { journalPath, TaskJournal } from './tasks/journal.js';
@@ -132,8 +133,9 @@ export class Serving {
         logger: logger.child({ component: 'dispatch' }),
         plan: (request) => this.plan(request),
         run: (target, request, attempt, hooks) => this.runAttempt(target, request, attempt, hooks),
+        // The gate judges only replies of a model swarmd chose; a named model's reply is passed through.
         quality: (request, result) =>
-          result.body
+          result.body && swarmChoosesModel(request.body['model'], config.routing)
             ? checkReply(request.body, result.body, result.finishReason, config.routing.qualityGate)
             : { ok: true },
         cooldown: {

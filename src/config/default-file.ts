@@ -265,7 +265,7 @@ const OPTION_DOCS: Record<OptionPath, OptionDoc> = {
     allowed: 'a list of words or phrases (whole words, any case)',
   },
   'routing.qualityGate.enabled': {
-    what: 'Check each non-streamed reply before returning it; a failed check tries the next tier',
+    what: 'Check each non-streamed reply of a model swarmd chose (auto, tier, alias); a failed check tries the next candidate',
     allowed: 'true or false',
   },
   'routing.qualityGate.json': {

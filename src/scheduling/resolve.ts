@@ -71,6 +71,15 @@ export function aliasPrivacy(name: string, config: Pick<ResolveConfig, 'aliases'
 }
 
 /**
+ * True when the name leaves the choice of model to swarmd (`auto`, a tier, an alias, or no
+ * name): only then may the quality gate judge replies. A concrete id gets its model's reply as is.
+ */
+export function swarmChoosesModel(name: unknown, config: Pick<ResolveConfig, 'aliases'>): boolean {
+  if (typeof name !== 'string' || name === '' || name === 'auto') return true;
+  return (TIERS as readonly string[]).includes(name) || Object.hasOwn(config.aliases, name);
+}
+
+/**
  * Resolve a model name to its chain. `autoTiers` is the tier list for `auto` (from
  * classify + tierFor). Throws SwarmError MODEL_NOT_FOUND for a name nothing stands for.
  */

@@ -6,6 +6,7 @@ import {
   modelCatalogue,
   type ResolveConfig,
   resolveModelName,
+  swarmChoosesModel,
 } from '../../../src/scheduling/resolve.js';
 import { thrown } from '../../helpers/expect-error.js';
 import { backend, model, view } from './views.js';
@@ -126,5 +127,16 @@ describe('modelCatalogue', () => {
       local: ['qwen3:32b', 'qwen3:8b'],
       cloud: ['gpt-4o-mini'],
     });
+  });
+});
+
+describe('swarmChoosesModel', () => {
+  it('is true for auto, tiers, aliases and no name; false for a concrete model id', () => {
+    for (const name of ['auto', 'fast', 'deep', 'cloud', 'coder', 'gpt-4o', '', undefined]) {
+      expect(swarmChoosesModel(name, config()), String(name)).toBe(true);
+    }
+    for (const name of ['llama3.2:3b', 'qwen3:8b', 'mistral', 'gpt-4o-mini']) {
+      expect(swarmChoosesModel(name, config()), name).toBe(false);
+    }
   });
 });
