@@ -351,7 +351,7 @@ export const configSchema = z.strictObject({
       tiers: z
         .strictObject({ fast: modelIds, deep: modelIds, reviewer: modelIds, cloud: modelIds })
         .prefault({}),
-      /** Tiers tried, in order, after the requested model, alias or tier has failed. */
+      /** Tiers tried, in order, after the requested alias, tier or auto has failed (never for a concrete model id). */
       fallback: z
         .array(tierName)
         .default(['fast', 'deep', 'cloud'])

@@ -11,7 +11,9 @@
 // for `cloud`), embedding and reranking models excepted; they are then equally preferred and
 // the score alone orders them. Fallback: the tiers of `routing.fallback` that come after the
 // last tier of the chain, or all of them when the chain's tier is not in that list or it has
-// none (a concrete model not assigned to a tier, an alias).
+// none (an alias). A concrete model id has no fallback: that model serves it, on any node that
+// has it, or its own error is the answer. Config opts a model name into stand-ins with an alias
+// of the same name (an alias shadows a model).
 import { ErrorCodes, SwarmError } from '../errors.js';
 import { type Privacy, TIERS, type Tier } from '../inference/types.js';
 import type { WirePeerView } from '../rpc/wire.js';
@@ -109,8 +111,7 @@ export function resolveModelName(
   const concrete = concreteId(name, catalogue);
   if (concrete !== null) {
     const tier = TIERS.find((t) => config.tiers[t].includes(concrete)) ?? null;
-    const steps: ChainStep[] = [{ tier, models: [concrete], ordered: true }];
-    return { kind: 'model', chain: withFallback(steps, config, catalogue) };
+    return { kind: 'model', chain: [{ tier, models: [concrete], ordered: true }] };
   }
   throw new SwarmError(ErrorCodes.MODEL_NOT_FOUND, notFoundMessage(name, catalogue, config));
 }

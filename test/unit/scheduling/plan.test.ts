@@ -117,10 +117,35 @@ describe('planRequest', () => {
     expect(result.targets[0]!.model).toBe('qwen3:32b');
   });
 
-  it('routes a concrete model with the fallback behind it', () => {
+  it('routes a concrete model to that model only; a tier has the fallback behind it', () => {
     const result = plan({ model: 'qwen3:8b', messages: [] });
     expect(result.resolution.kind).toBe('model');
-    expect(result.targets.map((t) => t.model)).toEqual(['qwen3:8b', 'qwen3:32b']);
+    expect(result.targets.map((t) => t.model)).toEqual(['qwen3:8b']);
+    expect(plan({ model: 'fast', messages: [] }).targets.map((t) => t.model)).toEqual([
+      'qwen3:8b',
+      'qwen3:32b',
+    ]);
+  });
+
+  it('never swaps a named model when its context is too short: the model’s own error', () => {
+    // qwen3:32b (32k context) would fit; qwen3:8b (default context) does not.
+    const body = { model: 'qwen3:8b', prompt: 'x'.repeat(40_000), max_tokens: 4000 };
+    const result = plan(body);
+    expect(result.targets).toEqual([]);
+    expect(noCandidateError(result, 'lan').code).toBe(ErrorCodes.CONTEXT_LENGTH_EXCEEDED);
+    expect(plan({ ...body, model: 'fast' }).targets.map((t) => t.model)).toEqual(['qwen3:32b']);
+  });
+
+  it('never swaps a named model while the node that has it is paused', () => {
+    const paused = [
+      view('self', [backend([model('qwen3:8b')])], { self: true, node: { activity: 'ACTIVITY_PAUSED' } }),
+      views[1]!,
+    ];
+    const result = plan({ model: 'qwen3:8b', messages: [] }, 'lan', { views: paused });
+    expect(result.targets).toEqual([]);
+    expect(noCandidateError(result, 'lan').message).toContain('qwen3:8b on self: paused');
+    const tier = plan({ model: 'fast', messages: [] }, 'lan', { views: paused });
+    expect(tier.targets.map((t) => t.model)).toEqual(['qwen3:32b']);
   });
 
   it("passes the request's preferOtherThan to the candidate order", () => {

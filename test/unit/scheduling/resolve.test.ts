@@ -34,16 +34,25 @@ const config = (over: Partial<ResolveConfig> = {}): ResolveConfig => ({
 const tiersOf = (chain: { tier: Tier | null }[]) => chain.map((step) => step.tier);
 
 describe('resolveModelName', () => {
-  it('resolves a concrete model to itself, then falls back from its tier onwards', () => {
+  it('resolves a concrete model to itself alone: no other model stands in for it', () => {
     const result = resolveModelName('qwen3:8b', catalogue, config());
     expect(result.kind).toBe('model');
-    expect(result.chain[0]).toEqual({ tier: 'fast', models: ['qwen3:8b'], ordered: true });
-    expect(tiersOf(result.chain)).toEqual(['fast', 'deep', 'cloud']);
-    expect(tiersOf(resolveModelName('qwen3:32b', catalogue, config()).chain)).toEqual(['deep', 'cloud']);
+    expect(result.chain).toEqual([{ tier: 'fast', models: ['qwen3:8b'], ordered: true }]);
+    expect(resolveModelName('llama3.2:3b', catalogue, config()).chain).toEqual([
+      { tier: 'fast', models: ['llama3.2:3b'], ordered: true },
+    ]);
+    expect(tiersOf(resolveModelName('mistral:latest', catalogue, config()).chain)).toEqual([null]);
   });
 
-  it('tries the whole fallback after a model that is in no tier', () => {
-    const result = resolveModelName('mistral:latest', catalogue, config());
+  it('lets config opt a model name into stand-ins with an alias of that name, fallback included', () => {
+    const aliases = { 'llama3.2:3b': { models: ['llama3.2:3b', 'qwen3:8b'] } };
+    const result = resolveModelName('llama3.2:3b', catalogue, config({ aliases }));
+    expect(result.kind).toBe('alias');
+    expect(tiersOf(result.chain)).toEqual([null, 'fast', 'deep', 'cloud']);
+  });
+
+  it('tries the whole fallback after an alias', () => {
+    const result = resolveModelName('gpt-4o', catalogue, config());
     expect(tiersOf(result.chain)).toEqual([null, 'fast', 'deep', 'cloud']);
   });
 
