@@ -6,7 +6,7 @@ import { closeInvokeAgents } from './backends/invoke-http.js';
 import type { BackendMonitor } from './backends/monitor.js';
 import type { SwarmConfig } from './config/load.js';
 import { buildCatalogue } from './control/catalogue.js';
-import { ErrorCodes } from './errors.js';
+import { ErrorCodes, errorMessage } from './errors.js';
 import { toHttpError } from './gateway/error-map.js';
 import { GatewayServer } from './gateway/server.js';
 import type { ModelListEntry } from './gateway/types.js';
@@ -349,12 +349,22 @@ export class Serving {
     );
   }
 
+  // A model server's failure is logged here with its address and the request id: what reaches
+  // clients never names it.
   private readonly runOnBackend: RunOnBackend = ({ status, apiKey }, model, request, hooks) =>
     invokeBackend(
       { kind: status.kind, baseUrl: status.url, model, ...(apiKey && { apiKey }) },
       request,
       hooks,
-    );
+    ).catch((err: unknown) => {
+      if (!hooks.signal.aborted) {
+        this.c.logger.warn(
+          { reqId: hooks.requestId, backend: status.url, model, error: errorMessage(err) },
+          'model server failed',
+        );
+      }
+      throw err;
+    });
 
   // A request's end (once per request, from the dispatcher): its ledger row, and the serving
   // attempt's own timings for the per-target stats.

@@ -197,8 +197,8 @@ function parseBody(url: URL, text: string): unknown {
   } catch (err) {
     throw new BackendInvokeError(
       ErrorCodes.BACKEND_BAD_RESPONSE,
-      `${url.href} answered with a body that is not JSON: ${JSON.stringify(text.slice(0, 80))}`,
-      { cause: err },
+      `the model server answered with a body that is not JSON: ${JSON.stringify(text.slice(0, 80))}`,
+      { cause: err, url: url.href },
     );
   }
 }
@@ -212,6 +212,7 @@ function checkAnswer(url: URL, kind: InferenceKind, body: unknown): void {
   if (upstream) throw httpError({ url: url.href, status: 200, upstream, retryAfterMs: null });
   throw new BackendInvokeError(
     ErrorCodes.BACKEND_BAD_RESPONSE,
-    `${url.href} answered 200 without \`${key}\`: ${JSON.stringify(body).slice(0, 120)}`,
+    `the model server answered 200 without \`${key}\`: ${JSON.stringify(body).slice(0, 120)}`,
+    { url: url.href },
   );
 }
