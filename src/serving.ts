@@ -2,6 +2,7 @@
 // the task worker peers call, the remote-task client, the dispatcher with its scheduler,
 // cooldowns, quality gate, usage ledger and budget, and the OpenAI-compatible gateway.
 import { invokeBackend } from './backends/invoke.js';
+import { BackendInvokeError } from './backends/invoke-errors.js';
 import { closeInvokeAgents } from './backends/invoke-http.js';
 import type { BackendMonitor } from './backends/monitor.js';
 import type { SwarmConfig } from './config/load.js';
@@ -300,7 +301,9 @@ export class Serving {
         { kind: 'cloud', baseUrl: target.backendUrl, model: target.model, ...(apiKey && { apiKey }) },
         task,
         { ...hooks, requestId: request.id },
-      );
+      ).catch((err: unknown) => {
+        throw isBusyAnswer(err) ? capacityRefusal(err) : err;
+      });
     }
     if (target.local) {
       const local = this.c.backends.local().find((candidate) => candidate.status.id === target.backendId);
@@ -357,6 +360,7 @@ export class Serving {
       request,
       hooks,
     ).catch((err: unknown) => {
+      if (isBusyAnswer(err)) throw capacityRefusal(err);
       if (!hooks.signal.aborted) {
         this.c.logger.warn(
           { reqId: hooks.requestId, backend: status.url, model, error: errorMessage(err) },
@@ -433,4 +437,20 @@ export class Serving {
     entries.push({ id: 'auto', kind: 'auto' });
     return entries;
   }
+}
+
+// A model server's plain 429 (not a spent quota) says it is full right now: the dispatcher waits
+// and queues for it like any busy slot, and the client gets 429 only if nothing frees in time.
+function isBusyAnswer(err: unknown): err is BackendInvokeError {
+  return (
+    err instanceof BackendInvokeError && err.status === 429 && err.code === ErrorCodes.BACKEND_OVERLOADED
+  );
+}
+
+function capacityRefusal(err: BackendInvokeError): TaskError {
+  return new TaskError(ErrorCodes.TASK_REFUSED, 'the model server is at capacity (HTTP 429)', {
+    retryable: true,
+    cause: err,
+    ...(err.retryAfterMs !== null && { retryAfterMs: err.retryAfterMs }),
+  });
 }
