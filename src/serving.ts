@@ -19,7 +19,7 @@ import { CooldownTracker, cooldownKeys } from './scheduling/cooldown.js';
 import { withOwnLoad } from './scheduling/own-load.js';
 import { decideRequestPrivacy, noCandidateError, planRequest } from './scheduling/plan.js';
 import { checkReply } from './scheduling/quality.js';
-import { swarmChoosesModel } from './scheduling/resolve.js';
+import { modelCatalogue, servableNames, swarmChoosesModel } from './scheduling/resolve.js';
 import { AsyncTasks } from './tasks/async-tasks.js';
 import { type RequestRecord, SwarmDispatcher } from './tasks/dispatcher.js';
 import { journalPath, TaskJournal } from './tasks/journal.js';
@@ -414,7 +414,7 @@ export class Serving {
     }
   }
 
-  /** What `GET /v1/models` lists: every model in the swarm, cloud models, aliases, tiers, auto. */
+  /** What `GET /v1/models` lists: every model in the swarm, cloud models, and the aliases, tiers and auto they can serve. */
   private catalogue(): ModelListEntry[] {
     const { config, membership } = this.c;
     const entries: ModelListEntry[] = buildCatalogue(membership.views()).map((entry) => ({
@@ -431,10 +431,14 @@ export class Serving {
         listed.add(model);
       }
     }
-    for (const alias of Object.keys(config.routing.aliases)) entries.push({ id: alias, kind: 'alias' });
-    for (const tier of ['fast', 'deep', 'reviewer', 'cloud'] as const)
-      entries.push({ id: tier, kind: 'tier' });
-    entries.push({ id: 'auto', kind: 'auto' });
+    // Only names something can serve now: no `cloud` without a provider, no alias of absent models.
+    const servable = servableNames(
+      modelCatalogue(membership.views(), config.cloud.providers),
+      config.routing,
+    );
+    for (const alias of servable.aliases) entries.push({ id: alias, kind: 'alias' });
+    for (const tier of servable.tiers) entries.push({ id: tier, kind: 'tier' });
+    if (servable.tiers.length > 0) entries.push({ id: 'auto', kind: 'auto' });
     return entries;
   }
 }

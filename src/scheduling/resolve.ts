@@ -67,6 +67,19 @@ export function modelCatalogue(
   return { local: [...local].sort(), cloud: [...cloud].sort() };
 }
 
+/** The aliases and tiers that some model of the catalogue can serve now (what /v1/models lists). */
+export function servableNames(
+  catalogue: ModelCatalogue,
+  config: ResolveConfig,
+): { aliases: string[]; tiers: Tier[] } {
+  const present = new Set([...catalogue.local, ...catalogue.cloud]);
+  const any = (models: readonly string[]) => models.some((model) => present.has(model));
+  return {
+    aliases: Object.keys(config.aliases).filter((alias) => any(config.aliases[alias]!.models)),
+    tiers: TIERS.filter((tier) => any(tierStep(tier, catalogue, config).models)),
+  };
+}
+
 /** The privacy an alias sets for requests naming it; null for any other name. */
 export function aliasPrivacy(name: string, config: Pick<ResolveConfig, 'aliases'>): Privacy | null {
   return Object.hasOwn(config.aliases, name) ? (config.aliases[name]!.privacy ?? null) : null;

@@ -75,7 +75,11 @@ const YES_NO = {
 describe('a real llama-server behind a peer, through the openai client', () => {
   it('lists the peer’s model with its per-slot context', async () => {
     const models = await client.models.list();
-    expect(models.data.map((m) => m.id)).toContain('tiny');
+    const ids = models.data.map((m) => m.id);
+    expect(ids).toContain('tiny');
+    // Only what can be served now: tiers and auto over tiny, no cloud without a provider.
+    expect(ids).toEqual(expect.arrayContaining(['fast', 'deep', 'auto']));
+    expect(ids).not.toContain('cloud');
     const out = await a.swarmctl(['models', '--json']);
     const tiny = (
       JSON.parse(out.stdout) as { models: Array<{ id: string; maxContextLength: number | null }> }

@@ -6,6 +6,7 @@ import {
   modelCatalogue,
   type ResolveConfig,
   resolveModelName,
+  servableNames,
   swarmChoosesModel,
 } from '../../../src/scheduling/resolve.js';
 import { thrown } from '../../helpers/expect-error.js';
@@ -147,5 +148,25 @@ describe('swarmChoosesModel', () => {
     for (const name of ['llama3.2:3b', 'qwen3:8b', 'mistral', 'gpt-4o-mini']) {
       expect(swarmChoosesModel(name, config()), name).toBe(false);
     }
+  });
+});
+
+describe('servableNames', () => {
+  it('lists only aliases and tiers some present model can serve', () => {
+    const aliases = { coder: { models: ['qwen3:8b'] }, gone: { models: ['nowhere:1b'] } };
+    const tiers = { fast: ['qwen3:8b'], deep: ['nowhere:70b'], reviewer: [], cloud: [] };
+    const local = { local: ['qwen3:8b'], cloud: [] };
+    expect(servableNames(local, config({ aliases, tiers }))).toEqual({
+      aliases: ['coder'],
+      tiers: ['fast', 'reviewer'],
+    });
+    // A cloud provider's models make `cloud` servable; nothing at all makes nothing servable.
+    expect(servableNames({ ...local, cloud: ['gpt-4o-mini'] }, config({ aliases, tiers })).tiers).toContain(
+      'cloud',
+    );
+    expect(servableNames({ local: [], cloud: [] }, config({ aliases, tiers }))).toEqual({
+      aliases: [],
+      tiers: [],
+    });
   });
 });
