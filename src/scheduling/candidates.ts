@@ -4,7 +4,8 @@
 // A place is left out when its node is not alive, speaks another protocol, is paused,
 // draining or leaving, is a peer not reachable both ways (a worker must dial us back with
 // SubmitResult), when its backend is unhealthy, when the model's context length (where
-// known) is smaller than the prompt estimate plus max_tokens, or when privacy forbids it
+// known, on a server that enforces it: not Ollama, which truncates) is smaller than the prompt
+// estimate plus max_tokens, or when privacy forbids it
 // (`local`: this node only; `lan`: no cloud; `cloud`: everything, cloud only within budget).
 //
 // Order: steps of the chain in turn (the requested tier, then the fallback tiers); inside a
@@ -170,8 +171,16 @@ function exclusion(
   if (!view.self && !(view.outboundOk && view.inboundOk)) return 'one-way';
   if (!privacyAllows(input.privacy, view.self ? 'local' : 'lan')) return 'privacy';
   if (!backend.healthy) return 'backend-unhealthy';
-  if (model.contextLength > 0 && input.neededContext > model.contextLength) return 'context-too-long';
+  if (enforcesContext(backend) && model.contextLength > 0 && input.neededContext > model.contextLength) {
+    return 'context-too-long';
+  }
   return null;
+}
+
+// Ollama accepts a prompt longer than the context it loaded the model with and truncates it, so
+// swarmd does not refuse for it; llama.cpp slots and the others enforce their context.
+function enforcesContext(backend: WireBackend): boolean {
+  return backend.kind !== 'ollama';
 }
 
 function isCooling(target: Target, input: CandidateInput): boolean {

@@ -22,9 +22,11 @@ const config = configSchema.parse({
   cloud: { providers: [{ name: 'openai', models: ['gpt-4o-mini'] }] },
 });
 
+// llama.cpp servers: they enforce their context (Ollama would truncate instead).
+const llamacpp = { kind: 'llamacpp', id: 'llamacpp@127.0.0.1:8080' };
 const views = [
-  view('self', [backend([model('qwen3:8b', { loaded: true })])], { self: true }),
-  view('big', [backend([model('qwen3:32b', { contextLength: 32_768 })])]),
+  view('self', [backend([model('qwen3:8b', { loaded: true })], llamacpp)], { self: true }),
+  view('big', [backend([model('qwen3:32b', { contextLength: 32_768 })], llamacpp)]),
 ];
 
 function plan(body: Record<string, unknown>, privacy: Privacy = 'lan', over: Partial<PlanInput> = {}) {
