@@ -123,7 +123,8 @@ export async function invokeBackend(
   const choices = (body as { choices?: unknown }).choices;
   const first = Array.isArray(choices) ? (choices[0] as { finish_reason?: unknown } | undefined) : undefined;
   return {
-    body: body as JsonObject,
+    // The reply names the swarm's model id, never the server's own (llama-server puts a file path there).
+    body: { ...(body as JsonObject), model: target.model },
     usage: parseUsage((body as JsonObject).usage),
     finishReason: typeof first?.finish_reason === 'string' ? first.finish_reason : null,
     firstTokenMs,
