@@ -107,7 +107,7 @@ export function toHttpError(
   }
   const extra = err as { param?: unknown; openaiCode?: unknown; retryAfterMs?: unknown; upstream?: unknown };
   const param = typeof extra.param === 'string' ? extra.param : null;
-  // A model server's own type and code, when its error reached us directly, as it said them.
+  // A model server's own type and code (here or from a peer's worker), as it said them.
   const upstream = isRecord(extra.upstream) ? extra.upstream : {};
   const code =
     typeof extra.openaiCode === 'string'

@@ -61,7 +61,11 @@ describe('no internal address reaches a client', () => {
 
     const peer = await chat('peer-only:8b');
     expect(peer.response.status).toBe(500);
-    expect(JSON.parse(peer.body).error.message).toBe('llama runner process has terminated: exit status 2');
+    expect(JSON.parse(peer.body).error).toMatchObject({
+      message: 'llama runner process has terminated: exit status 2',
+      type: 'api_error',
+      code: 'runner_terminated',
+    });
     expect(namesAddress(peer.text), peer.text).toBe(false);
   });
 
