@@ -2,11 +2,12 @@
 // the task worker peers call, the remote-task client, the dispatcher with its scheduler,
 // cooldowns, quality gate, usage ledger and budget, and the OpenAI-compatible gateway.
 import { invokeBackend } from './backends/invoke.js';
+import { BackendInvokeError } from './backends/invoke-errors.js';
 import { closeInvokeAgents } from './backends/invoke-http.js';
 import type { BackendMonitor } from './backends/monitor.js';
 import type { SwarmConfig } from './config/load.js';
 import { buildCatalogue } from './control/catalogue.js';
-import { ErrorCodes } from './errors.js';
+import { ErrorCodes, errorMessage } from './errors.js';
 import { toHttpError } from './gateway/error-map.js';
 import { GatewayServer } from './gateway/server.js';
 import type { ModelListEntry } from './gateway/types.js';
@@ -18,6 +19,7 @@ import { CooldownTracker, cooldownKeys } from './scheduling/cooldown.js';
 import { withOwnLoad } from './scheduling/own-load.js';
 import { decideRequestPrivacy, listableViews, planRequest, planTargets } from './scheduling/plan.js';
 import { checkReply } from './scheduling/quality.js';
+import { modelCatalogue, servableNames, swarmChoosesModel } from './scheduling/resolve.js';
 import { AsyncTasks } from './tasks/async-tasks.js';
 import { type RequestRecord, SwarmDispatcher } from './tasks/dispatcher.js';
 import { journalPath, TaskJournal } from './tasks/journal.js';
@@ -135,8 +137,9 @@ export class Serving {
         logger: logger.child({ component: 'dispatch' }),
         plan: (request) => this.plan(request),
         run: (target, request, attempt, hooks) => this.runAttempt(target, request, attempt, hooks),
+        // The gate judges only replies of a model swarmd chose; a named model's reply is passed through.
         quality: (request, result) =>
-          result.body
+          result.body && swarmChoosesModel(request.body['model'], config.routing)
             ? checkReply(request.body, result.body, result.finishReason, config.routing.qualityGate)
             : { ok: true },
         cooldown: {
@@ -300,7 +303,9 @@ export class Serving {
         { kind: 'cloud', baseUrl: target.backendUrl, model: target.model, ...(apiKey && { apiKey }) },
         task,
         { ...hooks, requestId: request.id },
-      );
+      ).catch((err: unknown) => {
+        throw isBusyAnswer(err) ? capacityRefusal(err) : err;
+      });
     }
     if (target.local) {
       const local = this.c.backends.local().find((candidate) => candidate.status.id === target.backendId);
@@ -349,12 +354,23 @@ export class Serving {
     );
   }
 
+  // A model server's failure is logged here with its address and the request id: what reaches
+  // clients never names it.
   private readonly runOnBackend: RunOnBackend = ({ status, apiKey }, model, request, hooks) =>
     invokeBackend(
       { kind: status.kind, baseUrl: status.url, model, ...(apiKey && { apiKey }) },
       request,
       hooks,
-    );
+    ).catch((err: unknown) => {
+      if (isBusyAnswer(err)) throw capacityRefusal(err);
+      if (!hooks.signal.aborted) {
+        this.c.logger.warn(
+          { reqId: hooks.requestId, backend: status.url, model, error: errorMessage(err) },
+          'model server failed',
+        );
+      }
+      throw err;
+    });
 
   // A request's end (once per request, from the dispatcher): its ledger row, and the serving
   // attempt's own timings for the per-target stats.
@@ -402,7 +418,8 @@ export class Serving {
 
   /**
    * What `GET /v1/models` lists: every model a request would be routed to now (or wait a moment
-   * for while its node finishes joining), cloud models, aliases, tiers, auto.
+   * for while its node finishes joining), cloud models, and the aliases, tiers and auto they can
+   * serve.
    */
   private catalogue(): ModelListEntry[] {
     const { config, membership } = this.c;
@@ -421,10 +438,30 @@ export class Serving {
         listed.add(model);
       }
     }
-    for (const alias of Object.keys(config.routing.aliases)) entries.push({ id: alias, kind: 'alias' });
-    for (const tier of ['fast', 'deep', 'reviewer', 'cloud'] as const)
-      entries.push({ id: tier, kind: 'tier' });
-    entries.push({ id: 'auto', kind: 'auto' });
+    // Only names something can serve now: no `cloud` without a provider, no alias of absent models.
+    const servable = servableNames(
+      modelCatalogue(membership.views(), config.cloud.providers),
+      config.routing,
+    );
+    for (const alias of servable.aliases) entries.push({ id: alias, kind: 'alias' });
+    for (const tier of servable.tiers) entries.push({ id: tier, kind: 'tier' });
+    if (servable.tiers.length > 0) entries.push({ id: 'auto', kind: 'auto' });
     return entries;
   }
+}
+
+// A model server's plain 429 (not a spent quota) says it is full right now: the dispatcher waits
+// and queues for it like any busy slot, and the client gets 429 only if nothing frees in time.
+function isBusyAnswer(err: unknown): err is BackendInvokeError {
+  return (
+    err instanceof BackendInvokeError && err.status === 429 && err.code === ErrorCodes.BACKEND_OVERLOADED
+  );
+}
+
+function capacityRefusal(err: BackendInvokeError): TaskError {
+  return new TaskError(ErrorCodes.TASK_REFUSED, 'the model server is at capacity (HTTP 429)', {
+    retryable: true,
+    cause: err,
+    ...(err.retryAfterMs !== null && { retryAfterMs: err.retryAfterMs }),
+  });
 }

@@ -27,6 +27,8 @@ export class BackendInvokeError extends BackendError {
   readonly chunksDelivered: number;
   /** The server's own error, for logs and for passing a 4xx reason back to the client. */
   readonly upstream: UpstreamError | null;
+  /** The URL that failed: for the log only, never for clients (it names an internal host). */
+  readonly url: string | null;
 
   constructor(
     code: ErrorCode,
@@ -36,6 +38,7 @@ export class BackendInvokeError extends BackendError {
       retryAfterMs?: number | null;
       chunksDelivered?: number;
       upstream?: UpstreamError | null;
+      url?: string | null;
       retryable?: boolean;
       cause?: unknown;
     } = {},
@@ -46,6 +49,7 @@ export class BackendInvokeError extends BackendError {
     this.retryAfterMs = fields.retryAfterMs ?? null;
     this.chunksDelivered = fields.chunksDelivered ?? 0;
     this.upstream = fields.upstream ?? null;
+    this.url = fields.url ?? null;
     this.retryable = fields.retryable ?? defaultRetryable(code, this.chunksDelivered);
   }
 }
@@ -135,9 +139,11 @@ export function httpError(input: {
   const { url, upstream, retryAfterMs: wait } = input;
   // A 2xx that carries an error (LM Studio's "Returning 200 anyway") counts as the status inside, else 500.
   const status = input.status >= 400 ? input.status : (upstream?.status ?? 500);
-  const said = upstream ? `: ${JSON.stringify(upstream.message.slice(0, 300))}` : '';
-  const answered = `${url} answered HTTP ${status}${said}`;
-  const fields = { status, upstream, retryAfterMs: wait };
+  // The server's own message is what the client gets, as it said it; with none, what happened and
+  // what to do. The URL goes only to the log (`url`): it names an internal host.
+  const own = upstream?.message.slice(0, 500) ?? '';
+  const said = (hint: string) => own || `the model server answered HTTP ${status}; ${hint}`;
+  const fields = { status, upstream, retryAfterMs: wait, url };
   const code = upstream?.code ?? '';
   const type = upstream?.type ?? '';
   const message = upstream?.message ?? '';
@@ -145,7 +151,7 @@ export function httpError(input: {
   if (code === 'model_not_found' || status === 404 || (status === 400 && MODEL_TEXT.test(message))) {
     return new BackendInvokeError(
       ErrorCodes.MODEL_NOT_FOUND,
-      `${answered}; the model is not on this server (pull or load it, or refresh the model list)`,
+      said(`the model is not on this server (pull or load it, or refresh the model list)`),
       fields,
     );
   }
@@ -156,48 +162,48 @@ export function httpError(input: {
   ) {
     return new BackendInvokeError(
       ErrorCodes.CONTEXT_LENGTH_EXCEEDED,
-      `${answered}; the prompt does not fit the model's context: shorten it or pick a model with a longer context`,
+      said(`the prompt does not fit the model's context: shorten it or pick a model with a longer context`),
       fields,
     );
   }
   if (status === 402 || code === 'insufficient_quota') {
     return new BackendInvokeError(
       ErrorCodes.BACKEND_QUOTA_EXCEEDED,
-      `${answered}; the account has no credit or quota left: top it up or use another provider`,
+      said(`the account has no credit or quota left: top it up or use another provider`),
       fields,
     );
   }
   if (status === 429 || status === 503) {
     return new BackendInvokeError(
       ErrorCodes.BACKEND_OVERLOADED,
-      `${answered}; the server is busy: try again${wait === null ? ' later' : ` in ${wait} ms`} or elsewhere`,
+      said(`the server is busy: try again${wait === null ? ' later' : ` in ${wait} ms`} or elsewhere`),
       fields,
     );
   }
   if (status === 401 || status === 403) {
     return new BackendInvokeError(
       ErrorCodes.BACKEND_AUTH_FAILED,
-      `${answered}; the server refused swarmd's credentials: check the API key configured for this backend`,
+      said(`the server refused swarmd's credentials: check the API key configured for this backend`),
       fields,
     );
   }
   if (status === 408 || status === 504) {
     return new BackendInvokeError(
       ErrorCodes.BACKEND_TIMEOUT,
-      `${answered}; the server timed out: try again or elsewhere`,
+      said(`the server timed out: try again or elsewhere`),
       fields,
     );
   }
   if (status >= 400 && status < 500 && status !== 499) {
     return new BackendInvokeError(
       ErrorCodes.BACKEND_BAD_REQUEST,
-      `${answered}; the server rejected the request as invalid: fix the request`,
+      said(`the server rejected the request as invalid: fix the request`),
       fields,
     );
   }
   return new BackendInvokeError(
     ErrorCodes.BACKEND_ERROR,
-    `${answered}; the server failed while handling the request: try again or elsewhere`,
+    said(`the server failed while handling the request: try again or elsewhere`),
     fields,
   );
 }

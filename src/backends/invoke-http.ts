@@ -129,7 +129,8 @@ function attempt(url: URL, opts: SendOptions): Promise<OpenExchange> {
         reject(
           new BackendInvokeError(
             ErrorCodes.BACKEND_TIMEOUT,
-            `POST ${url.href} gave no answer within ${opts.firstByteMs} ms; the server may be loading a model or overloaded`,
+            `the model server gave no answer within ${opts.firstByteMs} ms; it may be loading a model or overloaded`,
+            { url: url.href },
           ),
         ),
       );
@@ -140,8 +141,8 @@ function attempt(url: URL, opts: SendOptions): Promise<OpenExchange> {
       const code = errnoCode(err);
       const failure = new BackendInvokeError(
         ErrorCodes.BACKEND_UNREACHABLE,
-        `POST ${url.href} failed (${code ?? err.message}); is the server running on that address?`,
-        { cause: err },
+        `the model server could not be reached (${code ?? 'connection failed'}); is it running at the configured address?`,
+        { cause: err, url: url.href },
       );
       const stale = req.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE');
       settle(() => reject(stale ? new StaleSocket(failure) : failure));
@@ -185,7 +186,13 @@ export function readBody(url: URL, ex: OpenExchange, opts: ReadOptions): Promise
       why: string,
     ) =>
       finish(
-        () => reject(new BackendInvokeError(code, `${url.href} ${why}`, { status: res.statusCode })),
+        () =>
+          reject(
+            new BackendInvokeError(code, `the model server ${why}`, {
+              status: res.statusCode,
+              url: url.href,
+            }),
+          ),
         true,
       );
     const armIdle = () => {
@@ -207,8 +214,8 @@ export function readBody(url: URL, ex: OpenExchange, opts: ReadOptions): Promise
             reject(
               new BackendInvokeError(
                 ErrorCodes.BACKEND_BAD_RESPONSE,
-                `${url.href} sent an answer larger than ${opts.limitBytes} bytes; refusing to buffer it`,
-                { status: res.statusCode },
+                `the model server sent an answer larger than ${opts.limitBytes} bytes; refusing to buffer it`,
+                { status: res.statusCode, url: url.href },
               ),
             ),
           true,

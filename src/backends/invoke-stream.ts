@@ -143,7 +143,8 @@ export function deliverWhole(body: unknown, ctx: StreamContext): StreamOutcome {
   if (step.type !== 'chunks' || !ctx.normaliser.complete) {
     throw new BackendInvokeError(
       ErrorCodes.BACKEND_BAD_RESPONSE,
-      `${ctx.url} answered a streaming request with JSON that is no completion`,
+      'the model server answered a streaming request with JSON that is no completion',
+      { url: ctx.url },
     );
   }
   for (const chunk of step.chunks) sink.deliver(chunk);
@@ -160,8 +161,9 @@ export function streamBroken(
 ): BackendInvokeError {
   return new BackendInvokeError(
     ErrorCodes.BACKEND_STREAM_BROKEN,
-    `${url} ${why} after ${delivered} chunk(s); the answer is incomplete`,
+    `the model server ${why} after ${delivered} chunk(s); the answer is incomplete`,
     {
+      url,
       chunksDelivered: delivered,
       cause,
       retryable: delivered === 0 && (cause?.retryable ?? true),

@@ -123,7 +123,8 @@ export async function invokeBackend(
   const choices = (body as { choices?: unknown }).choices;
   const first = Array.isArray(choices) ? (choices[0] as { finish_reason?: unknown } | undefined) : undefined;
   return {
-    body: body as JsonObject,
+    // The reply names the swarm's model id, never the server's own (llama-server puts a file path there).
+    body: { ...(body as JsonObject), model: target.model },
     usage: parseUsage((body as JsonObject).usage),
     finishReason: typeof first?.finish_reason === 'string' ? first.finish_reason : null,
     firstTokenMs,
@@ -197,8 +198,8 @@ function parseBody(url: URL, text: string): unknown {
   } catch (err) {
     throw new BackendInvokeError(
       ErrorCodes.BACKEND_BAD_RESPONSE,
-      `${url.href} answered with a body that is not JSON: ${JSON.stringify(text.slice(0, 80))}`,
-      { cause: err },
+      `the model server answered with a body that is not JSON: ${JSON.stringify(text.slice(0, 80))}`,
+      { cause: err, url: url.href },
     );
   }
 }
@@ -212,6 +213,7 @@ function checkAnswer(url: URL, kind: InferenceKind, body: unknown): void {
   if (upstream) throw httpError({ url: url.href, status: 200, upstream, retryAfterMs: null });
   throw new BackendInvokeError(
     ErrorCodes.BACKEND_BAD_RESPONSE,
-    `${url.href} answered 200 without \`${key}\`: ${JSON.stringify(body).slice(0, 120)}`,
+    `the model server answered 200 without \`${key}\`: ${JSON.stringify(body).slice(0, 120)}`,
+    { url: url.href },
   );
 }

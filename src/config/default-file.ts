@@ -227,7 +227,7 @@ const OPTION_DOCS: Record<OptionPath, OptionDoc> = {
     allowed: 'a list of model ids offered by cloud.providers; [] means every model they offer',
   },
   'routing.fallback': {
-    what: 'Tiers tried in turn once the requested model, alias or tier has failed',
+    what: 'Tiers tried in turn once the requested alias, tier or auto has failed (never for a concrete model id)',
     allowed: 'a list of fast, deep, reviewer, cloud, each at most once',
   },
   'routing.maxAttempts': {
@@ -265,7 +265,7 @@ const OPTION_DOCS: Record<OptionPath, OptionDoc> = {
     allowed: 'a list of words or phrases (whole words, any case)',
   },
   'routing.qualityGate.enabled': {
-    what: 'Check each non-streamed reply before returning it; a failed check tries the next tier',
+    what: 'Check each non-streamed reply of a model swarmd chose (auto, tier, alias); a failed check tries the next candidate',
     allowed: 'true or false',
   },
   'routing.qualityGate.json': {

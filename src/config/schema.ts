@@ -351,7 +351,7 @@ export const configSchema = z.strictObject({
       tiers: z
         .strictObject({ fast: modelIds, deep: modelIds, reviewer: modelIds, cloud: modelIds })
         .prefault({}),
-      /** Tiers tried, in order, after the requested model, alias or tier has failed. */
+      /** Tiers tried, in order, after the requested alias, tier or auto has failed (never for a concrete model id). */
       fallback: z
         .array(tierName)
         .default(['fast', 'deep', 'cloud'])
@@ -377,7 +377,7 @@ export const configSchema = z.strictObject({
           complex: z.array(z.string().min(1)).default([...DEFAULT_KEYWORDS.complex]),
         })
         .prefault({}),
-      /** Checks a non-streamed reply passes before it is returned; a failure escalates. */
+      /** Checks a non-streamed reply of a model swarmd chose (auto, tier, alias) passes; a failure escalates. */
       qualityGate: z
         .strictObject({
           enabled: bool(true),

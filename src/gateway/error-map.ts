@@ -2,6 +2,7 @@
 // Anything not in the table is a 500 `server_error`; a non-SwarmError (a bug) never shows
 // its message or stack to the client.
 import { type ErrorCode, ErrorCodes, SwarmError } from '../errors.js';
+import { withoutAddresses } from './scrub.js';
 
 /** The OpenAI error object: `{error: {message, type, param, code}}`. */
 export interface OpenAIErrorObject {
@@ -99,18 +100,31 @@ export function toHttpError(
     );
   }
   const rule = ERROR_RULES[err.code] ?? SERVER_ERROR;
-  let message = err.message;
+  // The daemon log keeps the full text (with the request id); the client never sees an address.
+  let message = withoutAddresses(err.message);
   if (err.code === ErrorCodes.MODEL_NOT_FOUND && context.model) {
     message = `The model \`${context.model}\` does not exist or no node of this swarm serves it. ${err.message}`;
   }
-  const extra = err as { param?: unknown; openaiCode?: unknown; retryAfterMs?: unknown };
+  const extra = err as { param?: unknown; openaiCode?: unknown; retryAfterMs?: unknown; upstream?: unknown };
   const param = typeof extra.param === 'string' ? extra.param : null;
-  const code = typeof extra.openaiCode === 'string' ? extra.openaiCode : rule.code;
+  // A model server's own type and code (here or from a peer's worker), as it said them.
+  const upstream = isRecord(extra.upstream) ? extra.upstream : {};
+  const code =
+    typeof extra.openaiCode === 'string'
+      ? extra.openaiCode
+      : typeof upstream['code'] === 'string'
+        ? upstream['code']
+        : rule.code;
+  const type = typeof upstream['type'] === 'string' ? upstream['type'] : rule.type;
   const retryAfterMs =
     typeof extra.retryAfterMs === 'number' && Number.isFinite(extra.retryAfterMs) && extra.retryAfterMs > 0
       ? extra.retryAfterMs
       : rule.retryAfterMs;
-  return build(rule, err.code, message, param, code, retryAfterMs);
+  return build({ ...rule, type }, err.code, message, param, code, retryAfterMs);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
 }
 
 function build(

@@ -19,7 +19,8 @@ export function servedHeaders(
     'x-request-id': requestId,
     'x-swarm-node': target.nodeName,
     'x-swarm-node-id': target.nodeId,
-    'x-swarm-backend': target.backendId,
+    // The kind of server (`ollama`, `cloud:<provider>`), never its address.
+    'x-swarm-backend': target.backendId.replace(/@.*$/, ''),
     'x-swarm-model': target.model,
     'x-swarm-attempts': String(servedBy.attempts),
     'x-swarm-privacy': privacy,

@@ -264,6 +264,9 @@ export interface WireTaskError {
   retryable: boolean;
   chunksDelivered: number;
   retryAfterMs: number;
+  /** The model server's own error type and code ('' when none), passed to the client as it said them. */
+  upstreamType?: string;
+  upstreamCode?: string;
 }
 
 /** One message of a worker's result stream; exactly one payload field is set. */

@@ -4,10 +4,11 @@
 // A place is left out when its node is not alive, speaks another protocol, is paused,
 // draining or leaving, is a peer not usable yet (settling: just met or restarted, or a call to
 // it just failed) or not reachable both ways (a worker must dial us back with SubmitResult),
-// when its backend is unhealthy, when the model's context length (where known) is smaller than
-// the prompt estimate plus max_tokens, or when privacy forbids it (`local`: this node only;
-// `lan`: no cloud; `cloud`: everything, cloud only within budget). Some of these reasons pass
-// by themselves (COMING_BACK): a request that finds only such places waits for them.
+// when its backend is unhealthy, when the model's context length (where known, on a server that
+// enforces it: not Ollama, which truncates) is smaller than the prompt estimate plus max_tokens,
+// or when privacy forbids it (`local`: this node only; `lan`: no cloud; `cloud`: everything,
+// cloud only within budget). Some of these reasons pass by themselves (COMING_BACK): a request
+// that finds only such places waits for them.
 //
 // Order: steps of the chain in turn (the requested tier, then the fallback tiers); inside a
 // step, swarm places before cloud ones, places with a free slot before full ones, then the
@@ -221,7 +222,9 @@ function exclusion(
   if (reason !== null && !COMING_BACK.has(reason)) return reason;
   if (!privacyAllows(input.privacy, view.self ? 'local' : 'lan')) return 'privacy';
   if (!backend.healthy) return 'backend-unhealthy';
-  if (model.contextLength > 0 && input.neededContext > model.contextLength) return 'context-too-long';
+  if (enforcesContext(backend) && model.contextLength > 0 && input.neededContext > model.contextLength) {
+    return 'context-too-long';
+  }
   // Said last: a place coming back is worth waiting for only when it could take the request.
   return reason;
 }
@@ -230,6 +233,12 @@ function exclusion(
 function activityText(node: WireNodeInfo): string {
   const what = node.activity.replace('ACTIVITY_', '').toLowerCase();
   return node.activityReason ? `${what} (${node.activityReason})` : what;
+}
+
+// Ollama accepts a prompt longer than the context it loaded the model with and truncates it, so
+// swarmd does not refuse for it; llama.cpp slots and the others enforce their context.
+function enforcesContext(backend: WireBackend): boolean {
+  return backend.kind !== 'ollama';
 }
 
 function isCooling(target: Target, input: CandidateInput): boolean {

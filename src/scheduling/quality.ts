@@ -1,5 +1,6 @@
-// The quality gate: checks a reply before it is returned; a failed check escalates the
-// request to the next candidate (the next tier) and is recorded. Pure. Checks, in order:
+// The quality gate: checks a reply of a model swarmd chose (auto, tier, alias) before it is
+// returned; a failed check escalates the request to the next candidate (the dispatcher returns
+// the first reply, marked, when every one fails). Pure. Checks, in order:
 //
 //   empty      no text and no tool call
 //   truncated  finish_reason "length" (the token limit cut it off)

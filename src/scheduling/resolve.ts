@@ -11,7 +11,9 @@
 // for `cloud`), embedding and reranking models excepted; they are then equally preferred and
 // the score alone orders them. Fallback: the tiers of `routing.fallback` that come after the
 // last tier of the chain, or all of them when the chain's tier is not in that list or it has
-// none (a concrete model not assigned to a tier, an alias).
+// none (an alias). A concrete model id has no fallback: that model serves it, on any node that
+// has it, or its own error is the answer. Config opts a model name into stand-ins with an alias
+// of the same name (an alias shadows a model).
 import { ErrorCodes, SwarmError } from '../errors.js';
 import { type Privacy, TIERS, type Tier } from '../inference/types.js';
 import type { WirePeerView } from '../rpc/wire.js';
@@ -69,9 +71,31 @@ export function modelCatalogue(
   return { local: [...local].sort(), cloud: [...cloud].sort() };
 }
 
+/** The aliases and tiers that some model of the catalogue can serve now (what /v1/models lists). */
+export function servableNames(
+  catalogue: ModelCatalogue,
+  config: ResolveConfig,
+): { aliases: string[]; tiers: Tier[] } {
+  const present = new Set([...catalogue.local, ...catalogue.cloud]);
+  const any = (models: readonly string[]) => models.some((model) => present.has(model));
+  return {
+    aliases: Object.keys(config.aliases).filter((alias) => any(config.aliases[alias]!.models)),
+    tiers: TIERS.filter((tier) => any(tierStep(tier, catalogue, config).models)),
+  };
+}
+
 /** The privacy an alias sets for requests naming it; null for any other name. */
 export function aliasPrivacy(name: string, config: Pick<ResolveConfig, 'aliases'>): Privacy | null {
   return Object.hasOwn(config.aliases, name) ? (config.aliases[name]!.privacy ?? null) : null;
+}
+
+/**
+ * True when the name leaves the choice of model to swarmd (`auto`, a tier, an alias, or no
+ * name): only then may the quality gate judge replies. A concrete id gets its model's reply as is.
+ */
+export function swarmChoosesModel(name: unknown, config: Pick<ResolveConfig, 'aliases'>): boolean {
+  if (typeof name !== 'string' || name === '' || name === 'auto') return true;
+  return (TIERS as readonly string[]).includes(name) || Object.hasOwn(config.aliases, name);
 }
 
 /**
@@ -104,8 +128,7 @@ export function resolveModelName(
   const concrete = concreteId(name, catalogue);
   if (concrete !== null) {
     const tier = TIERS.find((t) => config.tiers[t].includes(concrete)) ?? null;
-    const steps: ChainStep[] = [{ tier, models: [concrete], ordered: true }];
-    return { kind: 'model', chain: withFallback(steps, config, catalogue) };
+    return { kind: 'model', chain: [{ tier, models: [concrete], ordered: true }] };
   }
   throw new SwarmError(ErrorCodes.MODEL_NOT_FOUND, notFoundMessage(name, catalogue, config));
 }

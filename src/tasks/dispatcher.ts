@@ -1,8 +1,9 @@
 // The coordinator's attempt loop: take the ordered targets the scheduler proposes, run on
 // this node or hand to a peer, fall through to the next on a retryable failure (nothing
-// sent to the client yet), escalate when the quality gate rejects a reply, and when every
-// slot in the swarm is busy, or the only places that could serve are coming back (a node
-// restarting, joining, silent for a moment), wait in a bounded queue instead of failing.
+// sent to the client yet), escalate when the quality gate rejects a reply (and when every
+// candidate's reply is rejected, return the first one, marked), and when every slot in the
+// swarm is busy, or the only places that could serve are coming back (a node restarting,
+// joining, silent for a moment), wait in a bounded queue instead of failing.
 // A worker lost under an attempt (it died, restarted, its channel broke) is planned around at
 // once (membership marks it), and the first such loss per node costs the request no attempt.
 import { CapacityPendingError, ErrorCodes, errorMessage, SwarmError } from '../errors.js';
@@ -92,6 +93,13 @@ export interface DispatcherInit {
   queueTimeoutMs: number;
 }
 
+/** A reply the quality gate turned down, kept in case no later candidate does better. */
+interface Rejected {
+  outcome: InferenceOutcome;
+  attempt: NonNullable<RequestRecord['attempt']>;
+  reason: string;
+}
+
 const CAPACITY_CODES = new Set<string>([ErrorCodes.TASK_REFUSED]);
 
 /** Runs requests across the swarm with fallback. */
@@ -156,11 +164,44 @@ export class SwarmDispatcher implements Dispatcher {
     });
   }
 
+  // The gate never turns a reply into an error: when no later candidate serves the request,
+  // the first rejected reply (what the request would have got with no gate) is returned, marked.
   private async attemptAll(
     request: InferenceRequest,
     hooks: RunHooks,
     progress: Progress,
   ): Promise<InferenceOutcome> {
+    const rejected: { reply?: Rejected } = {};
+    try {
+      const served = await this.attemptEach(request, hooks, progress, rejected);
+      if (served) return served;
+    } catch (err) {
+      if (!rejected.reply || hooks.signal.aborted) throw err;
+    }
+    const { outcome, attempt, reason } = rejected.reply!;
+    const now = monotonicMs();
+    const marked: InferenceOutcome = {
+      ...outcome,
+      servedBy: {
+        ...outcome.servedBy,
+        attempts: progress.attempts,
+        notices: { ...outcome.servedBy.notices, 'x-swarm-quality': `failed; ${reason}` },
+      },
+      latencyMs: now - progress.started,
+    };
+    progress.attempt = attempt;
+    hooks.onStart?.(marked.servedBy);
+    return marked;
+  }
+
+  // Tries targets in turn; null when every one that answered was turned down by the gate
+  // (`rejected.reply` then holds the first of those).
+  private async attemptEach(
+    request: InferenceRequest,
+    hooks: RunHooks,
+    progress: Progress,
+    rejected: { reply?: Rejected },
+  ): Promise<InferenceOutcome | null> {
     const { started } = progress;
     let attempts = 0;
     /** Attempts that do not count against maxAttempts: the first worker loss on each node. */
@@ -220,23 +261,6 @@ export class SwarmDispatcher implements Dispatcher {
           const verdict = request.stream
             ? { ok: true as const }
             : (this.deps.quality?.(request, result) ?? { ok: true as const });
-          if (!verdict.ok) {
-            // A poor reply escalates to the next candidate, and is recorded as such.
-            this.deps.logger.info(
-              { request: request.id, target: target.model, reason: verdict.reason },
-              'quality gate rejected a reply',
-            );
-            progress.target = target;
-            progress.attempts = attempts;
-            lastError = new SwarmError(
-              ErrorCodes.BACKEND_BAD_RESPONSE,
-              `every candidate's reply failed the quality gate (last: ${verdict.reason})`,
-            );
-            allBusy = false;
-            continue;
-          }
-          announce();
-          this.deps.cooldown?.success(target);
           const now = monotonicMs();
           const outcome: InferenceOutcome = {
             servedBy: { target, attempts, ...this.noticesNow() },
@@ -247,10 +271,25 @@ export class SwarmDispatcher implements Dispatcher {
               firstChunkAt !== null ? firstChunkAt - started : (result.firstTokenMs ?? now - started),
             latencyMs: now - started,
           };
-          progress.attempt = {
+          const attempt = {
             latencyMs: now - attemptStart,
             firstTokenMs: firstChunkAt !== null ? firstChunkAt - attemptStart : result.firstTokenMs,
           };
+          if (!verdict.ok) {
+            // A poor reply escalates to the next candidate, and is recorded as such.
+            this.deps.logger.info(
+              { request: request.id, target: target.model, reason: verdict.reason },
+              'quality gate rejected a reply',
+            );
+            progress.target = target;
+            progress.attempts = attempts;
+            rejected.reply ??= { outcome, attempt, reason: verdict.reason };
+            allBusy = false;
+            continue;
+          }
+          announce();
+          this.deps.cooldown?.success(target);
+          progress.attempt = attempt;
           return outcome;
         } catch (err) {
           const failure = err as Partial<TaskError>;
@@ -290,11 +329,14 @@ export class SwarmDispatcher implements Dispatcher {
       // A worker was lost: plan again at once, without it (the plan waits when nothing is left).
       if (sawLost) continue;
       if (!sawBusy) break;
+      // A reply in hand is not worth a wait in the queue.
+      if (rejected.reply) return null;
       // Some candidate was merely busy (whatever the others did): wait for a slot (bounded),
       // then plan again, rather than fail a request the swarm can serve in a moment.
       queuedSince ??= monotonicMs();
       await this.waitForCapacity(queuedSince, hooks.signal, () => busyTooLong(this.init.queueTimeoutMs));
     }
+    if (rejected.reply) return null;
     throw lastError instanceof Error
       ? lastError
       : new SwarmError(ErrorCodes.NODE_NOT_FOUND, 'no candidate could serve the request');

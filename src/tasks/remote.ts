@@ -340,6 +340,9 @@ export class RemoteTasks {
           retryable: failure.retryable && entry.chunks === 0,
           chunksDelivered: entry.chunks,
           retryAfterMs: failure.retryAfterMs,
+          ...((failure.upstreamType || failure.upstreamCode) && {
+            upstream: { type: failure.upstreamType || null, code: failure.upstreamCode || null },
+          }),
           // A paused node handing work back did nothing wrong.
           targetAtFault: failure.code !== ErrorCodes.TASK_HANDED_BACK,
         }),

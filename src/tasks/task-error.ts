@@ -11,6 +11,8 @@ export class TaskError extends SwarmError {
    * (membership and activity keep such nodes out already). Such failures do not cool it down.
    */
   readonly targetAtFault: boolean;
+  /** The model server's own error type and code, when a worker passed them on (for the client). */
+  readonly upstream: { type: string | null; code: string | null } | null;
 
   constructor(
     code: ErrorCode | string,
@@ -21,6 +23,7 @@ export class TaskError extends SwarmError {
       retryAfterMs?: number;
       cause?: unknown;
       targetAtFault?: boolean;
+      upstream?: { type: string | null; code: string | null } | null;
     },
   ) {
     super(code as ErrorCode, message, { cause: details.cause });
@@ -29,5 +32,6 @@ export class TaskError extends SwarmError {
     this.chunksDelivered = details.chunksDelivered ?? 0;
     this.retryAfterMs = details.retryAfterMs ?? 0;
     this.targetAtFault = details.targetAtFault ?? true;
+    this.upstream = details.upstream ?? null;
   }
 }

@@ -232,7 +232,12 @@ export class TaskWorker {
         },
       });
     } catch (err) {
-      const failure = err as { code?: string; retryable?: boolean; retryAfterMs?: number };
+      const failure = err as {
+        code?: string;
+        retryable?: boolean;
+        retryAfterMs?: number;
+        upstream?: { type?: string | null; code?: string | null } | null;
+      };
       if (this.handedBack.has(abort)) {
         send({
           error: {
@@ -251,6 +256,8 @@ export class TaskWorker {
             retryable: failure.retryable ?? chunks === 0,
             chunksDelivered: chunks,
             retryAfterMs: failure.retryAfterMs ?? 0,
+            upstreamType: failure.upstream?.type ?? '',
+            upstreamCode: failure.upstream?.code ?? '',
           },
         });
       }

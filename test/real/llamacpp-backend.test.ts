@@ -108,6 +108,27 @@ describe('running requests on a real llama-server', () => {
     expect(result.usage?.promptTokens).toBeGreaterThan(0);
   });
 
+  it('names the swarm’s model id in replies, never the file path llama-server puts there', async () => {
+    const server = await LlamaServer.start({});
+    const asSwarm = { ...target(server), model: 'tiny-in-swarm' };
+    const body = { model: 'tiny-in-swarm', messages: hi, max_tokens: 4 };
+    const whole = await invokeBackend(
+      asSwarm,
+      { kind: 'chat', body, stream: false },
+      { signal: AbortSignal.timeout(10_000) },
+    );
+    expect(whole.body?.model).toBe('tiny-in-swarm');
+    const chunks: JsonObject[] = [];
+    await invokeBackend(
+      asSwarm,
+      { kind: 'chat', body, stream: true },
+      { signal: AbortSignal.timeout(10_000), onChunk: (chunk) => chunks.push(chunk) },
+    );
+    expect(chunks.length).toBeGreaterThan(0);
+    expect(new Set(chunks.map((c) => c.model))).toEqual(new Set(['tiny-in-swarm']));
+    expect(JSON.stringify([whole.body, chunks])).not.toContain('.gguf');
+  });
+
   it('streams canonical chunks and reports usage from the stream', async () => {
     const server = await LlamaServer.start({ alias: 'tiny' });
     const chunks: JsonObject[] = [];

@@ -3,9 +3,8 @@
 // AI SDK) talk to alpha's gateway; bravo serves over the peer hop, streamed and whole. Then the
 // llama-server restarts under bravo's running swarmd, and requests are served again.
 //
-// Non-streamed requests here ask for structured output: the random model then ends on its own
-// (finish_reason "stop"). A plain request stops at max_tokens ("length"), which the quality gate
-// currently turns into a 500 (see the report of this change; the dispatcher owns that).
+// Structured output makes the random model end on its own (finish_reason "stop"); a plain
+// request stops at max_tokens ("length") and reaches the client as llama-server sent it.
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { generateText, Output, streamText } from 'ai';
 import OpenAI from 'openai';
@@ -76,7 +75,11 @@ const YES_NO = {
 describe('a real llama-server behind a peer, through the openai client', () => {
   it('lists the peer’s model with its per-slot context', async () => {
     const models = await client.models.list();
-    expect(models.data.map((m) => m.id)).toContain('tiny');
+    const ids = models.data.map((m) => m.id);
+    expect(ids).toContain('tiny');
+    // Only what can be served now: tiers and auto over tiny, no cloud without a provider.
+    expect(ids).toEqual(expect.arrayContaining(['fast', 'deep', 'auto']));
+    expect(ids).not.toContain('cloud');
     const out = await a.swarmctl(['models', '--json']);
     const tiny = (
       JSON.parse(out.stdout) as { models: Array<{ id: string; maxContextLength: number | null }> }
@@ -95,6 +98,19 @@ describe('a real llama-server behind a peer, through the openai client', () => {
     });
     expect(data.usage?.prompt_tokens).toBeGreaterThan(0);
     expect(data.usage?.completion_tokens).toBeGreaterThan(0);
+  });
+
+  it('answers a whole chat cut off by max_tokens as llama-server did: 200, finish_reason length', async () => {
+    const { data, response } = await client.chat.completions
+      .create({ model: 'tiny', messages: [{ role: 'user', content: 'Say hello.' }], max_tokens: 16 })
+      .withResponse();
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-swarm-node')).toBe('bravo');
+    expect(response.headers.get('x-swarm-attempts')).toBe('1');
+    expect(response.headers.get('x-swarm-quality')).toBeNull();
+    expect(data.choices[0]?.finish_reason).toBe('length');
+    expect(data.usage?.completion_tokens).toBe(16);
+    expect(data.model).toBe('tiny');
   });
 
   it('streams a chat from bravo, with usage in the stream', async () => {

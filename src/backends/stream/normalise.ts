@@ -47,7 +47,6 @@ export class StreamNormaliser {
   private identity: Identity | null = null;
   private seenId: string | null = null;
   private seenCreated: number | null = null;
-  private seenModel: string | null = null;
   private seenFingerprint: string | null = null;
   private readonly started = new Set<number>();
   private readonly finished = new Set<number>();
@@ -97,8 +96,6 @@ export class StreamNormaliser {
   private remember(raw: JsonObject): void {
     if (this.seenId === null && typeof raw.id === 'string' && raw.id !== '') this.seenId = raw.id;
     if (this.seenCreated === null && typeof raw.created === 'number') this.seenCreated = raw.created;
-    if (this.seenModel === null && typeof raw.model === 'string' && raw.model !== '')
-      this.seenModel = raw.model;
     if (this.seenFingerprint === null && typeof raw.system_fingerprint === 'string') {
       this.seenFingerprint = raw.system_fingerprint;
     }
@@ -147,7 +144,8 @@ export class StreamNormaliser {
       this.identity = {
         id: this.seenId ?? (this.opts.newId ?? (() => `${prefix}${randomId()}`))(),
         created: this.seenCreated ?? (this.opts.nowS ?? (() => Math.floor(Date.now() / 1000)))(),
-        model: this.seenModel ?? this.opts.model,
+        // The swarm's model id, never the server's own (llama-server puts a file path there).
+        model: this.opts.model,
         fingerprint: this.seenFingerprint,
       };
     }

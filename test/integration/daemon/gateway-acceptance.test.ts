@@ -149,8 +149,13 @@ beforeAll(async () => {
   });
   const configC = await writeConfig(c, {
     backends: { servers: [{ url: cLocal.url, kind: 'ollama' }] },
-    // A request for cloud-model that may not go to the cloud falls back to the fast tier.
-    routing: { tiers: { fast: ['c-local:1b'] }, fallback: ['fast'] },
+    // A request for cloud-model that may not go to the cloud falls back to the fast tier: the
+    // alias of the same name opts that model name into stand-ins (a concrete id has none).
+    routing: {
+      tiers: { fast: ['c-local:1b'] },
+      fallback: ['fast'],
+      aliases: { 'cloud-model': { models: ['cloud-model'] } },
+    },
     cloud: { providers: [cloudProvider(cCloud)] },
   });
   const configD = await writeConfig(d, {

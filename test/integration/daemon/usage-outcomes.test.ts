@@ -1,5 +1,6 @@
 // Every request that reaches a real swarmd's dispatcher ends in exactly one usage-ledger row,
-// however it ended: served, every target failed, every reply turned down by the quality gate,
+// however it ended: served, every target failed, every reply turned down by the quality gate
+// (served, marked),
 // unknown model, no place allowed by privacy or by the cloud budget, queue timed out, client
 // gone, and the same for async tasks (served, failed, cancelled while waiting to try again).
 // Read back as a user does: `swarmctl usage --json`, `--by error` and `--jsonl`.
@@ -51,7 +52,8 @@ beforeAll(async () => {
       ],
     },
     // No fallback tiers: each request's end depends on its own model only.
-    routing: { fallback: [], queueTimeout: '1s' },
+    // `gated` is swarmd's choice among empty:1b's backends, so the quality gate judges it.
+    routing: { fallback: [], queueTimeout: '1s', aliases: { gated: { models: ['empty:1b'] } } },
     cloud: { providers: [{ name: 'fakecloud', baseUrl: `${cloudUrl}/v1`, models: ['cloud-model'] }] },
     usage: { budgets: { daily: { stopUsd: 0 } } },
   });
@@ -167,13 +169,27 @@ describe('one usage row per request, whatever ended it', () => {
     expect(found[0]?.backend).toMatch(/^ollama@/);
   });
 
-  it('every reply turned down by the quality gate: one row, not one per reply', async () => {
+  it('every reply turned down by the quality gate: the first reply, marked, and one row', async () => {
+    const sent = await chat('gated');
+    expect(sent.status).toBe(200);
+    expect(sent.response.headers.get('x-swarm-quality')).toBe('failed; empty');
+    const body = (await sent.response.json()) as {
+      model: string;
+      choices: { message: { content: string } }[];
+    };
+    expect(body.choices[0]?.message.content).toBe('');
+    expected.set(sent.id, { outcome: 'ok', errorCode: null, attempts: 2 });
+    expect(await rowsOf(sent.id)).toMatchObject([{ outcome: 'ok', errorCode: null, attempts: 2 }]);
+  });
+
+  it('a named model’s reply is passed through: the gate does not judge it', async () => {
     const sent = await chat('empty:1b');
-    expect(sent.status).toBe(500);
-    expected.set(sent.id, { outcome: 'error', errorCode: 'SWARM_ERR_BACKEND_BAD_RESPONSE', attempts: 2 });
-    expect(await rowsOf(sent.id)).toMatchObject([
-      { outcome: 'error', errorCode: 'SWARM_ERR_BACKEND_BAD_RESPONSE', attempts: 2 },
-    ]);
+    expect(sent.status).toBe(200);
+    expect(sent.response.headers.get('x-swarm-quality')).toBeNull();
+    const body = (await sent.response.json()) as { choices: { message: { content: string } }[] };
+    expect(body.choices[0]?.message.content).toBe('');
+    expected.set(sent.id, { outcome: 'ok', errorCode: null, attempts: 1 });
+    expect(await rowsOf(sent.id)).toMatchObject([{ outcome: 'ok', attempts: 1 }]);
   });
 
   it('no place allowed by privacy, or by the cloud budget (503): one row each', async () => {
@@ -248,28 +264,27 @@ describe('one usage row per request, whatever ended it', () => {
     }
 
     const json = JSON.parse((await box.swarmctl(['usage', '--json'])).stdout);
-    expect(json.totals).toMatchObject({ requests: 11, errors: 7, cancelled: 2 });
+    expect(json.totals).toMatchObject({ requests: 12, errors: 6, cancelled: 2 });
 
     const byError = JSON.parse((await box.swarmctl(['usage', '--json', '--by', 'error'])).stdout);
     const counts = Object.fromEntries(
       byError.groups.map((g: { label: string; requests: number }) => [g.label, g.requests]),
     );
     expect(counts).toEqual({
-      '-': 2,
+      '-': 4,
       SWARM_ERR_BACKEND_ERROR: 2,
       SWARM_ERR_NO_CAPACITY: 2,
       SWARM_ERR_REQUEST_CANCELLED: 2,
       SWARM_ERR_MODEL_NOT_FOUND: 1,
-      SWARM_ERR_BACKEND_BAD_RESPONSE: 1,
       SWARM_ERR_QUEUE_FULL: 1,
     });
 
     const byModel = await box.swarmctl(['usage', '--by', 'model']);
-    expect(byModel.stdout).toMatch(/^requests\s+11 \(7 failed, 2 cancelled\)$/m);
+    expect(byModel.stdout).toMatch(/^requests\s+12 \(6 failed, 2 cancelled\)$/m);
     expect(byModel.stdout).toMatch(/^broken:1b\s+2\s+2\s+0\s/m);
     expect(byModel.stdout).toMatch(/^slow:1b\s+2\s+1\s+1\s/m);
 
     const swarm = JSON.parse((await box.swarmctl(['usage', '--swarm', '--json'])).stdout);
-    expect(swarm.totals).toMatchObject({ requests: 11, errors: 7, cancelled: 2 });
+    expect(swarm.totals).toMatchObject({ requests: 12, errors: 6, cancelled: 2 });
   });
 });

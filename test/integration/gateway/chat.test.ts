@@ -35,7 +35,7 @@ describe('gateway chat completions (openai client)', () => {
     expect(response.headers.get('x-request-id')).toBe(request.id);
     expect(response.headers.get('x-swarm-node')).toBe('box-b');
     expect(response.headers.get('x-swarm-node-id')).toBe('node-b-id');
-    expect(response.headers.get('x-swarm-backend')).toBe('ollama@127.0.0.1:11434');
+    expect(response.headers.get('x-swarm-backend')).toBe('ollama');
     expect(response.headers.get('x-swarm-model')).toBe('qwen2.5-coder:7b');
     expect(response.headers.get('x-swarm-tier')).toBe('fast');
     expect(response.headers.get('x-swarm-attempts')).toBe('2');

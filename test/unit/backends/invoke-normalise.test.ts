@@ -167,7 +167,8 @@ describe('StreamNormaliser: chat streams of each server', () => {
     expect(chunks[0]).toMatchObject({
       id: 'chatcmpl-7',
       created: 100,
-      model: 'llama3.2',
+      // The swarm's model id, whatever the server named.
+      model: 'asked-model',
       system_fingerprint: 'fp_ollama',
     });
     expect(n.usage).toEqual({ promptTokens: 5, completionTokens: 2, totalTokens: 7 });

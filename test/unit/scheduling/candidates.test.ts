@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { WireModel } from '../../../src/rpc/wire.js';
 import {
   type CandidateInput,
   COMING_BACK,
@@ -134,7 +135,8 @@ describe('candidates: who may serve', () => {
         neededContext: 9000,
         views: [
           view('joining', [backend([model('qwen3:8b')])], { view: { settling: true } }),
-          view('small', [backend([model('qwen3:8b', { contextLength: 4096 })])], {
+          // llama.cpp enforces its context (Ollama, the fixtures' default, truncates instead).
+          view('small', [backend([model('qwen3:8b', { contextLength: 4096 })], { kind: 'llamacpp' })], {
             self: true,
             view: { settling: false },
           }),
@@ -159,13 +161,16 @@ describe('candidates: who may serve', () => {
   });
 
   it('excludes a model whose context is too short, and allows one whose context is unknown', () => {
+    // llama.cpp slots enforce their n_ctx.
+    const llamacpp = (models: WireModel[]) =>
+      backend(models, { kind: 'llamacpp', id: 'llamacpp@127.0.0.1:8080', url: 'http://127.0.0.1:8080' });
     const result = selectCandidates(
       input({
         neededContext: 20_000,
         views: [
-          view('small', [backend([model('qwen3:8b', { contextLength: 8192 })])]),
-          view('big', [backend([model('qwen3:8b', { contextLength: 32_768 })])]),
-          view('unknown', [backend([model('qwen3:8b', { contextLength: 0 })])]),
+          view('small', [llamacpp([model('qwen3:8b', { contextLength: 8192 })])]),
+          view('big', [llamacpp([model('qwen3:8b', { contextLength: 32_768 })])]),
+          view('unknown', [llamacpp([model('qwen3:8b', { contextLength: 0 })])]),
         ],
       }),
     );
@@ -173,11 +178,22 @@ describe('candidates: who may serve', () => {
     expect(result.skipped).toEqual([
       {
         nodeName: 'small',
-        backendId: 'ollama@127.0.0.1:11434',
+        backendId: 'llamacpp@127.0.0.1:8080',
         model: 'qwen3:8b',
         reason: 'context-too-long',
       },
     ]);
+  });
+
+  it('never refuses an Ollama model for its context: Ollama truncates the prompt itself', () => {
+    const result = selectCandidates(
+      input({
+        neededContext: 20_000,
+        views: [view('small', [backend([model('qwen3:8b', { contextLength: 8192 })])])],
+      }),
+    );
+    expect(result.targets.map((t) => t.nodeName)).toEqual(['small']);
+    expect(result.skipped).toEqual([]);
   });
 
   it('keeps a local-privacy request on this node', () => {

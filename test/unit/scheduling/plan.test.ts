@@ -24,9 +24,11 @@ const config = configSchema.parse({
   cloud: { providers: [{ name: 'openai', models: ['gpt-4o-mini'] }] },
 });
 
+// llama.cpp servers: they enforce their context (Ollama would truncate instead).
+const llamacpp = { kind: 'llamacpp', id: 'llamacpp@127.0.0.1:8080' };
 const views = [
-  view('self', [backend([model('qwen3:8b', { loaded: true })])], { self: true }),
-  view('big', [backend([model('qwen3:32b', { contextLength: 32_768 })])]),
+  view('self', [backend([model('qwen3:8b', { loaded: true })], llamacpp)], { self: true }),
+  view('big', [backend([model('qwen3:32b', { contextLength: 32_768 })], llamacpp)]),
 ];
 
 function plan(body: Record<string, unknown>, privacy: Privacy = 'lan', over: Partial<PlanInput> = {}) {
@@ -119,10 +121,35 @@ describe('planRequest', () => {
     expect(result.targets[0]!.model).toBe('qwen3:32b');
   });
 
-  it('routes a concrete model with the fallback behind it', () => {
+  it('routes a concrete model to that model only; a tier has the fallback behind it', () => {
     const result = plan({ model: 'qwen3:8b', messages: [] });
     expect(result.resolution.kind).toBe('model');
-    expect(result.targets.map((t) => t.model)).toEqual(['qwen3:8b', 'qwen3:32b']);
+    expect(result.targets.map((t) => t.model)).toEqual(['qwen3:8b']);
+    expect(plan({ model: 'fast', messages: [] }).targets.map((t) => t.model)).toEqual([
+      'qwen3:8b',
+      'qwen3:32b',
+    ]);
+  });
+
+  it('never swaps a named model when its context is too short: the model’s own error', () => {
+    // qwen3:32b (32k context) would fit; qwen3:8b (default context) does not.
+    const body = { model: 'qwen3:8b', prompt: 'x'.repeat(40_000), max_tokens: 4000 };
+    const result = plan(body);
+    expect(result.targets).toEqual([]);
+    expect(noCandidateError(result, 'lan').code).toBe(ErrorCodes.CONTEXT_LENGTH_EXCEEDED);
+    expect(plan({ ...body, model: 'fast' }).targets.map((t) => t.model)).toEqual(['qwen3:32b']);
+  });
+
+  it('never swaps a named model while the node that has it is paused', () => {
+    const paused = [
+      view('self', [backend([model('qwen3:8b')])], { self: true, node: { activity: 'ACTIVITY_PAUSED' } }),
+      views[1]!,
+    ];
+    const result = plan({ model: 'qwen3:8b', messages: [] }, 'lan', { views: paused });
+    expect(result.targets).toEqual([]);
+    expect(noCandidateError(result, 'lan').message).toContain('qwen3:8b on self: paused');
+    const tier = plan({ model: 'fast', messages: [] }, 'lan', { views: paused });
+    expect(tier.targets.map((t) => t.model)).toEqual(['qwen3:32b']);
   });
 
   it("passes the request's preferOtherThan to the candidate order", () => {
@@ -189,7 +216,7 @@ describe('planRequest', () => {
     expect(paused.message).toContain('qwen3:8b on w1: paused (swarmctl pause)');
   });
 
-  it('waits for the requested model coming back rather than fall through; falls through past one gone for good', () => {
+  it('waits for the requested model coming back; fails at once, saying so, when its node is gone for good', () => {
     // The default fallback tiers: a request for w1's model may fall through to self's model.
     const withW1 = (over: Parameters<typeof view>[2]) => [
       view('self', [backend([model('qwen3:8b', { loaded: true })])], { self: true }),
@@ -204,11 +231,14 @@ describe('planRequest', () => {
         budgetAllowsCloud: true,
         nowMs: 0,
       });
+    // A concrete model id has no fallback chain: it waits for its node, or fails saying why.
     const restarting = planFor({ view: { settling: true, inboundOk: false } });
-    expect(restarting.targets.map((t) => t.model)).toEqual(['qwen3:8b']);
+    expect(restarting.targets.map((t) => t.model)).toEqual([]);
     expect(() => planTargets(restarting, 'lan')).toThrow(CapacityPendingError);
     const left = planFor({ view: { state: 'left' } });
-    expect(planTargets(left, 'lan').map((t) => [t.nodeName, t.model])).toEqual([['self', 'qwen3:8b']]);
+    const gone = thrown(() => planTargets(left, 'lan'));
+    expect(gone).not.toBeInstanceOf(CapacityPendingError);
+    expect(String((gone as Error).message)).toMatch(/left/);
     const up = planFor({});
     expect(planTargets(up, 'lan')[0]).toMatchObject({ nodeName: 'w1', model: 'qwen3:32b' });
   });

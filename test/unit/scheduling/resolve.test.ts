@@ -6,6 +6,8 @@ import {
   modelCatalogue,
   type ResolveConfig,
   resolveModelName,
+  servableNames,
+  swarmChoosesModel,
 } from '../../../src/scheduling/resolve.js';
 import { thrown } from '../../helpers/expect-error.js';
 import { backend, model, view } from './views.js';
@@ -33,16 +35,25 @@ const config = (over: Partial<ResolveConfig> = {}): ResolveConfig => ({
 const tiersOf = (chain: { tier: Tier | null }[]) => chain.map((step) => step.tier);
 
 describe('resolveModelName', () => {
-  it('resolves a concrete model to itself, then falls back from its tier onwards', () => {
+  it('resolves a concrete model to itself alone: no other model stands in for it', () => {
     const result = resolveModelName('qwen3:8b', catalogue, config());
     expect(result.kind).toBe('model');
-    expect(result.chain[0]).toEqual({ tier: 'fast', models: ['qwen3:8b'], ordered: true });
-    expect(tiersOf(result.chain)).toEqual(['fast', 'deep', 'cloud']);
-    expect(tiersOf(resolveModelName('qwen3:32b', catalogue, config()).chain)).toEqual(['deep', 'cloud']);
+    expect(result.chain).toEqual([{ tier: 'fast', models: ['qwen3:8b'], ordered: true }]);
+    expect(resolveModelName('llama3.2:3b', catalogue, config()).chain).toEqual([
+      { tier: 'fast', models: ['llama3.2:3b'], ordered: true },
+    ]);
+    expect(tiersOf(resolveModelName('mistral:latest', catalogue, config()).chain)).toEqual([null]);
   });
 
-  it('tries the whole fallback after a model that is in no tier', () => {
-    const result = resolveModelName('mistral:latest', catalogue, config());
+  it('lets config opt a model name into stand-ins with an alias of that name, fallback included', () => {
+    const aliases = { 'llama3.2:3b': { models: ['llama3.2:3b', 'qwen3:8b'] } };
+    const result = resolveModelName('llama3.2:3b', catalogue, config({ aliases }));
+    expect(result.kind).toBe('alias');
+    expect(tiersOf(result.chain)).toEqual([null, 'fast', 'deep', 'cloud']);
+  });
+
+  it('tries the whole fallback after an alias', () => {
+    const result = resolveModelName('gpt-4o', catalogue, config());
     expect(tiersOf(result.chain)).toEqual([null, 'fast', 'deep', 'cloud']);
   });
 
@@ -127,6 +138,37 @@ describe('modelCatalogue', () => {
     expect(modelCatalogue(views, [{ models: ['gpt-4o-mini'] }])).toEqual({
       local: ['dead-only', 'left-only', 'qwen3:32b', 'qwen3:8b'],
       cloud: ['gpt-4o-mini'],
+    });
+  });
+});
+
+describe('swarmChoosesModel', () => {
+  it('is true for auto, tiers, aliases and no name; false for a concrete model id', () => {
+    for (const name of ['auto', 'fast', 'deep', 'cloud', 'coder', 'gpt-4o', '', undefined]) {
+      expect(swarmChoosesModel(name, config()), String(name)).toBe(true);
+    }
+    for (const name of ['llama3.2:3b', 'qwen3:8b', 'mistral', 'gpt-4o-mini']) {
+      expect(swarmChoosesModel(name, config()), name).toBe(false);
+    }
+  });
+});
+
+describe('servableNames', () => {
+  it('lists only aliases and tiers some present model can serve', () => {
+    const aliases = { coder: { models: ['qwen3:8b'] }, gone: { models: ['nowhere:1b'] } };
+    const tiers = { fast: ['qwen3:8b'], deep: ['nowhere:70b'], reviewer: [], cloud: [] };
+    const local = { local: ['qwen3:8b'], cloud: [] };
+    expect(servableNames(local, config({ aliases, tiers }))).toEqual({
+      aliases: ['coder'],
+      tiers: ['fast', 'reviewer'],
+    });
+    // A cloud provider's models make `cloud` servable; nothing at all makes nothing servable.
+    expect(servableNames({ ...local, cloud: ['gpt-4o-mini'] }, config({ aliases, tiers })).tiers).toContain(
+      'cloud',
+    );
+    expect(servableNames({ local: [], cloud: [] }, config({ aliases, tiers }))).toEqual({
+      aliases: [],
+      tiers: [],
     });
   });
 });

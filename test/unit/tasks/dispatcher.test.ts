@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CapacityPendingError, ErrorCodes, SwarmError } from '../../../src/errors.js';
-import type { InferenceRequest, JsonObject, Target } from '../../../src/inference/types.js';
+import type { InferenceRequest, JsonObject, ServedBy, Target } from '../../../src/inference/types.js';
 import { type RequestRecord, type RunAttempt, SwarmDispatcher } from '../../../src/tasks/dispatcher.js';
 import { TaskError } from '../../../src/tasks/task-error.js';
 import type { BackendRunResult } from '../../../src/tasks/worker.js';
@@ -303,6 +303,35 @@ describe('SwarmDispatcher', () => {
     expect(records).toMatchObject([{ outcome: 'ok', attempts: 2, target: { nodeName: 'b' } }]);
   });
 
+  it('returns the first reply, marked, when the gate turns down every candidate’s reply', async () => {
+    const { d } = dispatcher(async (t) => ok(`from ${t.nodeName}`), undefined, {
+      quality: () => ({ ok: false, reason: 'truncated' }),
+    });
+    const started: ServedBy[] = [];
+    const outcome = await d.dispatch(request(), { ...hooks(), onStart: (s) => started.push(s) });
+    expect(outcome.body).toEqual(ok('from a').body);
+    expect(outcome.servedBy).toMatchObject({
+      target: { nodeName: 'a' },
+      attempts: 3,
+      notices: { 'x-swarm-quality': 'failed; truncated' },
+    });
+    expect(started).toEqual([outcome.servedBy]);
+  });
+
+  it('returns the rejected reply rather than the error of a later candidate', async () => {
+    const { d } = dispatcher(
+      async (t) => {
+        if (t.nodeName === 'a') return ok('');
+        throw new TaskError(ErrorCodes.BACKEND_ERROR, 'broken', { retryable: t.nodeName === 'b' });
+      },
+      undefined,
+      { quality: (_r, result) => (result.body === null ? { ok: true } : { ok: false, reason: 'empty' }) },
+    );
+    const outcome = await d.dispatch(request(), hooks());
+    expect(outcome.body).toEqual(ok('').body);
+    expect(outcome.servedBy.notices).toEqual({ 'x-swarm-quality': 'failed; empty' });
+  });
+
   it('queues when every slot is busy and runs once one frees', async () => {
     let free = false;
     const { d } = dispatcher(
@@ -386,7 +415,9 @@ describe('SwarmDispatcher', () => {
       const { d, records } = dispatcher(async () => {
         throw retryable();
       });
-      await expect(d.dispatch(request(), hooks())).rejects.toMatchObject({ code: ErrorCodes.BACKEND_UNREACHABLE });
+      await expect(d.dispatch(request(), hooks())).rejects.toMatchObject({
+        code: ErrorCodes.BACKEND_UNREACHABLE,
+      });
       expect(records).toHaveLength(1);
       expect(records[0]).toMatchObject({
         outcome: 'error',
@@ -397,12 +428,10 @@ describe('SwarmDispatcher', () => {
       expect((records[0]!.error as TaskError).code).toBe(ErrorCodes.BACKEND_UNREACHABLE);
     });
 
-    it('every reply turned down by the quality gate: one error row, not one per reply', async () => {
+    it('every reply turned down by the quality gate: one row, served by the first, not one per reply', async () => {
       const { d, records } = dispatcher(async () => ok(''), undefined, quality);
-      await expect(d.dispatch(request(), hooks())).rejects.toMatchObject({
-        code: ErrorCodes.BACKEND_BAD_RESPONSE,
-      });
-      expect(records).toMatchObject([{ outcome: 'error', attempts: 3, target: { nodeName: 'c' } }]);
+      await d.dispatch(request(), hooks());
+      expect(records).toMatchObject([{ outcome: 'ok', attempts: 3, target: { nodeName: 'a' } }]);
     });
 
     it('the planner refused (unknown model, privacy, budget): one error row with no target', async () => {
