@@ -2,9 +2,8 @@
 // and only bravo lists alpha (--peer). Alpha restarts, cleanly or killed: bravo finds it again
 // by itself; what alpha's /v1/models lists is routed; a request for alpha's model sent while
 // alpha restarts waits for it, and one for a node someone took out (stopped, paused) fails at
-// once, saying why. Default config, except that bravo has no fallback tiers (with the default
-// ones, a request for alpha's model would fall through to bravo's own model, as alpha's do);
-// the `openai` client with its own retries off.
+// once, saying why (a named model never falls through to another one). Default config, except
+// that bravo has no fallback tiers; the `openai` client with its own retries off.
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import OpenAI from 'openai';
@@ -166,10 +165,11 @@ describe('a node that restarts', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(refused.status).toBe(503);
     expect(refused.message).toContain('local-only:1b on alpha: paused (manual)');
-    // With the default fallback tiers (alpha's config), the request falls through instead.
-    const { data, response } = await ask(nodeA, 'local-only:1b');
-    expect(data.choices[0]?.message.content).toBe('hello from B');
-    expect(response.headers.get('x-swarm-node')).toBe('bravo');
+    // A concrete model id is never swapped for another model, whatever the fallback tiers
+    // (alpha has the default ones): alpha refuses the same way, naming the pause.
+    const own = await failure(nodeA, 'local-only:1b');
+    expect(own.status).toBe(503);
+    expect(own.message).toContain('paused (manual)');
     expect((await a.swarmctl(['resume'])).code).toBe(0);
   });
 });
