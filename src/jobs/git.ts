@@ -2,6 +2,7 @@
 // identity for the commits swarmd makes, no prompts or pagers, and no hooks or fsmonitor: git
 // here is swarmd's own tool, and must run nothing a repository (or code run in one) configured.
 import { ErrorCodes, SwarmError } from '../errors.js';
+import { describeRun, runCommand } from '../util/run-command.js';
 
 /** Settings before every command: no hook runs, no fsmonitor command starts. */
 const NOTHING_RUNS = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false'];
@@ -21,23 +22,19 @@ export async function git(
   args: readonly string[],
   opts: { env?: Record<string, string>; allow?: readonly number[]; input?: string } = {},
 ): Promise<{ stdout: string; exitCode: number }> {
-  // Loaded on first use: daemon start-up does not pay for it (as node/nvidia-smi.ts does).
-  const { execa } = await import('execa');
-  const result = await execa('git', [...NOTHING_RUNS, ...args], {
+  const result = await runCommand('git', [...NOTHING_RUNS, ...args], {
     cwd,
-    reject: false,
-    stripFinalNewline: false,
     env: { ...IDENTITY, ...opts.env },
-    timeout: 120_000,
+    timeoutMs: 120_000,
     maxBuffer: 100_000_000,
-    ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' as const }),
+    ...(opts.input !== undefined && { input: opts.input }),
   });
   const exitCode = result.exitCode ?? -1;
   if (exitCode !== 0 && !(opts.allow ?? []).includes(exitCode)) {
     throw new SwarmError(
       ErrorCodes.JOB_WORKSPACE,
-      `git ${args.slice(0, 3).join(' ')} failed in ${cwd}: ${String(result.stderr).trim() || result.shortMessage}`,
+      `git ${args.slice(0, 3).join(' ')} failed in ${cwd}: ${result.stderr.trim() || describeRun('git', result, 120_000)}`,
     );
   }
-  return { stdout: String(result.stdout), exitCode };
+  return { stdout: result.stdout, exitCode };
 }

@@ -11,6 +11,7 @@ import { existsSync, lstatSync, readlinkSync, realpathSync, statSync } from 'nod
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
+import { describeRun, runCommand } from '../util/run-command.js';
 import type { SandboxKind } from './types.js';
 
 /** jobs.sandbox.mode. */
@@ -146,8 +147,6 @@ export function bwrapArgv(argv: readonly string[], mounts: StepMounts, layout: B
 
 /** Whether bubblewrap runs here with everything bwrapArgv asks of it (user namespaces above all). */
 async function probeBubblewrap(): Promise<Probe> {
-  // Loaded on first use: daemon start-up does not pay for it (as node/nvidia-smi.ts does).
-  const { execa } = await import('execa');
   const dir = await mkdtemp(join(tmpdir(), 'swarmd-sandbox-probe-'));
   try {
     const argv = bwrapArgv(
@@ -159,17 +158,14 @@ async function probeBubblewrap(): Promise<Probe> {
         hidden: [],
       },
     );
-    const result = await execa(argv[0]!, argv.slice(1), {
-      reject: false,
-      timeout: 10_000,
-      stdin: 'ignore',
-      extendEnv: false,
+    const result = await runCommand(argv[0]!, argv.slice(1), {
+      timeoutMs: 10_000,
+      envOnly: true,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
     });
     if (result.exitCode === 0) return { ok: true };
-    const code = (result as { code?: string }).code;
-    if (code === 'ENOENT') return { ok: false, reason: 'bubblewrap (bwrap) is not installed' };
-    const said = String(result.stderr).trim() || result.shortMessage;
+    if (result.errorCode === 'ENOENT') return { ok: false, reason: 'bubblewrap (bwrap) is not installed' };
+    const said = result.stderr.trim() || describeRun('bwrap', result, 10_000);
     return { ok: false, reason: `bubblewrap cannot make its sandbox here: ${said}` };
   } finally {
     await rm(dir, { recursive: true, force: true });

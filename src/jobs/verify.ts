@@ -3,6 +3,7 @@
 // allowlist (step-env.ts). Each step is its own process group, killed as a whole when its first
 // process ends, times out or is cancelled, so nothing it started outlives it. The first failing
 // step ends the run; its output is trimmed to what a model needs (failing part first).
+import { type RunResult, runCommand } from '../util/run-command.js';
 import type { Sandbox, StepMounts } from './sandbox.js';
 import { stepEnv } from './step-env.js';
 import { trimOutput } from './trim.js';
@@ -61,31 +62,22 @@ export async function runSteps(steps: readonly VerifyStep[], opts: VerifyOptions
 }
 
 async function runOne(step: VerifyStep, opts: VerifyOptions): Promise<{ ok: boolean; output: string }> {
-  // Loaded on first use: daemon start-up does not pay for it (as node/nvidia-smi.ts does).
-  const { execa } = await import('execa');
   const cwd = opts.mounts.workspace;
   const argv = opts.sandbox.wrap(step.argv, opts.mounts);
-  const subprocess = execa(argv[0]!, argv.slice(1), {
+  // Its own process group, so the whole step (and whatever it left running) goes at once; a
+  // spawn that finds no free file handle is a failed step, never a crash (util/run-command.ts).
+  const result = await runCommand(argv[0]!, argv.slice(1), {
     cwd,
-    all: true,
-    reject: false,
-    stdin: 'ignore',
-    // Its own process group (and session), so the whole step can be killed at once.
-    detached: true,
-    timeout: opts.timeoutMs,
-    forceKillAfterDelay: 2_000,
-    ...(opts.signal && { cancelSignal: opts.signal }),
+    group: true,
+    timeoutMs: opts.timeoutMs,
+    forceKillAfterMs: 2_000,
+    ...(opts.signal && { signal: opts.signal }),
     maxBuffer: 20_000_000,
-    extendEnv: false,
+    envOnly: true,
     env: stepEnv(process.env, opts.sandbox.env, opts.env ?? {}),
   });
-  // Whatever the step left running goes with it (and its pipes close, so the step can end).
-  subprocess.once('exit', () => killGroup(subprocess.pid));
-  const result = await subprocess;
-  killGroup(subprocess.pid);
-  const raw = typeof result.all === 'string' ? result.all : '';
   // Models see repo-relative paths, and the workspace's temp path never makes two runs differ.
-  const text = raw.split(cwd).join('.');
+  const text = result.all.split(cwd).join('.');
   const max = opts.maxOutputChars ?? 4000;
   if (result.timedOut) {
     return {
@@ -93,24 +85,17 @@ async function runOne(step: VerifyStep, opts: VerifyOptions): Promise<{ ok: bool
       output: trimOutput(`${text}\n[${step.argv.join(' ')} was stopped after ${opts.timeoutMs} ms]`, max),
     };
   }
-  if (result.failed) {
-    const why =
-      result.exitCode !== undefined
-        ? `exited with code ${result.exitCode}`
-        : result.isCanceled
-          ? 'was cancelled'
-          : `could not run: ${result.shortMessage}`;
-    return { ok: false, output: trimOutput(`${text}\n[${step.argv.join(' ')} ${why}]`, max) };
-  }
+  const why = failure(result);
+  if (why !== null) return { ok: false, output: trimOutput(`${text}\n[${step.argv.join(' ')} ${why}]`, max) };
   return { ok: true, output: '' };
 }
 
-/** SIGKILL a step's process group; gone already is fine. */
-function killGroup(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // ESRCH: nothing of it is left
-  }
+/** Why a step did not pass, in the words the model reads; null when it exited 0. */
+function failure(result: RunResult): string | null {
+  if (result.canceled) return 'was cancelled';
+  if (result.overflowed) return 'printed more than 20 MB and was stopped';
+  if (result.errorCode !== null) return `could not run: ${result.errorMessage ?? result.errorCode}`;
+  if (result.signal !== null) return `was ended by ${result.signal}`;
+  if (result.exitCode !== 0) return `exited with code ${result.exitCode}`;
+  return null;
 }

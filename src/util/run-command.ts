@@ -19,6 +19,14 @@ export interface RunOptions {
   input?: string;
   /** Most bytes kept of stdout and of stderr; the command is stopped when one overflows (default 16 MiB). */
   maxBuffer?: number;
+  /** `env` is the whole environment: nothing of this process's is passed on. */
+  envOnly?: boolean;
+  /**
+   * Its own process group: stopping it (timeout, cancel, overflow) signals the whole group, and
+   * when the command exits, whatever it left running in the group is killed (a job step's
+   * leftovers would otherwise hold its pipes open and outlive it).
+   */
+  group?: boolean;
 }
 
 /** How it ended. A command that could not start has `exitCode` null and `errorCode` set. */
@@ -79,10 +87,14 @@ export function runCommand(file: string, args: readonly string[], opts: RunOptio
       });
     };
 
+    const signalIt = (signal: NodeJS.Signals): void => {
+      if (opts.group && child.pid !== undefined) killGroup(child.pid, signal);
+      else child.kill(signal);
+    };
     const stop = (): void => {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      forceTimer ??= setTimeout(() => child.kill('SIGKILL'), opts.forceKillAfterMs ?? DEFAULT_FORCE_KILL_MS);
+      signalIt('SIGTERM');
+      forceTimer ??= setTimeout(() => signalIt('SIGKILL'), opts.forceKillAfterMs ?? DEFAULT_FORCE_KILL_MS);
       forceTimer.unref();
     };
     const onAbort = (): void => {
@@ -93,8 +105,9 @@ export function runCommand(file: string, args: readonly string[], opts: RunOptio
     try {
       child = spawn(file, [...args], {
         cwd: opts.cwd,
-        env: opts.env ? { ...process.env, ...opts.env } : process.env,
+        env: opts.envOnly ? (opts.env ?? {}) : opts.env ? { ...process.env, ...opts.env } : process.env,
         stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+        detached: opts.group === true,
         windowsHide: true,
       });
     } catch (error) {
@@ -106,6 +119,12 @@ export function runCommand(file: string, args: readonly string[], opts: RunOptio
     child.on('error', (error: NodeJS.ErrnoException) => {
       if (child.pid === undefined) finish(null, null, error);
     });
+    if (opts.group) {
+      // What the command left running goes with it (and its pipes close, so 'close' comes).
+      child.once('exit', () => {
+        if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL');
+      });
+    }
     child.on('close', (code, signal) => finish(code, signal, null));
 
     const maxBuffer = opts.maxBuffer ?? DEFAULT_MAX_BUFFER;
@@ -136,6 +155,15 @@ export function runCommand(file: string, args: readonly string[], opts: RunOptio
     if (opts.signal?.aborted) onAbort();
     else opts.signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** Signal a process group; one that is gone already is fine. */
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // ESRCH: nothing of it is left
+  }
 }
 
 /** One line on why a run failed, for logs and models; null when it exited 0. */
