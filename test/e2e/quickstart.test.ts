@@ -3,41 +3,14 @@
 // without one must be answered by another node. Only the namespace names are changed (so the
 // test never touches a LAN called ns1..ns3 that a person may have up) and the build line is
 // left out (the suite has built already).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readmeShellBlock, runBash } from '../helpers/readme-shell.js';
 import { freePrefix, requireTestLan } from '../helpers/testlan.js';
-import { readRepoFile, repoPath } from '../unit/docs/markdown.js';
 
 const BUILD_LINE = 'npm install && npm run build';
-
-/** The first `sh` block after the quick start's heading. */
-function quickStartBlock(): string {
-  const readme = readRepoFile('README.md');
-  const at = readme.indexOf('### Try three nodes on one machine');
-  if (at === -1) throw new Error('README has no "Try three nodes on one machine" section');
-  const open = readme.indexOf('```sh\n', at);
-  const close = readme.indexOf('\n```', open + 6);
-  return readme.slice(open + 6, close);
-}
-
-/** Run a bash script at the repository root; resolves with its exit code and output. */
-function runBash(script: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-u', '-c', script], { cwd: repoPath(''), env, stdio: 'pipe' });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, out }));
-  });
-}
 
 describe('README quick start: three nodes on one machine', () => {
   requireTestLan();
@@ -58,7 +31,7 @@ describe('README quick start: three nodes on one machine', () => {
   });
 
   it('ends with a chat on node1 answered by another node, then sees node3 dead after its kill', async () => {
-    const block = quickStartBlock();
+    const block = readmeShellBlock('### Try three nodes on one machine');
     expect(block.split('\n')[0]).toBe(BUILD_LINE);
     const script = block
       .replace(BUILD_LINE, '')

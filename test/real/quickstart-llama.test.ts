@@ -3,38 +3,13 @@
 // llama-server command line (`--alias tiny`, port 8080) in node2's namespace, where swarmd's
 // auto-detection must find it, and the README's chat on node1 answered by node2. Only the
 // namespace names, the binary's path and the model file are filled in.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { llamaServerBinary, tinyModel } from '../helpers/llama-server.js';
+import { readmeShellBlock, runBash } from '../helpers/readme-shell.js';
 import { freePrefix, requireTestLan } from '../helpers/testlan.js';
-import { readRepoFile, repoPath } from '../unit/docs/markdown.js';
-
-/** The `sh` block after the README's "With a real model server." paragraph. */
-function realServerBlock(): string {
-  const readme = readRepoFile('README.md');
-  const at = readme.indexOf('**With a real model server.**');
-  if (at === -1) throw new Error('README has no "With a real model server." paragraph');
-  const open = readme.indexOf('```sh\n', at);
-  const close = readme.indexOf('\n```', open + 6);
-  return readme.slice(open + 6, close);
-}
-
-function runBash(script: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-u', '-c', script], { cwd: repoPath(''), env, stdio: 'pipe' });
-    let out = '';
-    const keep = (chunk: Buffer) => {
-      out += chunk.toString();
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, out }));
-  });
-}
 
 describe('README quick start with a real llama-server', () => {
   requireTestLan();
@@ -55,7 +30,7 @@ describe('README quick start with a real llama-server', () => {
   });
 
   it('serves the README’s `--alias tiny` on port 8080, found by auto-detection, to a chat on another node', async () => {
-    const block = realServerBlock();
+    const block = readmeShellBlock('**With a real model server.**');
     expect(block).toContain('--alias tiny --host 127.0.0.1 --port 8080');
     const llamaLines = block
       .replace(/\bns3\b/g, `${prefix}2`)
