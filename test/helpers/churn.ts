@@ -76,17 +76,25 @@ export class ChurnSwarm {
         after: 16,
         during: async () => {
           const restarts: Promise<void>[] = [];
+          // Killed and not yet ready again: not a victim until its restart is done (a kill in
+          // the middle of that start would fail the restart, not a request).
+          const restarting = new Set<SwarmNode>();
           // Stop killing a little before the load ends, so its last requests see a whole swarm.
           const until = Date.now() + (options.seconds - 4) * 1000;
           while (Date.now() < until) {
             await sleep(1000 + Math.random() * 1000);
-            const running = this.workers.filter((worker) => worker.running);
+            const running = this.workers.filter((worker) => worker.running && !restarting.has(worker));
             if (running.length < 2) continue;
             const victim = running[Math.floor(Math.random() * running.length)]!;
+            restarting.add(victim);
             await victim.kill();
             kills++;
             // A restart on a starved box may take long: that is the hog's point, not a failure.
-            restarts.push(sleep(900 + Math.random() * 200).then(() => victim.start(60_000)));
+            restarts.push(
+              sleep(900 + Math.random() * 200)
+                .then(() => victim.start(60_000))
+                .finally(() => restarting.delete(victim)),
+            );
           }
           await Promise.all(restarts);
         },
