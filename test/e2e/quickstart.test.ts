@@ -3,32 +3,15 @@
 // without one must be answered by another node. Only the namespace names are changed (so the
 // test never touches a LAN called ns1..ns3 that a person may have up) and the build line is
 // left out (the suite has built already).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readmeShellBlock, runBash } from '../helpers/readme-shell.js';
-import { freePrefix, requireTestLan } from '../helpers/testlan.js';
+import { readmeRun, readmeShellBlock, runBash } from '../helpers/readme-shell.js';
 
 const BUILD_LINE = 'npm install && npm run build';
 
 describe('README quick start: three nodes on one machine', () => {
-  requireTestLan();
-  const prefix = freePrefix();
-  const tmp = mkdtempSync(join(tmpdir(), 'swarmd-quickstart-'));
-  const env = {
-    ...process.env,
-    TMPDIR: tmp,
-    PREFIX: prefix,
-    BRNS: `${prefix}-br`,
-    NET: `10.203.${200 + Math.floor(Math.random() * 50)}`,
-  };
-
-  afterAll(async () => {
-    // The block ends with down.sh; this is for a run that failed half way.
-    await runBash('scripts/testlan/down.sh 3 >/dev/null', env);
-    rmSync(tmp, { recursive: true, force: true });
-  });
+  const { prefix, env, cleanup } = readmeRun('swarmd-quickstart-');
+  // The block ends with down.sh; this is for a run that failed half way.
+  afterAll(() => cleanup(3));
 
   it('ends with a chat on node1 answered by another node, then sees node3 dead after its kill', async () => {
     const block = readmeShellBlock('### Try three nodes on one machine');

@@ -3,31 +3,14 @@
 // llama-server command line (`--alias tiny`, port 8080) in node2's namespace, where swarmd's
 // auto-detection must find it, and the README's chat on node1 answered by node2. Only the
 // namespace names, the binary's path and the model file are filled in.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { llamaServerBinary, tinyModel } from '../helpers/llama-server.js';
-import { readmeShellBlock, runBash } from '../helpers/readme-shell.js';
-import { freePrefix, requireTestLan } from '../helpers/testlan.js';
+import { readmeRun, readmeShellBlock, runBash } from '../helpers/readme-shell.js';
 
 describe('README quick start with a real llama-server', () => {
-  requireTestLan();
-  const prefix = freePrefix();
-  const tmp = mkdtempSync(join(tmpdir(), 'swarmd-quickstart-llama-'));
-  const env = {
-    ...process.env,
-    TMPDIR: tmp,
-    PREFIX: prefix,
-    BRNS: `${prefix}-br`,
-    NET: `10.203.${200 + Math.floor(Math.random() * 50)}`,
-  };
-
-  afterAll(async () => {
-    // down.sh ends what runs in the namespaces (by PID) and removes them.
-    await runBash('scripts/testlan/down.sh 2 >/dev/null', env);
-    rmSync(tmp, { recursive: true, force: true });
-  });
+  const { prefix, env, cleanup } = readmeRun('swarmd-quickstart-llama-');
+  // The block ends with down.sh; this is for a run that failed half way.
+  afterAll(() => cleanup(2));
 
   it('serves the README’s `--alias tiny` on port 8080, found by auto-detection, to a chat on another node', async () => {
     const block = readmeShellBlock('**With a real model server.**');
