@@ -4,9 +4,9 @@ import type { JobControlHandlers } from '../control/server.js';
 import { ErrorCodes, SwarmError } from '../errors.js';
 import type { Privacy } from '../inference/types.js';
 import type { JobEventMessage, RunJobRequest } from '../rpc/wire.js';
-import { stepsFromCommands } from './detect.js';
-import { normalisePath, pathProblem } from './limits.js';
-import { parsePlan } from './plan.js';
+import { stepsFromCommands } from './io/detect.js';
+import { normalisePath, pathProblem } from './rules/limits.js';
+import { parsePlan } from './rules/plan.js';
 import type { JobService } from './service.js';
 import type { JobSpec, StartTier } from './types.js';
 

@@ -8,18 +8,19 @@ import { isAbsolute, join } from 'node:path';
 import { ErrorCodes, SwarmError } from '../errors.js';
 import type { Dispatcher, JsonObject, Privacy, Tier } from '../inference/types.js';
 import type { Logger } from '../util/logger.js';
-import { detectSteps, stepsFromCommands } from './detect.js';
-import { git } from './git.js';
-import { fileHashInside } from './inside.js';
-import { FileLocks } from './locks.js';
-import { ladderFor } from './loop.js';
-import type { ChatMessage } from './prompt.js';
-import { REPO_CONFIG_FILE, readRepoConfig, settingsWithRepo } from './repo-config.js';
-import type { Completion, Placement } from './run-context.js';
-import { runJob, stoppingReason } from './runner.js';
-import { chooseSandbox, type SandboxHost } from './sandbox.js';
-import type { JobSettings } from './settings.js';
-import { JobStore } from './store.js';
+import { detectSteps, stepsFromCommands } from './io/detect.js';
+import { git } from './io/git.js';
+import { fileHashInside } from './io/inside.js';
+import { REPO_CONFIG_FILE, readRepoConfig, settingsWithRepo } from './io/repo-config.js';
+import { chooseSandbox, type SandboxHost } from './io/sandbox.js';
+import { JobStore } from './io/store.js';
+import { dropLeftovers } from './io/workspace.js';
+import { ladderFor } from './rules/loop.js';
+import type { ChatMessage } from './rules/prompt.js';
+import type { JobSettings } from './rules/settings.js';
+import { FileLocks } from './run/locks.js';
+import type { Completion, Placement } from './run/run-context.js';
+import { runJob, stoppingReason } from './run/runner.js';
 import {
   FINAL_STATES,
   type JobEvent,
@@ -28,7 +29,6 @@ import {
   type JobSummary,
   summarize,
 } from './types.js';
-import { dropLeftovers } from './workspace.js';
 
 export interface JobServiceComponents {
   logger: Logger;

@@ -1,8 +1,8 @@
 // The runner on its own (no daemon): a plan cancelled while its first subtask waits on the
 // model leaves no subtask reading `running` in the report.
 import { afterAll, describe, expect, it } from 'vitest';
-import { FileLocks } from '../../../src/jobs/locks.js';
-import { runJob } from '../../../src/jobs/runner.js';
+import { FileLocks } from '../../../src/jobs/run/locks.js';
+import { runJob } from '../../../src/jobs/run/runner.js';
 import type { JobReport, JobSpec } from '../../../src/jobs/types.js';
 import { silentLogger } from '../../../src/util/logger.js';
 import { makeRepo, type TinyRepo } from './tiny-repo.js';

@@ -5,8 +5,8 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fileHashInside, readInside, writeProblem } from '../../../src/jobs/inside.js';
-import { stepEnv } from '../../../src/jobs/step-env.js';
+import { fileHashInside, readInside, writeProblem } from '../../../src/jobs/io/inside.js';
+import { stepEnv } from '../../../src/jobs/rules/step-env.js';
 
 let top: string;
 let repo: string;

@@ -1,13 +1,13 @@
 // The pure parts of coding jobs: loop decisions, edit parsing and applying, patch limits,
 // output trimming, command splitting, plan checking and scheduling, best-of ranking.
 import { describe, expect, it } from 'vitest';
-import { bestOfTiers, lintSteps, rankCandidates } from '../../../src/jobs/best-of.js';
-import { splitCommand } from '../../../src/jobs/detect.js';
-import { applyEdits, parseEdits } from '../../../src/jobs/edit.js';
-import { changedLines, checkLimits, pathProblem } from '../../../src/jobs/limits.js';
-import { decide, initialState, type LoopLimits, ladderFor } from '../../../src/jobs/loop.js';
-import { parsePlan, type SubtaskStatus, startable } from '../../../src/jobs/plan.js';
-import { failureFingerprint, trimOutput } from '../../../src/jobs/trim.js';
+import { splitCommand } from '../../../src/jobs/io/detect.js';
+import { bestOfTiers, lintSteps, rankCandidates } from '../../../src/jobs/rules/best-of.js';
+import { applyEdits, parseEdits } from '../../../src/jobs/rules/edit.js';
+import { changedLines, checkLimits, pathProblem } from '../../../src/jobs/rules/limits.js';
+import { decide, initialState, type LoopLimits, ladderFor } from '../../../src/jobs/rules/loop.js';
+import { parsePlan, type SubtaskStatus, startable } from '../../../src/jobs/rules/plan.js';
+import { failureFingerprint, trimOutput } from '../../../src/jobs/rules/trim.js';
 
 const limits: LoopLimits = { attemptsPerTier: 2, maxAttempts: 3, maxEditFailures: 3 };
 const fail = (patch: string, failure: string) => ({ kind: 'failed' as const, patch, failure });

@@ -2,8 +2,8 @@
 // file, the key, the value and what is allowed; limits only tighten the daemon's.
 import { describe, expect, it } from 'vitest';
 import { SwarmError } from '../../../src/errors.js';
-import { parseRepoConfig, settingsWithRepo } from '../../../src/jobs/repo-config.js';
-import type { JobSettings } from '../../../src/jobs/settings.js';
+import { parseRepoConfig, settingsWithRepo } from '../../../src/jobs/io/repo-config.js';
+import type { JobSettings } from '../../../src/jobs/rules/settings.js';
 import { thrown } from '../../helpers/expect-error.js';
 
 const FILE = '/repo/.swarmd.yaml';

@@ -11,8 +11,8 @@ import { existsSync, lstatSync, readlinkSync, realpathSync, statSync } from 'nod
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
-import { describeRun, runCommand } from '../util/run-command.js';
-import type { SandboxKind } from './types.js';
+import { describeRun, runCommand } from '../../util/run-command.js';
+import type { SandboxKind } from '../types.js';
 
 /** jobs.sandbox.mode. */
 export type SandboxMode = 'auto' | 'off';

@@ -1,15 +1,15 @@
 // One proposal of a unit: ask the model, parse its edits, apply them in a fresh checkout of the
 // unit's base, check limits and file locks, then verify. Each step lands in the job's report and
 // events; a passing proposal keeps its checkout, any other is removed.
-import { errorMessage } from '../errors.js';
-import type { Tier } from '../inference/types.js';
-import { countChangedLines } from './diff.js';
-import { applyEdits, parseEdits } from './edit.js';
-import { checkLimits, type FileChange, normalisePath } from './limits.js';
-import type { ChatMessage } from './prompt.js';
+import { errorMessage } from '../../errors.js';
+import type { Tier } from '../../inference/types.js';
+import { Workspace } from '../io/workspace.js';
+import { countChangedLines } from '../rules/diff.js';
+import { applyEdits, parseEdits } from '../rules/edit.js';
+import { checkLimits, type FileChange, normalisePath } from '../rules/limits.js';
+import type { ChatMessage } from '../rules/prompt.js';
+import type { AttemptReport, EditFormat } from '../types.js';
 import { type Completion, type JobRun, type Placement, type Unit, verifyIn } from './run-context.js';
-import type { AttemptReport, EditFormat } from './types.js';
-import { Workspace } from './workspace.js';
 
 /** What one proposal asks the model for. */
 export interface Proposal {

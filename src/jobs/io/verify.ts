@@ -3,11 +3,11 @@
 // allowlist (step-env.ts). Each step is its own process group, killed as a whole when its first
 // process ends, times out or is cancelled, so nothing it started outlives it. The first failing
 // step ends the run; its output is trimmed to what a model needs (failing part first).
-import { type RunResult, runCommand } from '../util/run-command.js';
+import { type RunResult, runCommand } from '../../util/run-command.js';
+import { stepEnv } from '../rules/step-env.js';
+import { trimOutput } from '../rules/trim.js';
+import type { VerifyStep } from '../types.js';
 import type { Sandbox, StepMounts } from './sandbox.js';
-import { stepEnv } from './step-env.js';
-import { trimOutput } from './trim.js';
-import type { VerifyStep } from './types.js';
 
 /** How a verification run ended. */
 export interface VerifyResult {

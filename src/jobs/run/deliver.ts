@@ -4,10 +4,10 @@
 // later apply can tell whether the user changed it since. The user's working tree is not touched.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { countChangedLines, filesOfDiff } from './diff.js';
-import { git } from './git.js';
+import { git } from '../io/git.js';
+import { commitPatch, textHash, type Workspace } from '../io/workspace.js';
+import { countChangedLines, filesOfDiff } from '../rules/diff.js';
 import type { JobRun } from './run-context.js';
-import { commitPatch, textHash, type Workspace } from './workspace.js';
 
 /** Leave the passing change as a branch (git repositories) and a patch file; removes `ws`. */
 export async function deliver(job: JobRun, ws: Workspace, diff: string): Promise<void> {

@@ -1,9 +1,9 @@
 // Job records in SQLite (<dataDir>/jobs.sqlite), so reports survive a daemon restart. A job
 // that was running when the daemon stopped is marked interrupted when the store opens.
 import type Database from 'better-sqlite3';
-import { ErrorCodes, errorMessage, SwarmError } from '../errors.js';
-import { createPrivateFile, openWalDatabase } from '../util/sqlite-file.js';
-import { INTERRUPTED_MESSAGE, type JobReport } from './types.js';
+import { ErrorCodes, errorMessage, SwarmError } from '../../errors.js';
+import { createPrivateFile, openWalDatabase } from '../../util/sqlite-file.js';
+import { INTERRUPTED_MESSAGE, type JobReport } from '../types.js';
 
 // Schema steps, oldest first; a file records the last applied one in user_version. Append only.
 const MIGRATIONS: readonly string[] = [

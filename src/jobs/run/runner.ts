@@ -1,15 +1,15 @@
 // Runs one job on this node: snapshot the repository, then either the repair loop on the job
 // itself (solve.ts) or its plan's subtasks (plan-run.ts), deliver a passing change as a branch and
 // a patch (deliver.ts), and end the report with the job's state. The user's files are untouched.
-import { errorMessage } from '../errors.js';
-import type { Tier } from '../inference/types.js';
+import { errorMessage } from '../../errors.js';
+import type { Tier } from '../../inference/types.js';
+import { dropOrigin, type Origin, snapshot } from '../io/workspace.js';
+import { normalisePath } from '../rules/limits.js';
+import { INTERRUPTED_MESSAGE, type JobReport, type JobSpec } from '../types.js';
 import { deliver } from './deliver.js';
-import { normalisePath } from './limits.js';
 import { runPlan } from './plan-run.js';
 import type { JobRun, RunnerDeps, Unit } from './run-context.js';
 import { solve } from './solve.js';
-import { INTERRUPTED_MESSAGE, type JobReport, type JobSpec } from './types.js';
-import { dropOrigin, type Origin, snapshot } from './workspace.js';
 
 /** The abort reason that ends a job `interrupted` (swarmd is stopping) rather than `cancelled`. */
 export function stoppingReason(): Error {

@@ -2,15 +2,15 @@
 // own state (JobRun), and the unit of work the repair loop solves (Unit → Solved). Kept out of
 // runner.ts so the files runner.ts imports (solve, attempt, best-of-run, plan-run, deliver) need
 // not import it back.
-import type { Tier } from '../inference/types.js';
-import type { Logger } from '../util/logger.js';
+import type { Tier } from '../../inference/types.js';
+import type { Logger } from '../../util/logger.js';
+import type { Sandbox } from '../io/sandbox.js';
+import { runSteps, type VerifyResult } from '../io/verify.js';
+import type { Origin, Workspace } from '../io/workspace.js';
+import type { ChatMessage } from '../rules/prompt.js';
+import type { JobSettings } from '../rules/settings.js';
+import type { JobEvent, JobReport, JobSpec, VerifyStep } from '../types.js';
 import type { FileLocks } from './locks.js';
-import type { ChatMessage } from './prompt.js';
-import type { Sandbox } from './sandbox.js';
-import type { JobSettings } from './settings.js';
-import type { JobEvent, JobReport, JobSpec, VerifyStep } from './types.js';
-import { runSteps, type VerifyResult } from './verify.js';
-import type { Origin, Workspace } from './workspace.js';
 
 /** The answer of one model call. */
 export interface Completion {

@@ -1,7 +1,7 @@
 // Best-of-n: which tiers the n parallel proposals use, and which passing candidate is kept —
 // lint-clean first, then the smallest diff; a tie left after that may go to a reviewer. Pure.
-import type { Tier } from '../inference/types.js';
-import type { VerifyStep } from './types.js';
+import type { Tier } from '../../inference/types.js';
+import type { VerifyStep } from '../types.js';
 
 /**
  * The lint steps of a job, by name: in best-of they only rank candidates (a lint failure does not

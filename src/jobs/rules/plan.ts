@@ -3,9 +3,9 @@
 // fewer than maxConcurrent run, and no running subtask shares one of its files.
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { ErrorCodes, SwarmError } from '../errors.js';
+import { ErrorCodes, SwarmError } from '../../errors.js';
+import type { JobPlan, PlanSubtask } from '../types.js';
 import { normalisePath, pathProblem } from './limits.js';
-import type { JobPlan, PlanSubtask } from './types.js';
 
 const subtaskSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'expected a short id of letters, digits, - and _'),

@@ -1,15 +1,22 @@
 // The repair loop of one unit (the job, or a plan's subtask): verify its base and gather context,
 // then propose, verify and feed the failure back, retrying or escalating a tier as loop.ts
 // decides, with a best-of-n first round when the unit asks for one.
+
+import { Workspace } from '../io/workspace.js';
+import { gatherContext } from '../rules/context.js';
+import { currentTier, decide, initialState, type LoopState } from '../rules/loop.js';
+import {
+  escalatedPrompt,
+  type Feedback,
+  initialPrompt,
+  type PromptBase,
+  retryPrompt,
+} from '../rules/prompt.js';
+import { editFormatFor } from '../rules/settings.js';
+import { failureFingerprint } from '../rules/trim.js';
 import { type AttemptResult, attempt } from './attempt.js';
 import { bestOfRound } from './best-of-run.js';
-import { gatherContext } from './context.js';
-import { currentTier, decide, initialState, type LoopState } from './loop.js';
-import { escalatedPrompt, type Feedback, initialPrompt, type PromptBase, retryPrompt } from './prompt.js';
 import { type JobRun, type Solved, type Unit, useTier, verifyIn } from './run-context.js';
-import { editFormatFor } from './settings.js';
-import { failureFingerprint } from './trim.js';
-import { Workspace } from './workspace.js';
 
 /** The repair loop of one unit (a job, or a plan's subtask). */
 export async function solve(job: JobRun, unit: Unit): Promise<Solved> {

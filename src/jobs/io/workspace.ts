@@ -12,10 +12,10 @@ import { existsSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFi
 import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { ErrorCodes, SwarmError } from '../errors.js';
+import { ErrorCodes, SwarmError } from '../../errors.js';
+import { normalisePath, pathProblem } from '../rules/limits.js';
 import { git } from './git.js';
 import { readInside, writeProblem } from './inside.js';
-import { normalisePath, pathProblem } from './limits.js';
 
 /** Where attempts are checked out from. */
 export interface Origin {

@@ -9,14 +9,14 @@ import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { ErrorCodes, errorMessage, SwarmError } from '../errors.js';
-import { parseDuration } from '../util/duration.js';
+import { ErrorCodes, errorMessage, SwarmError } from '../../errors.js';
+import { parseDuration } from '../../util/duration.js';
+import { normalisePath, pathProblem } from '../rules/limits.js';
+import type { JobSettings } from '../rules/settings.js';
+import { SANDBOX_VARIABLES } from '../rules/step-env.js';
+import type { VerifyStep } from '../types.js';
 import { stepsFromCommands } from './detect.js';
 import { readInside } from './inside.js';
-import { normalisePath, pathProblem } from './limits.js';
-import type { JobSettings } from './settings.js';
-import { SANDBOX_VARIABLES } from './step-env.js';
-import type { VerifyStep } from './types.js';
 
 /** The file's name, in the job's repository directory. */
 export const REPO_CONFIG_FILE = '.swarmd.yaml';

@@ -2,9 +2,9 @@
 // test, in that order), Cargo, Go, pytest, or a Makefile `test` target. A user's `--verify`
 // commands are split into argv here too, without a shell: quotes group words, nothing is
 // expanded, and shell operators are refused rather than run.
-import { ErrorCodes, SwarmError } from '../errors.js';
+import { ErrorCodes, SwarmError } from '../../errors.js';
+import type { VerifyStep } from '../types.js';
 import { existsInside as exists, readInside as readText } from './inside.js';
-import type { VerifyStep } from './types.js';
 
 const NPM_SCRIPTS = ['lint', 'typecheck', 'build', 'test'] as const;
 

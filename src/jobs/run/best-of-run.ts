@@ -1,11 +1,12 @@
 // A unit's best-of-n first round: n proposals at once, spread over the swarm's nodes, each
 // verified in its own checkout; best-of.ts ranks the passing ones and a reviewer-tier model
 // breaks a tie. Without a winner, the smallest failing change feeds the repair loop.
+
+import { bestOfTiers, lintSteps, rankCandidates } from '../rules/best-of.js';
+import { initialPrompt, type PromptBase } from '../rules/prompt.js';
+import { editFormatFor } from '../rules/settings.js';
 import { type AttemptResult, attempt } from './attempt.js';
-import { bestOfTiers, lintSteps, rankCandidates } from './best-of.js';
-import { initialPrompt, type PromptBase } from './prompt.js';
 import { type JobRun, type Placement, type Solved, type Unit, useTier } from './run-context.js';
-import { editFormatFor } from './settings.js';
 
 /** How long a best-of proposal waits for the one before it to be placed on a node. */
 const PLACEMENT_WAIT_MS = 1_000;

@@ -1,7 +1,7 @@
 // The jobs section of the config, as the job runner reads it (durations in ms).
-import type { Tier } from '../inference/types.js';
-import type { SandboxSettings } from './sandbox.js';
-import type { EditFormat } from './types.js';
+import type { Tier } from '../../inference/types.js';
+import type { SandboxSettings } from '../io/sandbox.js';
+import type { EditFormat } from '../types.js';
 
 /** jobs.* after validation. */
 export interface JobSettings {

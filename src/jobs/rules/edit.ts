@@ -2,7 +2,7 @@
 // `whole` (a `FILE: path` line, then a fenced block with the file's complete new content) for
 // small models, and aider-style SEARCH/REPLACE blocks for larger ones. Pure: reading and
 // writing files is the caller's; what did not match is said precisely so the model can retry.
-import type { EditFormat } from './types.js';
+import type { EditFormat } from '../types.js';
 
 /** A whole-file replacement. */
 export interface WholeEdit {

@@ -3,7 +3,7 @@
 // (adds the model's previous change and what failed after it, or why its edit did not apply),
 // and the fresh prompt after an escalation (the failure summary only: no transcript of the
 // smaller model, whose wrong ideas would only mislead).
-import type { EditFormat, VerifyStep } from './types.js';
+import type { EditFormat, VerifyStep } from '../types.js';
 
 /** An OpenAI chat message. */
 export interface ChatMessage {

@@ -1,8 +1,8 @@
 // Running git for jobs: argv arrays only (paths and messages never pass through a shell), an
 // identity for the commits swarmd makes, no prompts or pagers, and no hooks or fsmonitor: git
 // here is swarmd's own tool, and must run nothing a repository (or code run in one) configured.
-import { ErrorCodes, SwarmError } from '../errors.js';
-import { describeRun, runCommand } from '../util/run-command.js';
+import { ErrorCodes, SwarmError } from '../../errors.js';
+import { describeRun, runCommand } from '../../util/run-command.js';
 
 /** Settings before every command: no hook runs, no fsmonitor command starts. */
 const NOTHING_RUNS = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false'];

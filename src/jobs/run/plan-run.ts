@@ -1,14 +1,14 @@
 // A plan's run: subtasks start as plan.ts allows (dependencies passed, maxConcurrent, no shared
 // files), each solved on the combined checkout's head and merged into it one at a time; when all
 // passed, the job's own steps verify the combined checkout.
-import { errorMessage } from '../errors.js';
-import type { Tier } from '../inference/types.js';
-import { stepsFromCommands } from './detect.js';
-import { blocked, type SubtaskStatus, startable } from './plan.js';
+import { errorMessage } from '../../errors.js';
+import type { Tier } from '../../inference/types.js';
+import { stepsFromCommands } from '../io/detect.js';
+import { Workspace } from '../io/workspace.js';
+import { blocked, type SubtaskStatus, startable } from '../rules/plan.js';
+import type { JobPlan, JobReport, PlanSubtask } from '../types.js';
 import { type JobRun, type Solved, verifyIn } from './run-context.js';
 import { solve } from './solve.js';
-import type { JobPlan, JobReport, PlanSubtask } from './types.js';
-import { Workspace } from './workspace.js';
 
 /** A plan: subtasks as their dependencies allow, each merged into the combined checkout, then the job's steps on it. */
 export async function runPlan(job: JobRun, plan: JobPlan, ladder: Tier[]): Promise<Solved> {

@@ -7,7 +7,7 @@
 //   failures on that tier, then the next tier of the ladder starts fresh with a summary; the
 //   same patch or the same failure twice in a row escalates at once; after maxAttempts solve
 //   attempts (or with no tier left) the job stops and reports.
-import type { Tier } from '../inference/types.js';
+import type { Tier } from '../../inference/types.js';
 
 /** The counts that bound a job (jobs.* in the config). */
 export interface LoopLimits {
