@@ -4,7 +4,7 @@ import type { JobControlHandlers } from '../control/server.js';
 import { ErrorCodes, SwarmError } from '../errors.js';
 import type { Privacy } from '../inference/types.js';
 import type { JobEventMessage, RunJobRequest } from '../rpc/wire.js';
-import { stepsFromCommands } from './io/detect.js';
+import { stepsFromCommands } from './rules/detect.js';
 import { normalisePath, pathProblem } from './rules/limits.js';
 import { parsePlan } from './rules/plan.js';
 import type { JobService } from './service.js';

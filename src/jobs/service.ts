@@ -8,15 +8,16 @@ import { isAbsolute, join } from 'node:path';
 import { ErrorCodes, SwarmError } from '../errors.js';
 import type { Dispatcher, JsonObject, Privacy, Tier } from '../inference/types.js';
 import type { Logger } from '../util/logger.js';
-import { detectSteps, stepsFromCommands } from './io/detect.js';
 import { git } from './io/git.js';
-import { fileHashInside } from './io/inside.js';
-import { REPO_CONFIG_FILE, readRepoConfig, settingsWithRepo } from './io/repo-config.js';
+import { fileHashInside, filesInside } from './io/inside.js';
+import { readRepoConfig } from './io/repo-config-file.js';
 import { chooseSandbox, type SandboxHost } from './io/sandbox.js';
 import { JobStore } from './io/store.js';
 import { dropLeftovers } from './io/workspace.js';
+import { detectSteps, stepsFromCommands } from './rules/detect.js';
 import { ladderFor } from './rules/loop.js';
 import type { ChatMessage } from './rules/prompt.js';
+import { REPO_CONFIG_FILE, settingsWithRepo } from './rules/repo-config.js';
 import type { JobSettings } from './rules/settings.js';
 import { FileLocks } from './run/locks.js';
 import type { Completion, Placement } from './run/run-context.js';
@@ -118,7 +119,9 @@ export class JobService {
       files: [...new Set([...checked.files, ...(repoConfig?.files ?? [])])],
     };
     const steps =
-      spec.verify.length > 0 ? stepsFromCommands(spec.verify) : (repoConfig?.steps ?? detectSteps(spec.repo));
+      spec.verify.length > 0
+        ? stepsFromCommands(spec.verify)
+        : (repoConfig?.steps ?? detectSteps(filesInside(spec.repo)));
     if (steps.length === 0) {
       throw new SwarmError(
         ErrorCodes.JOB_INVALID,

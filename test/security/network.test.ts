@@ -4,8 +4,9 @@
 import { createServer, type Server } from 'node:net';
 import { homedir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chooseSandbox, type Sandbox, type SandboxMode } from '../../src/jobs/io/sandbox.js';
+import { chooseSandbox, type Sandbox } from '../../src/jobs/io/sandbox.js';
 import { runSteps } from '../../src/jobs/io/verify.js';
+import type { SandboxMode } from '../../src/jobs/rules/settings.js';
 import { makeRepo, PACKAGE_JSON, type TinyRepo } from '../integration/jobs/tiny-repo.js';
 
 let server: Server;

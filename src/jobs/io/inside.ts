@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import type { RepoFiles } from '../rules/detect.js';
 
 /** `path` is `root` or below it (both real paths). */
 function within(root: string, path: string): boolean {
@@ -33,6 +34,11 @@ export function readInside(root: string, rel: string): string | null {
 /** `rel` exists under `root` and resolves inside it. */
 export function existsInside(root: string, rel: string): boolean {
   return realInside(root, rel) !== null;
+}
+
+/** The files under `root` as step detection reads them: only what resolves inside `root`. */
+export function filesInside(root: string): RepoFiles {
+  return { exists: (rel) => existsInside(root, rel), read: (rel) => readInside(root, rel) };
 }
 
 /**

@@ -12,17 +12,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { describeRun, runCommand } from '../../util/run-command.js';
+import type { SandboxSettings } from '../rules/settings.js';
 import type { SandboxKind } from '../types.js';
-
-/** jobs.sandbox.mode. */
-export type SandboxMode = 'auto' | 'off';
-
-/** jobs.sandbox. */
-export interface SandboxSettings {
-  mode: SandboxMode;
-  /** Paths a step may read inside the sandbox (`~/` is the daemon's home); missing ones are skipped. */
-  readOnly: readonly string[];
-}
 
 /** What a sandbox is built around: the daemon's home, and what a step must never see. */
 export interface SandboxHost {

@@ -1,7 +1,16 @@
-// The jobs section of the config, as the job runner reads it (durations in ms).
+// The jobs section of the config, as the job runner reads it (durations in ms). Pure.
 import type { Tier } from '../../inference/types.js';
-import type { SandboxSettings } from '../io/sandbox.js';
 import type { EditFormat } from '../types.js';
+
+/** jobs.sandbox.mode. */
+export type SandboxMode = 'auto' | 'off';
+
+/** jobs.sandbox (io/sandbox.ts builds the sandbox from it). */
+export interface SandboxSettings {
+  mode: SandboxMode;
+  /** Paths a step may read inside the sandbox (`~/` is the daemon's home); missing ones are skipped. */
+  readOnly: readonly string[];
+}
 
 /** jobs.* after validation. */
 export interface JobSettings {

@@ -3,8 +3,8 @@
 // passed, the job's own steps verify the combined checkout.
 import { errorMessage } from '../../errors.js';
 import type { Tier } from '../../inference/types.js';
-import { stepsFromCommands } from '../io/detect.js';
 import { Workspace } from '../io/workspace.js';
+import { stepsFromCommands } from '../rules/detect.js';
 import { blocked, type SubtaskStatus, startable } from '../rules/plan.js';
 import type { JobPlan, JobReport, PlanSubtask } from '../types.js';
 import { type JobRun, type Solved, verifyIn } from './run-context.js';

@@ -94,6 +94,27 @@ describe('ARCHITECTURE.md import invariants', () => {
     expect(violations('src/jobs', /^src\/(membership\/|rpc\/peer-)/)).toEqual([]);
   });
 
+  it('src/jobs/rules is pure: it imports only itself, jobs/types.ts and side-effect-free leaves', () => {
+    // Nothing that reads files, runs processes, opens sockets or databases, reads the clock or
+    // logs (node:fs, node:child_process, util/run-command, util/logger, io/, run/ ...): only these.
+    const pure = new Set([
+      'src/jobs/types.ts',
+      'src/errors.ts',
+      'src/inference/types.ts',
+      'src/util/duration.ts',
+      'yaml',
+      'zod',
+    ]);
+    const imports = importsOf('src/jobs/rules');
+    expect(imports.map((entry) => entry.target)).toEqual(
+      expect.arrayContaining(['src/jobs/types.ts', 'src/jobs/rules/limits.ts', 'yaml']),
+    );
+    const impure = imports
+      .filter((entry) => !entry.target.startsWith('src/jobs/rules/') && !pure.has(entry.target))
+      .map((entry) => `${entry.file} → ${entry.target}`);
+    expect(impure).toEqual([]);
+  });
+
   it('src/gateway never imports membership, peers, backends, scheduling or tasks', () => {
     expect(violations('src/gateway', /^src\/(membership|rpc|backends|scheduling|tasks)\//)).toEqual([]);
   });

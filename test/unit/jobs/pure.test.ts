@@ -1,8 +1,8 @@
 // The pure parts of coding jobs: loop decisions, edit parsing and applying, patch limits,
-// output trimming, command splitting, plan checking and scheduling, best-of ranking.
+// output trimming, step detection and command splitting, plan checking and scheduling, best-of ranking.
 import { describe, expect, it } from 'vitest';
-import { splitCommand } from '../../../src/jobs/io/detect.js';
 import { bestOfTiers, lintSteps, rankCandidates } from '../../../src/jobs/rules/best-of.js';
+import { detectSteps, type RepoFiles, splitCommand } from '../../../src/jobs/rules/detect.js';
 import { applyEdits, parseEdits } from '../../../src/jobs/rules/edit.js';
 import { changedLines, checkLimits, pathProblem } from '../../../src/jobs/rules/limits.js';
 import { decide, initialState, type LoopLimits, ladderFor } from '../../../src/jobs/rules/loop.js';
@@ -108,7 +108,36 @@ describe('trim', () => {
   });
 });
 
+/** A repository as detection sees it, from file texts in memory (a null text: a directory). */
+function repoOf(files: Record<string, string | null>): RepoFiles {
+  return { exists: (path) => Object.hasOwn(files, path), read: (path) => files[path] ?? null };
+}
+
 describe('verify commands', () => {
+  it('detects the steps a repository declares, package.json scripts first and in order', () => {
+    const scripts = { test: 'node --test', lint: 'biome check', start: 'node .' };
+    expect(
+      detectSteps(repoOf({ 'package.json': JSON.stringify({ scripts }), 'Cargo.toml': '' })).map(
+        (s) => s.argv,
+      ),
+    ).toEqual([
+      ['npm', 'run', 'lint', '--silent'],
+      ['npm', 'test', '--silent'],
+    ]);
+    expect(detectSteps(repoOf({ 'Cargo.toml': '' })).map((s) => s.name)).toEqual(['build', 'test']);
+    expect(detectSteps(repoOf({ 'pyproject.toml': '[tool.pytest.ini_options]\n' }))[0]!.argv).toEqual([
+      'python3',
+      '-m',
+      'pytest',
+      '-q',
+    ]);
+    expect(detectSteps(repoOf({ Makefile: 'build:\n\tcc a.c\ntest: build\n\t./a\n' }))).toEqual([
+      { name: 'test', argv: ['make', 'test'] },
+    ]);
+    // A package.json that is not JSON, or a Makefile that is a directory, declares nothing.
+    expect(detectSteps(repoOf({ 'package.json': '{', Makefile: null }))).toEqual([]);
+  });
+
   it('splits with quotes and refuses shell operators', () => {
     expect(splitCommand(`node --test "test/a b.js" 'x'`)).toEqual(['node', '--test', 'test/a b.js', 'x']);
     for (const bad of ['a; b', 'a && b', 'a | b', 'echo $(id)', 'echo `id`', 'a > f']) {

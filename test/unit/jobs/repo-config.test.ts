@@ -2,7 +2,7 @@
 // file, the key, the value and what is allowed; limits only tighten the daemon's.
 import { describe, expect, it } from 'vitest';
 import { SwarmError } from '../../../src/errors.js';
-import { parseRepoConfig, settingsWithRepo } from '../../../src/jobs/io/repo-config.js';
+import { parseRepoConfig, settingsWithRepo } from '../../../src/jobs/rules/repo-config.js';
 import type { JobSettings } from '../../../src/jobs/rules/settings.js';
 import { thrown } from '../../helpers/expect-error.js';
 

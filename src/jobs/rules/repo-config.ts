@@ -3,20 +3,17 @@
 // beat detection), their environment variables, context hints, edit formats, and limits that
 // can only tighten this daemon's (a repository may come from anyone: the smaller value
 // applies, and it names no variable of the daemon's). Checked with zod; a bad file is refused
-// naming the file, the key, the value and what is allowed. A file that is a symlink out of
-// the repository is not read.
-import { lstatSync } from 'node:fs';
-import { join } from 'node:path';
+// naming the file, the key, the value and what is allowed. Pure: io/repo-config-file.ts reads
+// the file (never one that is a symlink out of the repository).
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { ErrorCodes, errorMessage, SwarmError } from '../../errors.js';
 import { parseDuration } from '../../util/duration.js';
-import { normalisePath, pathProblem } from '../rules/limits.js';
-import type { JobSettings } from '../rules/settings.js';
-import { SANDBOX_VARIABLES } from '../rules/step-env.js';
 import type { VerifyStep } from '../types.js';
 import { stepsFromCommands } from './detect.js';
-import { readInside } from './inside.js';
+import { normalisePath, pathProblem } from './limits.js';
+import type { JobSettings } from './settings.js';
+import { SANDBOX_VARIABLES } from './step-env.js';
 
 /** The file's name, in the job's repository directory. */
 export const REPO_CONFIG_FILE = '.swarmd.yaml';
@@ -76,20 +73,7 @@ export interface RepoJobConfig {
   env: Record<string, string>;
 }
 
-/** Read `.swarmd.yaml` of `dir`; null when there is none. Throws JOB_INVALID for a bad file. */
-export function readRepoConfig(dir: string): RepoJobConfig | null {
-  const path = join(dir, REPO_CONFIG_FILE);
-  if (lstatSync(path, { throwIfNoEntry: false }) === undefined) return null;
-  const text = readInside(dir, REPO_CONFIG_FILE);
-  if (text === null)
-    throw invalid(
-      path,
-      'cannot be read: it is not a regular file inside the repository (a symlink out of it?)',
-    );
-  return parseRepoConfig(text, path);
-}
-
-/** Check a `.swarmd.yaml` text (`path` names it in errors). Pure. */
+/** Check a `.swarmd.yaml` text (`path` names it in errors). */
 export function parseRepoConfig(text: string, path: string): RepoJobConfig {
   let raw: unknown;
   try {
@@ -157,7 +141,8 @@ export function settingsWithRepo(settings: JobSettings, repo: RepoJobConfig | nu
   };
 }
 
-function invalid(path: string, what: string): SwarmError {
+/** A bad `.swarmd.yaml`: JOB_INVALID naming the file and what is wrong with it. */
+export function invalid(path: string, what: string): SwarmError {
   return new SwarmError(
     ErrorCodes.JOB_INVALID,
     `${path} ${what}; fix the file (or move it away) and run again`,

@@ -1,16 +1,24 @@
 // Verification steps found in a repository: package.json scripts (lint, typecheck, build,
 // test, in that order), Cargo, Go, pytest, or a Makefile `test` target. A user's `--verify`
 // commands are split into argv here too, without a shell: quotes group words, nothing is
-// expanded, and shell operators are refused rather than run.
+// expanded, and shell operators are refused rather than run. Pure: the repository's files are
+// read through the caller's RepoFiles (io/inside.ts filesInside).
 import { ErrorCodes, SwarmError } from '../../errors.js';
 import type { VerifyStep } from '../types.js';
-import { existsInside as exists, readInside as readText } from './inside.js';
+
+/** How detection sees a repository: by repo-relative path. */
+export interface RepoFiles {
+  /** The path exists (a file or a directory). */
+  exists: (path: string) => boolean;
+  /** A regular file's text, null when there is none. */
+  read: (path: string) => string | null;
+}
 
 const NPM_SCRIPTS = ['lint', 'typecheck', 'build', 'test'] as const;
 
 /** The verification steps a repository declares; empty when nothing is found. */
-export function detectSteps(dir: string): VerifyStep[] {
-  const pkg = readJson(dir, 'package.json');
+export function detectSteps(repo: RepoFiles): VerifyStep[] {
+  const pkg = readJson(repo, 'package.json');
   if (pkg) {
     const scripts = (pkg['scripts'] ?? {}) as Record<string, unknown>;
     const steps = NPM_SCRIPTS.filter((name) => typeof scripts[name] === 'string').map((name) => ({
@@ -19,29 +27,29 @@ export function detectSteps(dir: string): VerifyStep[] {
     }));
     if (steps.length > 0) return steps;
   }
-  if (exists(dir, 'Cargo.toml')) {
+  if (repo.exists('Cargo.toml')) {
     return [
       { name: 'build', argv: ['cargo', 'build', '--offline'] },
       { name: 'test', argv: ['cargo', 'test', '--offline'] },
     ];
   }
-  if (exists(dir, 'go.mod')) {
+  if (repo.exists('go.mod')) {
     return [
       { name: 'build', argv: ['go', 'build', './...'] },
       { name: 'test', argv: ['go', 'test', './...'] },
     ];
   }
-  if (usesPytest(dir)) return [{ name: 'test', argv: ['python3', '-m', 'pytest', '-q'] }];
-  const makefile = readText(dir, 'Makefile');
+  if (usesPytest(repo)) return [{ name: 'test', argv: ['python3', '-m', 'pytest', '-q'] }];
+  const makefile = repo.read('Makefile');
   if (makefile !== null && /^test\s*:/m.test(makefile)) return [{ name: 'test', argv: ['make', 'test'] }];
   return [];
 }
 
-function usesPytest(dir: string): boolean {
-  if (exists(dir, 'pytest.ini') || exists(dir, 'conftest.py')) return true;
-  if (/\[tool\.pytest/.test(readText(dir, 'pyproject.toml') ?? '')) return true;
-  if (/\[tool:pytest\]/.test(readText(dir, 'setup.cfg') ?? '')) return true;
-  return exists(dir, 'tox.ini') && /\[pytest\]/.test(readText(dir, 'tox.ini') ?? '');
+function usesPytest(repo: RepoFiles): boolean {
+  if (repo.exists('pytest.ini') || repo.exists('conftest.py')) return true;
+  if (/\[tool\.pytest/.test(repo.read('pyproject.toml') ?? '')) return true;
+  if (/\[tool:pytest\]/.test(repo.read('setup.cfg') ?? '')) return true;
+  return repo.exists('tox.ini') && /\[pytest\]/.test(repo.read('tox.ini') ?? '');
 }
 
 /** `--verify` commands as steps, each split into argv without a shell. */
@@ -97,8 +105,8 @@ export function splitCommand(command: string): string[] {
   return words;
 }
 
-function readJson(dir: string, name: string): Record<string, unknown> | null {
-  const text = readText(dir, name);
+function readJson(repo: RepoFiles, name: string): Record<string, unknown> | null {
+  const text = repo.read(name);
   if (text === null) return null;
   try {
     const value = JSON.parse(text) as unknown;
